@@ -20,15 +20,22 @@ ldflags="-s -w -X k8s.io/component-base/version.gitVersion=$k8s_version \
  -X k8s.io/client-go/pkg/version.gitVersion=$k8s_version \
  -X k8s.io/client-go/pkg/version.gitMajor=1 -X k8s.io/client-go/pkg/version.gitMinor=$minor"
 
-# Progress: go build -v names each package as it compiles; we count them so a
-# person watching a cold build (several minutes on 2 cores) sees it move.
+# Progress: go build -v names each package as it compiles, one bare import path
+# per line; we count those so a person watching a cold build (several minutes
+# on 2 cores) sees it move. Module downloads are counted too. Any other line is
+# a real message (a "# pkg" header, "file.go:12:3: ..." compiler errors, linker
+# or "go:" errors) and is shown as is. Matching on words such as "error" would
+# also catch package paths like k8s.io/apimachinery/pkg/api/errors.
 progress() {
-  local what=$1 n=0
+  local what=$1 n=0 d=0
   while IFS= read -r line; do
-    case "$line" in
-      *"#"*|*error*|*cannot*|*undefined*) echo "$line" >&2 ;;
-      *) n=$((n + 1)); if (( n % 100 == 0 )); then echo "  $what: $n packages compiled" >&2; fi ;;
-    esac
+    if [[ $line =~ ^[A-Za-z0-9._~/+-]+$ ]]; then
+      n=$((n + 1)); if (( n % 100 == 0 )); then echo "  $what: $n packages compiled" >&2; fi
+    elif [[ $line == "go: downloading "* ]]; then
+      d=$((d + 1)); if (( d % 50 == 0 )); then echo "  $what: $d modules downloaded" >&2; fi
+    else
+      echo "$line" >&2
+    fi
   done
 }
 

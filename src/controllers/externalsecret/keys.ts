@@ -1,0 +1,83 @@
+/**
+ * Secret key handling for dataFrom: conversion (conversionStrategy), rewrite
+ * (rewrite[].regexp), and validation, in ESO's order:
+ *   provider keys → rewrite (if any) else conversion → validation → decoding.
+ */
+import { InvalidDataError, InvalidSpecError } from '../../util/errors.ts';
+import { compileGoRegexp, goReplaceAll } from '../../util/goregexp.ts';
+
+export type ConversionStrategy = 'Default' | 'Unicode';
+
+const allowedRune = /^[\p{L}\p{N}._-]$/u;
+
+/** Replaces every character a Secret key cannot hold: `_` (Default) or `_U<hex>_` (Unicode). */
+export function convertKey(key: string, strategy: ConversionStrategy | undefined): string {
+  let out = '';
+  for (const ch of key) {
+    if (allowedRune.test(ch)) out += ch;
+    else if (strategy === 'Unicode') out += `_U${ch.codePointAt(0)!.toString(16).padStart(4, '0')}_`;
+    else out += '_';
+  }
+  return out;
+}
+
+/** Converts every key of a map; two source keys that become one is an error. */
+export function convertKeys(data: Map<string, Uint8Array>, strategy: ConversionStrategy | undefined, field: string): Map<string, Uint8Array> {
+  const out = new Map<string, Uint8Array>();
+  const from = new Map<string, string>();
+  for (const [key, value] of data) {
+    const converted = convertKey(key, strategy);
+    const earlier = from.get(converted);
+    if (earlier !== undefined && earlier !== key) {
+      throw new InvalidDataError(
+        `${field}: keys "${earlier}" and "${key}" both convert to "${converted}"; use conversionStrategy: Unicode or a rewrite to keep them apart`,
+        { retryable: false },
+      );
+    }
+    from.set(converted, key);
+    out.set(converted, value);
+  }
+  return out;
+}
+
+export interface RegexpRewrite {
+  regexp?: { source: string; target: string };
+  transform?: { template: string };
+  merge?: unknown;
+}
+
+/** Applies rewrite[] in order to every key. transform/merge need the template engine and are rejected by validation before we get here. */
+export function rewriteKeys(data: Map<string, Uint8Array>, rewrites: RegexpRewrite[], field: string): Map<string, Uint8Array> {
+  let current = data;
+  rewrites.forEach((rw, i) => {
+    const at = `${field}.rewrite[${i}]`;
+    if (!rw.regexp) throw new InvalidSpecError(`${at}: only regexp rewrites are supported in this version`);
+    const re = compileGoRegexp(rw.regexp.source, `${at}.regexp.source`, true);
+    const next = new Map<string, Uint8Array>();
+    for (const [key, value] of current) next.set(goReplaceAll(key, re, rw.regexp.target), value);
+    current = next;
+  });
+  return current;
+}
+
+/**
+ * ESO's key validation: empty keys are dropped silently; keys longer than
+ * 253 characters or with characters a Secret key cannot hold are errors.
+ */
+export function validateKeys(data: Map<string, Uint8Array>, field: string): Map<string, Uint8Array> {
+  const out = new Map<string, Uint8Array>();
+  for (const [key, value] of data) {
+    if (key === '') continue;
+    if (key.length > 253) throw new InvalidDataError(`${field}: key "${key.slice(0, 40)}..." is longer than 253 characters`, { retryable: false });
+    for (const ch of key) {
+      if (!allowedRune.test(ch)) {
+        throw new InvalidDataError(
+          `${field}: key "${key}" has the character "${ch}", which a Secret key cannot hold; add a rewrite or set conversionStrategy`,
+          { retryable: false },
+        );
+      }
+    }
+    out.set(key, value);
+  }
+  return out;
+}
