@@ -1,0 +1,126 @@
+/**
+ * Builds the Secret data of an ExternalSecret from its stores, in ESO's order:
+ * every dataFrom[] entry in order (later keys win), then every data[] entry in
+ * order (overriding). Any error aborts the whole assembly: a partial result is
+ * never written, so a failing store cannot blank keys of an existing Secret.
+ */
+import { HushError, InvalidSpecError, NotFoundError, describeError } from '../../util/errors.ts';
+import type { StoreClient } from '../../providers/types.ts';
+import { checkNullBytes, decodeValue } from './decode.ts';
+import { convertKeys, rewriteKeys, validateKeys } from './keys.ts';
+import type { DataFromItem, DataItem, ExternalSecretSpec, StoreRef } from './spec.ts';
+
+/** Resolves a store reference (the ES's own, or an item's sourceRef.storeRef) to a connected client. */
+export type ClientResolver = (ref: StoreRef | undefined, field: string) => Promise<{ client: StoreClient; storeLabel: string }>;
+
+export interface AssembleResult {
+  data: Map<string, Uint8Array>;
+  /** Sources that did not exist at the provider and were skipped (deletionPolicy Delete/Merge). */
+  missing: string[];
+}
+
+export async function assembleData(spec: ExternalSecretSpec, resolve: ClientResolver, signal: AbortSignal): Promise<AssembleResult> {
+  const out = new Map<string, Uint8Array>();
+  const missing: string[] = [];
+  const skipMissing = spec.target?.deletionPolicy === 'Delete' || spec.target?.deletionPolicy === 'Merge';
+
+  for (const [i, item] of (spec.dataFrom ?? []).entries()) {
+    const field = `spec.dataFrom[${i}]`;
+    let got: Map<string, Uint8Array>;
+    try {
+      got = await readDataFrom(item, field, resolve, signal);
+    } catch (err) {
+      if (skipMissing && err instanceof NotFoundError) {
+        missing.push(field);
+        continue;
+      }
+      throw err;
+    }
+    for (const [k, v] of got) out.set(k, v);
+  }
+
+  for (const [i, item] of (spec.data ?? []).entries()) {
+    const field = `spec.data[${i}] (key: ${item.secretKey})`;
+    try {
+      out.set(item.secretKey, await readDataItem(item, field, resolve, signal));
+    } catch (err) {
+      if (skipMissing && err instanceof NotFoundError) {
+        missing.push(field);
+        continue;
+      }
+      throw err;
+    }
+  }
+  return { data: out, missing };
+}
+
+async function readDataItem(item: DataItem, field: string, resolve: ClientResolver, signal: AbortSignal): Promise<Uint8Array> {
+  const { client, storeLabel } = await resolve(item.sourceRef?.storeRef, field);
+  const ref = item.remoteRef;
+  let value: Uint8Array;
+  try {
+    value = await client.getSecret(
+      { key: ref.key, ...(ref.property === undefined ? {} : { property: ref.property }), ...(ref.version === undefined ? {} : { version: ref.version }), ...(ref.metadataPolicy === undefined ? {} : { metadataPolicy: ref.metadataPolicy }) },
+      signal,
+    );
+  } catch (err) {
+    throw rewrap(err, `${field}: ${storeLabel}: key "${ref.key}"${ref.property ? ` property "${ref.property}"` : ''}`);
+  }
+  value = decodeValue(value, ref.decodingStrategy, field);
+  checkNullBytes(value, ref.nullBytePolicy, field);
+  return value;
+}
+
+async function readDataFrom(item: DataFromItem, field: string, resolve: ClientResolver, signal: AbortSignal): Promise<Map<string, Uint8Array>> {
+  const { client, storeLabel } = await resolve(item.sourceRef?.storeRef, field);
+  let raw: Map<string, Uint8Array>;
+  let conversion;
+  let decoding;
+  let nullBytes;
+  let sub: string;
+  if (item.extract) {
+    const ref = item.extract;
+    sub = `${field}.extract`;
+    conversion = ref.conversionStrategy;
+    decoding = ref.decodingStrategy;
+    nullBytes = ref.nullBytePolicy;
+    try {
+      raw = await client.getSecretMap(
+        { key: ref.key, ...(ref.property === undefined ? {} : { property: ref.property }), ...(ref.version === undefined ? {} : { version: ref.version }), ...(ref.metadataPolicy === undefined ? {} : { metadataPolicy: ref.metadataPolicy }) },
+        signal,
+      );
+    } catch (err) {
+      throw rewrap(err, `${sub}: ${storeLabel}: key "${ref.key}"`);
+    }
+  } else if (item.find) {
+    const f = item.find;
+    sub = `${field}.find`;
+    conversion = f.conversionStrategy;
+    decoding = f.decodingStrategy;
+    nullBytes = f.nullBytePolicy;
+    try {
+      raw = await client.findSecrets({ ...(f.path === undefined ? {} : { path: f.path }), ...(f.name === undefined ? {} : { name: f.name }), ...(f.tags === undefined ? {} : { tags: f.tags }) }, signal);
+    } catch (err) {
+      throw rewrap(err, `${sub}: ${storeLabel}`);
+    }
+  } else {
+    throw new InvalidSpecError(`${field}: set one of extract or find`);
+  }
+  const renamed = item.rewrite && item.rewrite.length > 0 ? rewriteKeys(raw, item.rewrite, field) : convertKeys(raw, conversion, sub);
+  const valid = validateKeys(renamed, sub);
+  const out = new Map<string, Uint8Array>();
+  for (const [k, v] of valid) {
+    const decoded = decodeValue(v, decoding, `${sub} (key: ${k})`);
+    checkNullBytes(decoded, nullBytes, `${sub} (key: ${k})`);
+    out.set(k, decoded);
+  }
+  return out;
+}
+
+function rewrap(err: unknown, prefix: string): HushError {
+  const base = err instanceof HushError ? err : new HushError('Internal', describeError(err));
+  const Ctor = base instanceof NotFoundError ? NotFoundError : undefined;
+  const message = `${prefix}: ${base.message}`;
+  if (Ctor) return new Ctor(message, { cause: err, retryable: base.retryable });
+  return new HushError(base.code, message, { cause: err, retryable: base.retryable, retryAfterMs: base.retryAfterMs });
+}
