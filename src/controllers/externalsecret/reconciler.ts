@@ -1,0 +1,235 @@
+/**
+ * The ExternalSecret reconciler: level-based, one key at a time.
+ *
+ *   read the ES and its target Secret → decide whether to read the stores →
+ *   assemble all data (all or nothing) → plan the Secret → write if changed →
+ *   write status → tell the queue when to come back.
+ *
+ * Failure rule: any error before the write leaves the Secret exactly as it
+ * was. Retryable errors are thrown back to the queue (per-item exponential
+ * backoff with jitter); errors that need a person return without a requeue
+ * and wait for the object to change.
+ */
+import type { KubeClient } from '../../kube/client.ts';
+import type { EventRecorder } from '../../kube/events.ts';
+import type { Informer } from '../../kube/informer.ts';
+import { Secrets } from '../../kube/resources.ts';
+import { HushError, describeError } from '../../util/errors.ts';
+import type { Logger } from '../../util/log.ts';
+import { setConditionGauge, type ControllerMetrics } from '../../metrics/hush.ts';
+import { ExternalSecrets, FINALIZER_ES } from '../resources.ts';
+import type { StoreResolver } from '../stores/resolver.ts';
+import { assembleData, type ClientResolver } from './assemble.ts';
+import { fieldManagerFor, syncedResourceVersion } from './hash.ts';
+import { nextRefreshInMs, shouldRefresh } from './refresh.ts';
+import { creationPolicyOf, deletionPolicyOf, targetNameOf, type ExternalSecretObject, type ExternalSecretStatus } from './spec.ts';
+import { Reasons, sameStatus, withReady } from './status.ts';
+import { controllerOwnerOf, isSecretValid, planTarget, type SecretObject } from './target.ts';
+import { validateExternalSecret } from './validate.ts';
+
+export interface ReconcileResult {
+  /** Come back after this long (periodic refresh). */
+  requeueAfterMs?: number;
+}
+
+export interface ExternalSecretReconcilerDeps {
+  kube: KubeClient;
+  externalSecrets: Informer<ExternalSecretObject>;
+  stores: StoreResolver;
+  events: EventRecorder;
+  metrics: ControllerMetrics;
+  logger: Logger;
+  now?: () => number;
+}
+
+type EsRef = ExternalSecretObject & { apiVersion: string; kind: string };
+
+export class ExternalSecretReconciler {
+  private readonly d: ExternalSecretReconcilerDeps;
+  private readonly now: () => number;
+
+  constructor(deps: ExternalSecretReconcilerDeps) {
+    this.d = deps;
+    this.now = deps.now ?? Date.now;
+  }
+
+  async reconcile(namespace: string, name: string, signal: AbortSignal): Promise<ReconcileResult> {
+    const cached = this.d.externalSecrets.get(name, namespace);
+    if (!cached) {
+      this.forgetMetrics(namespace, name);
+      return {};
+    }
+    const es = structuredClone(cached) as EsRef;
+    es.apiVersion = 'external-secrets.io/v1';
+    es.kind = 'ExternalSecret';
+    if (es.metadata.deletionTimestamp) return this.finalize(es, signal);
+
+    // ESO skips, silently, an ExternalSecret whose store belongs to another controller class.
+    const ref = es.spec.secretStoreRef;
+    if (ref?.name) {
+      const { store } = this.d.stores.lookup(namespace, ref);
+      if (store && !this.d.stores.classMatches(store)) return {};
+    }
+    if (!(es.metadata.finalizers ?? []).includes(FINALIZER_ES)) {
+      await this.d.kube.patch(ExternalSecrets, name, namespace, { metadata: { finalizers: [...(es.metadata.finalizers ?? []), FINALIZER_ES], resourceVersion: es.metadata.resourceVersion } }, 'merge', { signal });
+    }
+
+    const started = this.now();
+    const invalid = validateExternalSecret(es.spec);
+    if (invalid) return this.fail(es, invalid, signal);
+
+    const targetName = targetNameOf(es);
+    let existing: SecretObject | undefined;
+    try {
+      existing = await this.d.kube.get<SecretObject>(Secrets, targetName, namespace, { signal });
+    } catch (err) {
+      return this.fail(es, err, signal);
+    }
+    const decision = shouldRefresh(es, started);
+    if (!decision.refresh && isSecretValid(es, existing)) {
+      this.d.logger.debug('skipping refresh', { namespace, name, reason: decision.reason });
+      setConditionGauge(this.d.metrics.esCondition, { name, namespace }, readyStatus(es.status));
+      const last = Date.parse(es.status?.refreshTime ?? '');
+      const after = nextRefreshInMs(es, Number.isNaN(last) ? started : last, started);
+      return after === undefined ? {} : { requeueAfterMs: after };
+    }
+
+    this.d.metrics.syncCalls.inc({ name, namespace });
+    const resolver: ClientResolver = async (r, field) => {
+      const useRef = r ?? es.spec.secretStoreRef;
+      const resolved = await this.d.stores.resolve(namespace, useRef, r ? `${field}.sourceRef.storeRef` : 'spec.secretStoreRef');
+      return { client: resolved.client, storeLabel: resolved.storeLabel };
+    };
+
+    let data: Map<string, Uint8Array>;
+    try {
+      const result = await assembleData(es.spec, resolver, signal);
+      data = result.data;
+      for (const where of result.missing) {
+        this.d.events.record(es, 'Normal', 'MissingProviderSecret', `secret does not exist at provider using ${where}`);
+      }
+    } catch (err) {
+      return this.fail(es, err, signal);
+    }
+
+    let reason: string = Reasons.SecretSynced;
+    let message = 'secret synced';
+    try {
+      if (data.size === 0 && deletionPolicyOf(es.spec) === 'Delete') {
+        const deleted = await this.deleteOwnedTarget(es, existing, signal);
+        reason = Reasons.SecretDeleted;
+        message = deleted ? 'secret deleted due to DeletionPolicy=Delete' : 'no data: secret absent due to DeletionPolicy=Delete';
+      } else if (data.size === 0 && deletionPolicyOf(es.spec) === 'Retain') {
+        message = 'secret retained due to DeletionPolicy=Retain';
+      } else {
+        const plan = planTarget(es, existing, data);
+        if (plan.action === 'none') {
+          message = 'secret synced (creationPolicy None: Hush does not write the Secret)';
+        } else if (plan.action === 'missing') {
+          reason = Reasons.SecretMissing;
+          message = 'secret will not be created due to CreationPolicy=Merge';
+        } else if (plan.changed) {
+          await this.writeSecret(es, plan.secret, plan.action, plan.mergeKeys, signal);
+          this.d.events.record(es, 'Normal', plan.action === 'create' ? 'Created' : 'Updated', plan.action === 'create' ? 'secret created' : 'secret updated');
+        }
+      }
+    } catch (err) {
+      return this.fail(es, err, signal);
+    }
+
+    const status: ExternalSecretStatus = {
+      ...withReady(es.status, 'True', reason, message, new Date(started)),
+      refreshTime: new Date(started).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+      syncedResourceVersion: syncedResourceVersion(es.metadata),
+      binding: { name: targetName },
+    };
+    await this.writeStatus(es, status, signal);
+    setConditionGauge(this.d.metrics.esCondition, { name, namespace }, 'True');
+    this.d.metrics.esReconcileDuration.set({ name, namespace }, (this.now() - started) * 1e6);
+    if (readyStatus(es.status) !== 'True') this.d.logger.info('reconciled secret', { namespace, name, target: targetName });
+    const after = nextRefreshInMs(es, Date.parse(status.refreshTime!), this.now());
+    return after === undefined ? {} : { requeueAfterMs: after };
+  }
+
+  private async writeSecret(es: EsRef, secret: SecretObject, action: 'create' | 'update', mergeKeys: boolean, signal: AbortSignal): Promise<void> {
+    const ns = es.metadata.namespace!;
+    if (mergeKeys) {
+      await this.d.kube.apply(Secrets, secret, { fieldManager: fieldManagerFor(es.metadata.name), force: true, signal });
+      this.d.metrics.secretWrites.inc({ operation: 'apply' });
+    } else if (action === 'create') {
+      await this.d.kube.create(Secrets, secret, { fieldManager: fieldManagerFor(es.metadata.name), signal });
+      this.d.metrics.secretWrites.inc({ operation: 'create' });
+    } else {
+      await this.d.kube.replace(Secrets, secret, { fieldManager: fieldManagerFor(es.metadata.name), signal });
+      this.d.metrics.secretWrites.inc({ operation: 'update' });
+    }
+    this.d.logger.debug('wrote secret', { namespace: ns, name: secret.metadata.name, keys: Object.keys(secret.data ?? {}) });
+  }
+
+  /** Deletes the target only if this ExternalSecret controls it (ownerReference), never a foreign Secret. */
+  private async deleteOwnedTarget(es: EsRef, existing: SecretObject | undefined, signal: AbortSignal): Promise<boolean> {
+    if (!existing) return false;
+    if (creationPolicyOf(es.spec) !== 'Owner' || controllerOwnerOf(existing)?.uid !== es.metadata.uid) return false;
+    await this.d.kube.delete(Secrets, existing.metadata.name, es.metadata.namespace, { preconditions: { uid: existing.metadata.uid }, signal });
+    this.d.events.record(es, 'Normal', 'Deleted', 'secret deleted due to DeletionPolicy=Delete');
+    this.d.metrics.secretWrites.inc({ operation: 'delete' });
+    return true;
+  }
+
+  private async finalize(es: EsRef, signal: AbortSignal): Promise<ReconcileResult> {
+    const finalizers = es.metadata.finalizers ?? [];
+    if (!finalizers.includes(FINALIZER_ES)) return {};
+    if (deletionPolicyOf(es.spec) === 'Delete') {
+      const existing = await this.d.kube.get<SecretObject>(Secrets, targetNameOf(es), es.metadata.namespace, { signal });
+      await this.deleteOwnedTarget(es, existing, signal);
+    }
+    await this.d.kube.patch(
+      ExternalSecrets,
+      es.metadata.name,
+      es.metadata.namespace,
+      { metadata: { finalizers: finalizers.filter((f) => f !== FINALIZER_ES), resourceVersion: es.metadata.resourceVersion } },
+      'merge',
+      { signal },
+    );
+    this.forgetMetrics(es.metadata.namespace!, es.metadata.name);
+    return {};
+  }
+
+  /**
+   * Records a failure: Ready=False with the real cause, a Warning event, the
+   * error metrics. The Secret is not touched. Retryable errors go back to the
+   * queue by throwing; the others wait for a change to the object.
+   */
+  private async fail(es: EsRef, err: unknown, signal: AbortSignal): Promise<ReconcileResult> {
+    const { name } = es.metadata;
+    const namespace = es.metadata.namespace!;
+    const error = err instanceof HushError ? err : new HushError('Internal', describeError(err), { cause: err });
+    this.d.metrics.syncErrors.inc({ name, namespace });
+    this.d.metrics.reconcileErrors.inc({ controller: 'externalsecret', code: error.code });
+    setConditionGauge(this.d.metrics.esCondition, { name, namespace }, 'False');
+    this.d.events.record(es, 'Warning', 'UpdateFailed', error.message);
+    this.d.logger.warn('reconcile failed', { namespace, name, code: error.code, retryable: error.retryable, error: error.message });
+    const status = withReady(es.status, 'False', Reasons.SecretSyncedError, error.message, new Date(this.now()));
+    try {
+      await this.writeStatus(es, status, signal);
+    } catch (statusErr) {
+      this.d.logger.warn('writing status failed', { namespace, name, error: describeError(statusErr) });
+    }
+    if (error.retryable) throw error;
+    return {};
+  }
+
+  private async writeStatus(es: EsRef, status: ExternalSecretStatus, signal: AbortSignal): Promise<void> {
+    if (sameStatus(es.status, status)) return;
+    await this.d.kube.patch(ExternalSecrets, es.metadata.name, es.metadata.namespace, { status }, 'merge', { subresource: 'status', signal });
+  }
+
+  private forgetMetrics(namespace: string, name: string): void {
+    const m = this.d.metrics;
+    for (const g of [m.syncCalls, m.syncErrors, m.esCondition, m.esReconcileDuration]) g.remove({ name, namespace });
+  }
+}
+
+function readyStatus(status: ExternalSecretStatus | undefined): 'True' | 'False' {
+  return status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True' ? 'True' : 'False';
+}

@@ -1,0 +1,147 @@
+/**
+ * What the target Secret should look like, per creationPolicy (eso-reference
+ * §4, §6). Pure: takes the ExternalSecret, the existing Secret (or none) and
+ * the assembled data, returns the Secret to write, or why not to write.
+ */
+import { HushError } from '../../util/errors.ts';
+import { ANNOTATION_DATA_HASH, ExternalSecrets, LABEL_CREATED_BY, LABEL_MANAGED } from '../resources.ts';
+import { apiVersionOf } from '../../kube/resources.ts';
+import { createdByLabel, dataHash } from './hash.ts';
+import { creationPolicyOf, targetNameOf, type ExternalSecretObject } from './spec.ts';
+
+export interface SecretObject {
+  apiVersion?: string;
+  kind?: string;
+  metadata: {
+    name: string;
+    namespace?: string;
+    uid?: string;
+    resourceVersion?: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+    ownerReferences?: { apiVersion: string; kind: string; name: string; uid: string; controller?: boolean; blockOwnerDeletion?: boolean }[];
+    deletionTimestamp?: string;
+  };
+  type?: string;
+  immutable?: boolean;
+  data?: Record<string, string>;
+}
+
+/** Annotations never copied from the ExternalSecret: they describe the ES itself, not its Secret. */
+const NOT_COPIED = new Set(['kubectl.kubernetes.io/last-applied-configuration']);
+
+export function decodeSecretData(secret: SecretObject | undefined): Record<string, Uint8Array> {
+  const out: Record<string, Uint8Array> = {};
+  for (const [k, v] of Object.entries(secret?.data ?? {})) out[k] = new Uint8Array(Buffer.from(v, 'base64'));
+  return out;
+}
+
+export function encodeSecretData(data: Map<string, Uint8Array> | Record<string, Uint8Array>): Record<string, string> {
+  const out: Record<string, string> = {};
+  const entries = data instanceof Map ? [...data] : Object.entries(data);
+  for (const [k, v] of entries) out[k] = Buffer.from(v).toString('base64');
+  return out;
+}
+
+/** ESO's isSecretValid: Orphan always; else the Secret exists, is labelled managed, and its data matches its data-hash. */
+export function isSecretValid(es: ExternalSecretObject, secret: SecretObject | undefined): boolean {
+  if (creationPolicyOf(es.spec) === 'Orphan') return true;
+  if (!secret) return false;
+  if (secret.metadata.labels?.[LABEL_MANAGED] !== 'true') return false;
+  return secret.metadata.annotations?.[ANNOTATION_DATA_HASH] === dataHash(decodeSecretData(secret));
+}
+
+export function controllerOwnerOf(secret: SecretObject): { kind: string; name: string; uid: string } | undefined {
+  return secret.metadata.ownerReferences?.find((r) => r.controller === true);
+}
+
+export type TargetPlan =
+  | { action: 'none'; reason: 'CreationPolicyNone' }
+  | { action: 'missing'; reason: 'MergeTargetMissing' }
+  | { action: 'create' | 'update'; secret: SecretObject; changed: boolean; mergeKeys: boolean };
+
+/**
+ * Plans the write. `mergeKeys` means foreign keys in the Secret must be kept
+ * (Merge / CreateOrMerge): the caller uses server-side apply with the ES's
+ * field manager then, so keys this ES wrote before and no longer produces are
+ * dropped by the API server while other writers' keys stay.
+ */
+export function planTarget(es: ExternalSecretObject, existing: SecretObject | undefined, data: Map<string, Uint8Array>): TargetPlan {
+  const policy = creationPolicyOf(es.spec);
+  const ns = es.metadata.namespace!;
+  const name = targetNameOf(es);
+  if (policy === 'None') return { action: 'none', reason: 'CreationPolicyNone' };
+  if (policy === 'Merge' && !existing) return { action: 'missing', reason: 'MergeTargetMissing' };
+
+  const mergeKeys = policy === 'Merge' || policy === 'CreateOrMerge';
+  const ours = encodeSecretData(data);
+  const finalData = mergeKeys ? { ...(existing?.data ?? {}), ...ours } : ours;
+  const hash = dataHash(decodeSecretData({ metadata: { name }, data: finalData }));
+
+  if (existing?.immutable && !sameData(existing.data ?? {}, finalData)) {
+    throw new HushError('Conflict', `Secret "${ns}/${name}" is immutable and its data would change; delete it to let Hush recreate it, or set target.immutable: false on a new Secret`, { retryable: false });
+  }
+
+  if (policy === 'Owner' && existing) {
+    const owner = controllerOwnerOf(existing);
+    if (owner && owner.uid !== es.metadata.uid) {
+      const what = owner.kind === 'ExternalSecret' ? `ExternalSecret "${owner.name}"` : `${owner.kind} "${owner.name}"`;
+      throw new HushError('Conflict', `target Secret "${ns}/${name}" is owned by ${what}; two owners cannot manage one Secret: change spec.target.name or use creationPolicy: Merge`, { retryable: false });
+    }
+  }
+
+  const labels: Record<string, string> = mergeKeys ? {} : { ...(existing?.metadata.labels ?? {}) };
+  const annotations: Record<string, string> = mergeKeys ? {} : { ...(existing?.metadata.annotations ?? {}) };
+  for (const [k, v] of Object.entries(es.metadata.labels ?? {})) labels[k] = v;
+  for (const [k, v] of Object.entries(es.metadata.annotations ?? {})) if (!NOT_COPIED.has(k)) annotations[k] = v;
+  labels[LABEL_MANAGED] = 'true';
+  if (policy === 'Owner') labels[LABEL_CREATED_BY] = createdByLabel(ns, es.metadata.name);
+  annotations[ANNOTATION_DATA_HASH] = hash;
+
+  let ownerReferences = (existing?.metadata.ownerReferences ?? []).filter((r) => r.uid !== es.metadata.uid);
+  if (policy === 'Owner') {
+    ownerReferences = [
+      ...ownerReferences.filter((r) => r.controller !== true),
+      { apiVersion: apiVersionOf(ExternalSecrets), kind: 'ExternalSecret', name: es.metadata.name, uid: es.metadata.uid!, controller: true, blockOwnerDeletion: true },
+    ];
+  }
+
+  const secret: SecretObject = {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: {
+      name,
+      namespace: ns,
+      labels,
+      annotations,
+      ...(mergeKeys ? {} : { ownerReferences }),
+      ...(existing?.metadata.resourceVersion && !mergeKeys ? { resourceVersion: existing.metadata.resourceVersion } : {}),
+    },
+    type: existing?.type ?? 'Opaque',
+    data: mergeKeys ? ours : finalData,
+    ...(es.spec.target?.immutable ? { immutable: true } : existing?.immutable ? { immutable: true } : {}),
+  };
+
+  const changed =
+    !existing ||
+    !sameData(existing.data ?? {}, finalData) ||
+    !subsetOf(labels, existing.metadata.labels) ||
+    !subsetOf(annotations, existing.metadata.annotations) ||
+    (!mergeKeys && !sameOwners(ownerReferences, existing.metadata.ownerReferences ?? [])) ||
+    (es.spec.target?.immutable === true && existing.immutable !== true);
+  return { action: existing ? 'update' : 'create', secret, changed, mergeKeys };
+}
+
+function sameData(a: Record<string, string>, b: Record<string, string>): boolean {
+  const ka = Object.keys(a);
+  if (ka.length !== Object.keys(b).length) return false;
+  return ka.every((k) => a[k] === b[k]);
+}
+
+function subsetOf(want: Record<string, string>, have: Record<string, string> | undefined): boolean {
+  return Object.entries(want).every(([k, v]) => have?.[k] === v);
+}
+
+function sameOwners(a: { uid: string; controller?: boolean }[], b: { uid: string; controller?: boolean }[]): boolean {
+  return a.length === b.length && a.every((r, i) => r.uid === b[i]?.uid && (r.controller ?? false) === (b[i]?.controller ?? false));
+}

@@ -1,0 +1,64 @@
+/**
+ * The Kubernetes reads a provider may make for its store: referenced Secrets
+ * and ConfigMaps, and ServiceAccount tokens. The namespace rules are ESO's:
+ * a SecretStore may only reference objects in its own namespace (a namespace
+ * in the ref must be empty or equal to it); a ClusterSecretStore reads from the
+ * ref's namespace, or from the ExternalSecret's namespace when the ref has none.
+ */
+import type { KubeClient } from '../../kube/client.ts';
+import { ConfigMaps, Secrets } from '../../kube/resources.ts';
+import { InvalidConfigError, NotFoundError } from '../../util/errors.ts';
+import type { ProviderKubeAccess } from '../../providers/types.ts';
+import type { StoreKind } from './types.ts';
+
+interface SecretLike {
+  metadata: { name: string };
+  data?: Record<string, string>;
+}
+interface ConfigMapLike {
+  metadata: { name: string };
+  data?: Record<string, string>;
+}
+
+export function createKubeAccess(kube: KubeClient, storeKind: StoreKind, storeNamespace: string | undefined, referentNamespace: string | undefined): ProviderKubeAccess {
+  const namespaceFor = (what: string, requested: string | undefined): string => {
+    if (storeKind === 'SecretStore') {
+      if (requested && requested !== storeNamespace) {
+        throw new InvalidConfigError(
+          `${what}: a SecretStore may only reference objects in its own namespace "${storeNamespace}", not "${requested}"; remove the namespace or use a ClusterSecretStore`,
+        );
+      }
+      return storeNamespace!;
+    }
+    const ns = requested || referentNamespace;
+    if (!ns) throw new InvalidConfigError(`${what}: a ClusterSecretStore reference needs a namespace`);
+    return ns;
+  };
+  return {
+    clusterServer: kube.server,
+    async readSecretKey(ref) {
+      const ns = namespaceFor(`Secret "${ref.name}"`, ref.namespace);
+      const secret = await kube.get<SecretLike>(Secrets, ref.name, ns);
+      if (!secret) throw new NotFoundError(`Secret "${ns}/${ref.name}" not found`);
+      const b64 = secret.data?.[ref.key];
+      if (b64 === undefined) throw new NotFoundError(`Secret "${ns}/${ref.name}" has no key "${ref.key}"`);
+      return new Uint8Array(Buffer.from(b64, 'base64'));
+    },
+    async readConfigMapKey(ref) {
+      const ns = namespaceFor(`ConfigMap "${ref.name}"`, ref.namespace);
+      const cm = await kube.get<ConfigMapLike>(ConfigMaps, ref.name, ns);
+      if (!cm) throw new NotFoundError(`ConfigMap "${ns}/${ref.name}" not found`);
+      const v = cm.data?.[ref.key];
+      if (v === undefined) throw new NotFoundError(`ConfigMap "${ns}/${ref.name}" has no key "${ref.key}"`);
+      return v;
+    },
+    async createServiceAccountToken(ref) {
+      const ns = namespaceFor(`ServiceAccount "${ref.name}"`, ref.namespace);
+      const t = await kube.createToken(ref.name, ns, {
+        ...(ref.audiences ? { audiences: ref.audiences } : {}),
+        ...(ref.expirationSeconds ? { expirationSeconds: ref.expirationSeconds } : {}),
+      });
+      return { token: t.token, expiresAt: new Date(t.expirationTimestamp) };
+    },
+  };
+}

@@ -1,0 +1,185 @@
+/**
+ * Finds the store an ExternalSecret refers to, enforces who may use it, and
+ * hands out one connected client per store.
+ *
+ * Why a client cache: ESO builds a client (and logs in to Vault) on every
+ * reconcile. Hush connects once per store and reuses the client until the
+ * store's spec changes (keyed by uid + generation — not resourceVersion,
+ * which also moves on every status write). Concurrent reconciles share one
+ * in-flight connect.
+ */
+import type { KubeClient } from '../../kube/client.ts';
+import type { Informer } from '../../kube/informer.ts';
+import type { KubeObject } from '../../kube/resources.ts';
+import type { Provider, StoreClient } from '../../providers/types.ts';
+import { AccessDeniedError, HushError, InvalidConfigError, NotFoundError, NotSupportedError, UnavailableError, describeError } from '../../util/errors.ts';
+import { compileGoRegexp } from '../../util/goregexp.ts';
+import type { Logger } from '../../util/log.ts';
+import type { StoreRef } from '../externalsecret/spec.ts';
+import { createKubeAccess } from './kubeaccess.ts';
+import { matchesSelector } from './selector.ts';
+import { providerKeyOf, readyCondition, type StoreKind, type StoreObject } from './types.ts';
+
+export interface ResolvedStore {
+  client: StoreClient;
+  store: StoreObject;
+  storeKind: StoreKind;
+  /** `SecretStore "ns/name"` — used in status messages. */
+  storeLabel: string;
+  provider: Provider;
+}
+
+export interface StoreResolverDeps {
+  kube: KubeClient;
+  stores: Informer<StoreObject>;
+  clusterStores: Informer<StoreObject>;
+  namespaces: Informer<KubeObject>;
+  providerFor: (key: string) => Provider | undefined;
+  controllerClass: string;
+  recordCall: (provider: string, call: string, status: 'success' | 'error') => void;
+  onClientCountChange?: (provider: string, delta: number) => void;
+  logger: Logger;
+}
+
+interface CacheEntry {
+  generationKey: string;
+  provider: Provider;
+  client: Promise<StoreClient>;
+  abort: AbortController;
+}
+
+export class StoreResolver {
+  private readonly deps: StoreResolverDeps;
+  private readonly clients = new Map<string, CacheEntry>();
+
+  constructor(deps: StoreResolverDeps) {
+    this.deps = deps;
+  }
+
+  /** The store object from the cache, or undefined. */
+  lookup(esNamespace: string, ref: StoreRef): { store: StoreObject | undefined; kind: StoreKind } {
+    const kind: StoreKind = ref.kind === 'ClusterSecretStore' ? 'ClusterSecretStore' : 'SecretStore';
+    const store = kind === 'SecretStore' ? this.deps.stores.get(ref.name, esNamespace) : this.deps.clusterStores.get(ref.name);
+    return { store, kind };
+  }
+
+  /** spec.controller selects which controller class serves a store; empty matches every class. */
+  classMatches(store: StoreObject): boolean {
+    const c = store.spec.controller;
+    return !c || c === this.deps.controllerClass;
+  }
+
+  /**
+   * Resolves and connects. `field` is the manifest field that named the store,
+   * used in every error so the user knows which reference failed.
+   */
+  async resolve(esNamespace: string, ref: StoreRef | undefined, field: string): Promise<ResolvedStore> {
+    if (!ref?.name) throw new InvalidConfigError(`${field}: no store referenced; set spec.secretStoreRef.name`);
+    const { store, kind } = this.lookup(esNamespace, ref);
+    const label = kind === 'SecretStore' ? `SecretStore "${esNamespace}/${ref.name}"` : `ClusterSecretStore "${ref.name}"`;
+    if (!store) {
+      throw new NotFoundError(
+        kind === 'SecretStore'
+          ? `${label} not found (an ExternalSecret can only use a SecretStore in its own namespace; for a shared store use kind: ClusterSecretStore)`
+          : `${label} not found`,
+      );
+    }
+    if (kind === 'ClusterSecretStore') this.checkClusterStoreConditions(store, esNamespace, label);
+    const ready = readyCondition(store);
+    if (ready?.status !== 'True') {
+      const why = ready?.message ? `: ${ready.message}` : ' (not validated yet)';
+      throw new UnavailableError(`${label} is not ready${why}`);
+    }
+    const pk = providerKeyOf(store.spec);
+    if ('error' in pk) throw new InvalidConfigError(`${label}: ${pk.error}`);
+    const provider = this.deps.providerFor(pk.key);
+    if (!provider) throw new NotSupportedError(`${label}: provider "${pk.key}" is not supported yet`);
+    const client = await this.clientFor(store, kind, provider, pk.key, kind === 'ClusterSecretStore' ? esNamespace : undefined, label);
+    return { client, store, storeKind: kind, storeLabel: label, provider };
+  }
+
+  /** ClusterSecretStore spec.conditions: the namespace must match one entry (entries are ORed). */
+  private checkClusterStoreConditions(store: StoreObject, esNamespace: string, label: string): void {
+    const conditions = store.spec.conditions ?? [];
+    if (conditions.length === 0) return;
+    const nsLabels = this.deps.namespaces.get(esNamespace)?.metadata.labels;
+    const allowed = conditions.some((c, i) => {
+      if (c.namespaces?.includes(esNamespace)) return true;
+      if (c.namespaceSelector && matchesSelector(c.namespaceSelector, nsLabels)) return true;
+      return (c.namespaceRegexes ?? []).some((r, j) => compileGoRegexp(r, `spec.conditions[${i}].namespaceRegexes[${j}]`).test(esNamespace));
+    });
+    if (!allowed) {
+      throw new AccessDeniedError(`using ${label} is not allowed from namespace "${esNamespace}": denied by the store's spec.conditions`);
+    }
+  }
+
+  /** A connected client for the store, shared while the store's spec is unchanged. */
+  async clientFor(store: StoreObject, kind: StoreKind, provider: Provider, providerKey: string, referentNamespace: string | undefined, label: string): Promise<StoreClient> {
+    const id = `${kind}/${store.metadata.namespace ?? ''}/${store.metadata.name}${referentNamespace ? `|${referentNamespace}` : ''}`;
+    const generationKey = `${store.metadata.uid ?? ''}/${store.metadata.generation ?? 0}`;
+    const existing = this.clients.get(id);
+    if (existing && existing.generationKey === generationKey) return existing.client;
+    if (existing) this.drop(id, existing);
+
+    const abort = new AbortController();
+    const access = createKubeAccess(this.deps.kube, kind, store.metadata.namespace, referentNamespace);
+    const metricsName = provider.metricsName;
+    const connecting = (async () => {
+      const diags = provider.validateStore(store.spec.provider?.[providerKey], kind);
+      if (diags.length > 0) {
+        throw new InvalidConfigError(`${label}: ${diags.map((d) => `${d.field}: ${d.message}`).join('; ')}`);
+      }
+      try {
+        return await provider.connect({
+          storeKind: kind,
+          storeName: store.metadata.name,
+          namespace: kind === 'SecretStore' ? store.metadata.namespace : referentNamespace,
+          spec: store.spec.provider?.[providerKey],
+          storeSpec: store.spec as Record<string, unknown>,
+          kube: access,
+          recordCall: (call, status) => this.deps.recordCall(metricsName, call, status),
+          signal: abort.signal,
+        });
+      } catch (err) {
+        const base = err instanceof HushError ? err : new HushError('Internal', describeError(err));
+        throw new HushError(base.code, `${label}: ${base.message}`, { cause: err, retryable: base.retryable, retryAfterMs: base.retryAfterMs });
+      }
+    })();
+    const entry: CacheEntry = { generationKey, provider, client: connecting, abort };
+    this.clients.set(id, entry);
+    try {
+      const client = await connecting;
+      this.deps.onClientCountChange?.(metricsName, 1);
+      return client;
+    } catch (err) {
+      // A failed connect is not cached: the next reconcile (after backoff) tries again.
+      if (this.clients.get(id) === entry) this.clients.delete(id);
+      throw err;
+    }
+  }
+
+  /** Closes clients of stores that are gone or changed. Called on store delete/update events. */
+  forgetStore(kind: StoreKind, namespace: string | undefined, name: string): void {
+    const prefix = `${kind}/${namespace ?? ''}/${name}`;
+    for (const [id, entry] of this.clients) {
+      if (id === prefix || id.startsWith(`${prefix}|`)) this.drop(id, entry);
+    }
+  }
+
+  private drop(id: string, entry: CacheEntry): void {
+    this.clients.delete(id);
+    entry.abort.abort();
+    entry.client.then(
+      (c) => {
+        this.deps.onClientCountChange?.(entry.provider.metricsName, -1);
+        c.close().catch((err: unknown) => this.deps.logger.warn('closing store client failed', { store: id, error: describeError(err) }));
+      },
+      () => undefined,
+    );
+  }
+
+  async closeAll(): Promise<void> {
+    for (const [id, entry] of [...this.clients]) this.drop(id, entry);
+    await Promise.resolve();
+  }
+}
