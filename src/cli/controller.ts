@@ -1,0 +1,160 @@
+/**
+ * `hush controller`: runs the sync controllers against the current kubeconfig
+ * (or the in-cluster config), with optional Lease leader election, metrics and
+ * health endpoints, JSON logs, and a graceful stop on SIGTERM/SIGINT.
+ */
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import { parseArgs } from 'node:util';
+import type { Server } from 'node:http';
+import { KubeClient } from '../kube/client.ts';
+import { LeaderElector } from '../kube/leader.ts';
+import { createLogger, type Level } from '../util/log.ts';
+import { createControllerMetrics } from '../metrics/hush.ts';
+import { startProbeServer } from '../metrics/server.ts';
+import { Manager } from '../controllers/manager.ts';
+import { describeError } from '../util/errors.ts';
+
+export const controllerUsage = `usage: hush controller [flags]
+
+Runs the ExternalSecret, SecretStore, ClusterSecretStore and ClusterExternalSecret
+controllers against the cluster of the current kubeconfig (or in-cluster config).
+
+flags:
+  --kubeconfig PATH                 kubeconfig file (default: $KUBECONFIG, ~/.kube/config, in-cluster)
+  --context NAME                    kubeconfig context
+  --namespace NS                    watch only this namespace (ClusterExternalSecrets are then off)
+  --controller-class NAME           serve stores whose spec.controller is NAME or empty (default "default")
+  --concurrent N                    ExternalSecret workers (default 4)
+  --enable-leader-election          run only while holding a Lease (for several replicas)
+  --leader-election-namespace NS    namespace of the Lease (default: the pod's namespace or "default")
+  --leader-election-id NAME         name of the Lease (default "hush-controller")
+  --metrics-addr ADDR               Prometheus /metrics listen address (default ":8080", "0" = off)
+  --health-addr ADDR                /healthz and /readyz listen address (default ":8081", "0" = off)
+  --enable-cluster-store-reconciler            (default true; --no-... to disable)
+  --enable-cluster-external-secret-reconciler  (default true; --no-... to disable)
+  --log-level LEVEL                 debug, info, warn or error (default info)
+`;
+
+export async function runController(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    allowNegative: true,
+    options: {
+      kubeconfig: { type: 'string' },
+      context: { type: 'string' },
+      namespace: { type: 'string' },
+      'controller-class': { type: 'string', default: 'default' },
+      concurrent: { type: 'string', default: '4' },
+      'enable-leader-election': { type: 'boolean', default: false },
+      'leader-election-namespace': { type: 'string' },
+      'leader-election-id': { type: 'string', default: 'hush-controller' },
+      'metrics-addr': { type: 'string', default: ':8080' },
+      'health-addr': { type: 'string', default: ':8081' },
+      'enable-cluster-store-reconciler': { type: 'boolean', default: true },
+      'enable-cluster-external-secret-reconciler': { type: 'boolean', default: true },
+      'log-level': { type: 'string', default: 'info' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(controllerUsage);
+    return 0;
+  }
+  const level = values['log-level'] as Level;
+  if (!['debug', 'info', 'warn', 'error'].includes(level)) {
+    process.stderr.write(`hush controller: --log-level must be debug, info, warn or error, not "${level}"\n`);
+    return 2;
+  }
+  const concurrency = Number(values.concurrent);
+  if (!Number.isInteger(concurrency) || concurrency < 1) {
+    process.stderr.write(`hush controller: --concurrent must be a positive integer, not "${values.concurrent}"\n`);
+    return 2;
+  }
+  const logger = createLogger({ level });
+  let kube: KubeClient;
+  try {
+    kube = KubeClient.fromKubeconfig(values.kubeconfig, values.context, { logger });
+  } catch (err) {
+    process.stderr.write(`hush controller: cannot load a kubeconfig: ${describeError(err)}\n`);
+    return 1;
+  }
+  const metrics = createControllerMetrics();
+  const manager = new Manager({
+    kube,
+    logger,
+    metrics,
+    namespace: values.namespace,
+    controllerClass: values['controller-class'],
+    concurrency,
+    enableClusterStores: values['enable-cluster-store-reconciler'],
+    enableClusterExternalSecrets: values['enable-cluster-external-secret-reconciler'],
+  });
+
+  const stop = new AbortController();
+  let leading = !values['enable-leader-election'];
+  const servers: Server[] = [];
+  try {
+    if (values['metrics-addr'] !== '0') servers.push(await startProbeServer(values['metrics-addr'], { registry: metrics.registry, ready: () => true }));
+    if (values['health-addr'] !== '0') {
+      // Ready when caches are synced, or while standing by as a healthy follower.
+      servers.push(await startProbeServer(values['health-addr'], { registry: metrics.registry, ready: () => manager.isSynced() || (values['enable-leader-election'] && !leading) }));
+    }
+  } catch (err) {
+    process.stderr.write(`hush controller: cannot listen: ${describeError(err)}\n`);
+    return 1;
+  }
+
+  let signals = 0;
+  const onSignal = (sig: string) => {
+    signals++;
+    if (signals > 1) process.exit(1);
+    logger.info('shutting down', { signal: sig });
+    stop.abort();
+  };
+  process.on('SIGTERM', () => onSignal('SIGTERM'));
+  process.on('SIGINT', () => onSignal('SIGINT'));
+
+  logger.info('starting hush controller', { namespace: values.namespace ?? '(all)', controllerClass: values['controller-class'], concurrency, leaderElection: values['enable-leader-election'] });
+  let exitCode = 0;
+  try {
+    if (values['enable-leader-election']) {
+      const identity = `${hostname()}_${randomBytes(4).toString('hex')}`;
+      const elector = new LeaderElector(kube, {
+        namespace: values['leader-election-namespace'] ?? process.env.POD_NAMESPACE ?? 'default',
+        name: values['leader-election-id'],
+        identity,
+        logger,
+      });
+      let lost = false;
+      await elector.run(stop.signal, {
+        onStartedLeading: async (leaderSignal) => {
+          leading = true;
+          logger.info('became leader', { identity });
+          await manager.run(leaderSignal);
+        },
+        onStoppedLeading: () => {
+          leading = false;
+          if (!stop.signal.aborted) {
+            // Losing the Lease while running means another replica may already act: stop at once.
+            lost = true;
+            logger.error('lost leadership, exiting', { identity });
+            stop.abort();
+          }
+        },
+        onNewLeader: (id) => logger.info('leader is', { leader: id }),
+      });
+      if (lost) exitCode = 1;
+    } else {
+      await manager.run(stop.signal);
+    }
+  } catch (err) {
+    logger.error('controller failed', { error: describeError(err) });
+    exitCode = 1;
+  } finally {
+    for (const s of servers) s.close();
+    kube.close();
+  }
+  logger.info('stopped');
+  return exitCode;
+}
