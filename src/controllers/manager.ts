@@ -58,9 +58,9 @@ export class Manager {
   readonly namespaces: Informer<KubeObject>;
   readonly secrets: Informer<KubeObject>;
   private readonly esQueue = new WorkQueue<string>({ name: 'externalsecret' });
-  // Store checks back off to at most 10 s: an unreachable store is re-checked every few seconds so that
+  // Store checks back off to at most 5 s: an unreachable store is re-checked every few seconds so that
   // the ExternalSecrets waiting on it are released within seconds of it coming back.
-  private readonly storeQueue = new WorkQueue<string>({ name: 'secretstore', maxDelayMs: 10_000 });
+  private readonly storeQueue = new WorkQueue<string>({ name: 'secretstore', maxDelayMs: 5_000 });
   private readonly cesQueue = new WorkQueue<string>({ name: 'clusterexternalsecret' });
   readonly resolver: StoreResolver;
   private synced = false;

@@ -1,0 +1,235 @@
+/**
+ * The local control plane is a real cluster: authorization, the controllers
+ * that Hush's features lean on (garbage collection, Deployments, service
+ * accounts), TokenRequest, and OpenBao's Kubernetes auth all behave as on a
+ * real cluster; and the environment's own lifecycle (reuse, restart, down)
+ * does what `hush dev` promises.
+ */
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { before, test } from 'node:test';
+import { down, status, up, type DevEnv } from '../../src/devenv/index.ts';
+import {
+  applyYaml,
+  baoCall,
+  baoExpect,
+  getJson,
+  kubeCall,
+  kubeExpect,
+  loadTestEnv,
+  requestServiceAccountToken,
+  startComponent,
+  stopComponent,
+  waitFor,
+} from '../support/index.ts';
+
+let env: DevEnv;
+
+before(async () => {
+  env = await loadTestEnv();
+});
+
+function uniqueName(prefix: string): string {
+  return `${prefix}-${randomBytes(4).toString('hex')}`;
+}
+
+async function createNamespace(): Promise<string> {
+  const name = uniqueName('devenv');
+  await kubeExpect(env, 'POST', '/api/v1/namespaces', { body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name } } });
+  return name;
+}
+
+async function createServiceAccount(namespace: string, name: string): Promise<void> {
+  await kubeExpect(env, 'POST', `/api/v1/namespaces/${namespace}/serviceaccounts`, {
+    body: { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name } },
+  });
+}
+
+function isProcessAlive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return !/^\d+ \(.*\) [ZX]/.test(stat);
+  } catch {
+    return false;
+  }
+}
+
+void test('RBAC is enforced: a service account may list Secrets only once a RoleBinding allows it', async () => {
+  const ns = await createNamespace();
+  await createServiceAccount(ns, 'reader');
+  const token = await requestServiceAccountToken(env, ns, 'reader');
+  const denied = await kubeCall(env, 'GET', `/api/v1/namespaces/${ns}/secrets`, { bearerToken: token });
+  assert.equal(denied.status, 403, 'an authenticated service account without a role is forbidden');
+
+  await kubeExpect(env, 'POST', `/apis/rbac.authorization.k8s.io/v1/namespaces/${ns}/roles`, {
+    body: { metadata: { name: 'secret-reader' }, rules: [{ apiGroups: [''], resources: ['secrets'], verbs: ['list'] }] },
+  });
+  await kubeExpect(env, 'POST', `/apis/rbac.authorization.k8s.io/v1/namespaces/${ns}/rolebindings`, {
+    body: {
+      metadata: { name: 'reader' },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'secret-reader' },
+      subjects: [{ kind: 'ServiceAccount', name: 'reader', namespace: ns }],
+    },
+  });
+  await waitFor(async () => (await kubeCall(env, 'GET', `/api/v1/namespaces/${ns}/secrets`, { bearerToken: token })).status === 200, {
+    message: 'the RoleBinding to take effect',
+  });
+  const otherNamespace = await kubeCall(env, 'GET', '/api/v1/namespaces/default/secrets', { bearerToken: token });
+  assert.equal(otherNamespace.status, 403, 'the Role grants nothing outside its namespace');
+});
+
+void test('the garbage collector deletes a ConfigMap whose owner was deleted', async () => {
+  const ns = await createNamespace();
+  const owner = await kubeExpect(env, 'POST', `/api/v1/namespaces/${ns}/configmaps`, { body: { metadata: { name: 'owner' } } });
+  const uid = (owner.json as { metadata: { uid: string } }).metadata.uid;
+  await kubeExpect(env, 'POST', `/api/v1/namespaces/${ns}/configmaps`, {
+    body: { metadata: { name: 'dependent', ownerReferences: [{ apiVersion: 'v1', kind: 'ConfigMap', name: 'owner', uid }] } },
+  });
+  await kubeExpect(env, 'POST', `/api/v1/namespaces/${ns}/configmaps`, { body: { metadata: { name: 'bystander' } } });
+  await kubeExpect(env, 'DELETE', `/api/v1/namespaces/${ns}/configmaps/owner`);
+  await waitFor(async () => (await kubeCall(env, 'GET', `/api/v1/namespaces/${ns}/configmaps/dependent`)).status === 404, {
+    timeoutMs: 20_000,
+    message: 'the dependent ConfigMap to be garbage-collected',
+  });
+  assert.equal((await kubeCall(env, 'GET', `/api/v1/namespaces/${ns}/configmaps/bystander`)).status, 200, 'objects without owners stay');
+});
+
+void test('a Deployment applied with kubectl gets a ReplicaSet', async () => {
+  const ns = await createNamespace();
+  await applyYaml(
+    env,
+    `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+spec:
+  replicas: 1
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      containers: [{name: web, image: registry.invalid/web:1}]
+`,
+    ns,
+  );
+  const deployment = await getJson(env, ['-n', ns, 'deployment', 'web']);
+  const deploymentUid = (deployment?.metadata as { uid: string }).uid;
+  const rs = await waitFor(
+    async () => {
+      const list = await getJson(env, ['-n', ns, 'replicasets']);
+      const items = (list?.items ?? []) as { metadata: { name: string; ownerReferences?: { uid: string }[] } }[];
+      return items.find((i) => i.metadata.ownerReferences?.some((o) => o.uid === deploymentUid));
+    },
+    { timeoutMs: 20_000, message: 'a ReplicaSet owned by deployment/web' },
+  );
+  assert.match(rs.metadata.name, /^web-/);
+});
+
+void test('a new namespace gets its default ServiceAccount and the kube-root-ca.crt ConfigMap', async () => {
+  const ns = await createNamespace();
+  await waitFor(async () => (await kubeCall(env, 'GET', `/api/v1/namespaces/${ns}/serviceaccounts/default`)).status === 200, {
+    message: `ServiceAccount ${ns}/default`,
+  });
+  const cm = await waitFor(
+    async () => {
+      const res = await kubeCall(env, 'GET', `/api/v1/namespaces/${ns}/configmaps/kube-root-ca.crt`);
+      return res.status === 200 ? (res.json as { data: Record<string, string> }) : undefined;
+    },
+    { message: `ConfigMap ${ns}/kube-root-ca.crt` },
+  );
+  assert.equal(cm.data['ca.crt'], readFileSync(env.caFile, 'utf8'), 'it publishes the cluster CA');
+});
+
+void test('TokenRequest issues a token that TokenReview accepts for the right service account and audience', async () => {
+  const ns = await createNamespace();
+  await createServiceAccount(ns, 'app');
+  const token = await requestServiceAccountToken(env, ns, 'app', { audiences: ['hush-test'], expirationSeconds: 600 });
+  const review = async (audiences: string[]): Promise<{ authenticated?: boolean; user?: { username?: string } }> => {
+    const res = await kubeExpect(env, 'POST', '/apis/authentication.k8s.io/v1/tokenreviews', {
+      body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token, audiences } },
+    });
+    return (res.json as { status: { authenticated?: boolean; user?: { username?: string } } }).status;
+  };
+  const ok = await review(['hush-test']);
+  assert.equal(ok.authenticated, true);
+  assert.equal(ok.user?.username, `system:serviceaccount:${ns}:app`);
+  assert.notEqual((await review(['someone-else'])).authenticated, true, 'a token for another audience is refused');
+});
+
+void test('OpenBao: Kubernetes auth logs in a real service account, and KV v1 and v2 engines are mounted', async () => {
+  const ns = await createNamespace();
+  await createServiceAccount(ns, 'app');
+  await createServiceAccount(ns, 'intruder');
+  const role = uniqueName('role');
+  await baoExpect(env, 'POST', `auth/kubernetes/role/${role}`, {
+    bound_service_account_names: ['app'],
+    bound_service_account_namespaces: [ns],
+    policies: ['default'],
+    ttl: '10m',
+  });
+  const login = await baoCall(env, 'POST', 'auth/kubernetes/login', { role, jwt: await requestServiceAccountToken(env, ns, 'app') });
+  assert.equal(login.status, 200, login.text);
+  const auth = (login.json as { auth: { client_token: string; metadata: Record<string, string> } }).auth;
+  assert.ok(auth.client_token);
+  assert.equal(auth.metadata.service_account_name, 'app');
+
+  const refused = await baoCall(env, 'POST', 'auth/kubernetes/login', { role, jwt: await requestServiceAccountToken(env, ns, 'intruder') });
+  assert.notEqual(refused.status, 200, 'a service account the role does not name is refused');
+
+  await baoExpect(env, 'POST', 'kv1/devenv-probe', { value: 'v1' });
+  assert.equal(((await baoExpect(env, 'GET', 'kv1/devenv-probe')).json as { data: { value: string } }).data.value, 'v1');
+  await baoExpect(env, 'POST', 'secret/data/devenv-probe', { data: { value: 'v2' } });
+  const v2 = (await baoExpect(env, 'GET', 'secret/data/devenv-probe')).json as { data: { data: { value: string }; metadata: { version: number } } };
+  assert.equal(v2.data.data.value, 'v2');
+  assert.equal(v2.data.metadata.version, 1, 'secret/ is KV v2 (versioned)');
+});
+
+void test('a restarted OpenBao keeps its address and token, is configured again, and has lost its data', async () => {
+  await baoExpect(env, 'POST', 'secret/data/restart-probe', { data: { value: 'x' } });
+  await stopComponent(env, 'openbao');
+  await assert.rejects(baoCall(env, 'GET', 'sys/health'), 'OpenBao is down');
+  await startComponent(env, 'openbao');
+  assert.equal((await baoCall(env, 'GET', 'secret/data/restart-probe')).status, 404, 'the dev server keeps data in memory only');
+  const auths = (await baoExpect(env, 'GET', 'sys/auth')).json as { data: Record<string, unknown> };
+  const mounts = (await baoExpect(env, 'GET', 'sys/mounts')).json as { data: Record<string, unknown> };
+  assert.ok(auths.data['kubernetes/'], 'kubernetes auth is enabled again');
+  assert.ok(mounts.data['kv1/'], 'kv1/ is mounted again');
+});
+
+void test('a restarted kube-apiserver comes back on the same port with its data', async () => {
+  const ns = await createNamespace();
+  await kubeExpect(env, 'POST', `/api/v1/namespaces/${ns}/configmaps`, { body: { metadata: { name: 'survivor' }, data: { k: 'v' } } });
+  await stopComponent(env, 'kube-apiserver');
+  await assert.rejects(kubeCall(env, 'GET', '/readyz'), 'the API server is down');
+  await startComponent(env, 'kube-apiserver');
+  const res = await kubeExpect(env, 'GET', `/api/v1/namespaces/${ns}/configmaps/survivor`);
+  assert.deepEqual((res.json as { data: Record<string, string> }).data, { k: 'v' });
+});
+
+void test('a second up() reuses the running processes', async () => {
+  const before = await status({ stateDir: env.stateDir });
+  const again = await up({ stateDir: env.stateDir });
+  const after = await status({ stateDir: env.stateDir });
+  assert.equal(again.apiserverUrl, env.apiserverUrl);
+  assert.ok(after.components.every((c) => c.healthy));
+  assert.deepEqual(
+    after.components.map((c) => [c.name, c.pid]),
+    before.components.map((c) => [c.name, c.pid]),
+    'same pids: nothing was started twice',
+  );
+});
+
+// Last in this file: it restarts the shared environment.
+void test('down() leaves no process running, and up() afterwards brings the cluster back with its data', async () => {
+  const ns = await createNamespace();
+  const pids = (await status({ stateDir: env.stateDir })).components.map((c) => c.pid).filter((p) => p !== undefined);
+  assert.equal(pids.length, 4);
+  await down({ stateDir: env.stateDir });
+  for (const pid of pids) assert.equal(isProcessAlive(pid), false, `pid ${pid} is gone`);
+  assert.ok((await status({ stateDir: env.stateDir })).components.every((c) => !c.running));
+
+  const restarted = await up({ stateDir: env.stateDir });
+  assert.equal(restarted.apiserverUrl, env.apiserverUrl, 'same address');
+  assert.equal((await kubeCall(env, 'GET', `/api/v1/namespaces/${ns}`)).status, 200, 'etcd data survived');
+});
