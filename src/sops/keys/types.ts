@@ -1,0 +1,21 @@
+/**
+ * What the key sources share: the environment they read credentials from and
+ * the errors they raise. Every source wraps the 32-byte data key (or a Shamir
+ * share of it) for one master key and unwraps it again.
+ */
+export interface KeyContext {
+  /** Environment to read credentials and endpoints from (defaults to process.env). */
+  env: NodeJS.ProcessEnv;
+  /** Home directory (for ~/.config/sops/age/keys.txt and ~/.vault-token). */
+  home: string;
+  /** Extra age identities (AGE-SECRET-KEY-…) given directly, e.g. from a Flux `.agekey` Secret. */
+  ageIdentities?: string[];
+  /** Vault token given directly (e.g. Flux `sops.vault-token`); wins over the environment. */
+  vaultToken?: string;
+  /** Per-request timeout for network key services, in ms. */
+  timeoutMs?: number;
+}
+
+export function defaultKeyContext(): KeyContext {
+  return { env: process.env, home: process.env.HOME ?? '', timeoutMs: 15_000 };
+}
