@@ -1,0 +1,305 @@
+/**
+ * ESO's kubernetes provider read semantics: Secrets of `remoteNamespace` in a
+ * (possibly remote) cluster, read with the store's own credentials.
+ */
+import {
+  AccessDeniedError,
+  AuthError,
+  HushError,
+  InvalidConfigError,
+  InvalidDataError,
+  NotFoundError,
+  NotSupportedError,
+  PropertyNotFoundError,
+  ThrottledError,
+  UnavailableError,
+} from '../../util/errors.ts';
+import type { FindSpec, RemoteRef, StoreClient, ValidationResult } from '../types.ts';
+import { gjsonGet, gjsonString } from '../util/gjson.ts';
+import { goMarshal, goQuote, goStringFromBytes, isJsonObject, objectFromEntries, parseJson, type JsonValue } from '../util/gojson.ts';
+import { HttpTransportError, type HttpClient } from '../util/http.ts';
+import { redact } from '../util/redact.ts';
+import { compileGoRegexp } from '../util/regexp.ts';
+import { isObj } from '../util/spec.ts';
+import type { Connection } from './auth.ts';
+
+const utf8 = new TextEncoder();
+
+interface KubeSecret {
+  name: string;
+  data: Map<string, Uint8Array>;
+  labels: Record<string, string> | null;
+  annotations: Record<string, string> | null;
+}
+
+/** ESO's esutils.JSONMarshal: json.Marshal without HTML escaping. */
+function jsonMarshal(v: JsonValue): string {
+  return goMarshal(v, { escapeHTML: false });
+}
+
+function stringMap(m: Record<string, string> | null): JsonValue {
+  return m === null ? null : objectFromEntries(Object.entries(m));
+}
+
+/** The JSON ESO gives for a whole Secret: its data as a string map. */
+function dataJson(data: Map<string, Uint8Array>): string {
+  return jsonMarshal(objectFromEntries([...data].map(([k, v]) => [k, goStringFromBytes(v)])));
+}
+
+export class KubernetesStoreClient implements StoreClient {
+  private readonly http: HttpClient;
+  private readonly conn: Connection;
+  private readonly namespace: string;
+  private readonly recordCall: (call: string, status: 'success' | 'error') => void;
+  private readonly referentUnresolved: boolean;
+
+  constructor(opts: {
+    http: HttpClient;
+    conn: Connection;
+    remoteNamespace: string;
+    recordCall: (call: string, status: 'success' | 'error') => void;
+    referentUnresolved: boolean;
+  }) {
+    this.http = opts.http;
+    this.conn = opts.conn;
+    this.namespace = opts.remoteNamespace;
+    this.recordCall = opts.recordCall;
+    this.referentUnresolved = opts.referentUnresolved;
+  }
+
+  async getSecret(ref: RemoteRef, signal: AbortSignal): Promise<Uint8Array> {
+    const s = await this.readSecret(ref.key, signal);
+    if (!ref.property) {
+      if (ref.metadataPolicy === 'Fetch') {
+        return utf8.encode(jsonMarshal(objectFromEntries([['labels', stringMap(s.labels)], ['annotations', stringMap(s.annotations)]])));
+      }
+      return utf8.encode(dataJson(s.data));
+    }
+    if (ref.metadataPolicy === 'Fetch') {
+      const v = fromMetadata(s, ref.property);
+      if (v === undefined) throw new PropertyNotFoundError(`property ${ref.property} does not exist in metadata of secret ${goQuote(ref.key)}`);
+      return v;
+    }
+    const v = fromData(s, ref.property);
+    if (v === undefined) throw new PropertyNotFoundError(`property ${ref.property} does not exist in data of secret ${goQuote(ref.key)}`);
+    return v;
+  }
+
+  async getSecretMap(ref: RemoteRef, signal: AbortSignal): Promise<Map<string, Uint8Array>> {
+    const s = await this.readSecret(ref.key, signal);
+    const base =
+      ref.metadataPolicy === 'Fetch'
+        ? new Map<string, Uint8Array>([
+            ['labels', utf8.encode(jsonMarshal(stringMap(s.labels)))],
+            ['annotations', utf8.encode(jsonMarshal(stringMap(s.annotations)))],
+          ])
+        : s.data;
+    if (!ref.property) return base;
+    return propertyMap(ref.key, ref.property, base);
+  }
+
+  async findSecrets(find: FindSpec, signal: AbortSignal): Promise<Map<string, Uint8Array>> {
+    // ESO: tags (a label selector) take precedence over name; path is not used.
+    let selector: string | undefined;
+    let matcher: RegExp | undefined;
+    if (find.tags) {
+      selector = Object.entries(find.tags)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(',');
+    } else if (find.name) {
+      matcher = compileGoRegexp(find.name.regexp, 'find.name.regexp');
+    } else {
+      throw new NotSupportedError('kubernetes: find needs name.regexp or tags');
+    }
+    const items = await this.listSecrets(selector, signal);
+    const out = new Map<string, Uint8Array>();
+    for (const s of items) {
+      if (matcher && !matcher.test(s.name)) continue;
+      out.set(s.name, utf8.encode(dataJson(s.data)));
+    }
+    return out;
+  }
+
+  async validate(signal: AbortSignal): Promise<ValidationResult> {
+    if (this.referentUnresolved) {
+      return { state: 'Unknown', message: 'credentials are read from the namespace of each ExternalSecret (referent auth); nothing to check yet' };
+    }
+    try {
+      const rules = await this.api('POST', '/apis/authorization.k8s.io/v1/selfsubjectrulesreviews', 'CreateSelfSubjectRulesReview', signal, {
+        apiVersion: 'authorization.k8s.io/v1',
+        kind: 'SelfSubjectRulesReview',
+        spec: { namespace: this.namespace },
+      });
+      if (rulesAllowGetSecrets(rules)) return { state: 'Ready', message: 'store validated' };
+      const review = await this.api('POST', '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews', 'CreateSelfSubjectAccessReview', signal, {
+        apiVersion: 'authorization.k8s.io/v1',
+        kind: 'SelfSubjectAccessReview',
+        spec: { resourceAttributes: { resource: 'secrets', namespace: this.namespace, verb: 'get' } },
+      });
+      const status = isJsonObject(review) ? review.status : undefined;
+      if (isJsonObject(status) && status.allowed === true) return { state: 'Ready', message: 'store validated' };
+      const e = new AccessDeniedError(`kubernetes: client is not allowed to get secrets in namespace ${goQuote(this.namespace)}`);
+      return { state: 'Error', message: e.message, error: e };
+    } catch (err) {
+      const e = err instanceof HushError ? err : new HushError('Internal', 'kubernetes: validation failed', { cause: err });
+      return { state: 'Error', message: `could not verify if client is valid: ${e.message}`, error: e };
+    }
+  }
+
+  close(): Promise<void> {
+    this.http.close();
+    return Promise.resolve();
+  }
+
+  // --- API --------------------------------------------------------------------
+
+  private async readSecret(name: string, signal: AbortSignal): Promise<KubeSecret> {
+    if (name === '' || name.includes('/')) throw new InvalidConfigError(`kubernetes: ${goQuote(name)} is not a valid Secret name`);
+    const body = await this.api('GET', `/api/v1/namespaces/${encodeURIComponent(this.namespace)}/secrets/${encodeURIComponent(name)}`, 'GetSecret', signal);
+    return toSecret(body);
+  }
+
+  private async listSecrets(labelSelector: string | undefined, signal: AbortSignal): Promise<KubeSecret[]> {
+    const out: KubeSecret[] = [];
+    let cont: string | undefined;
+    do {
+      const q = new URLSearchParams({ limit: '500' });
+      if (labelSelector) q.set('labelSelector', labelSelector);
+      if (cont) q.set('continue', cont);
+      const body = await this.api('GET', `/api/v1/namespaces/${encodeURIComponent(this.namespace)}/secrets?${q.toString()}`, 'ListSecrets', signal);
+      const items = isJsonObject(body) && Array.isArray(body.items) ? body.items : [];
+      for (const it of items) out.push(toSecret(it));
+      const meta = isJsonObject(body) ? body.metadata : undefined;
+      cont = isJsonObject(meta) && typeof meta.continue === 'string' && meta.continue !== '' ? meta.continue : undefined;
+    } while (cont);
+    return out;
+  }
+
+  private async api(method: string, path: string, call: string, signal: AbortSignal, json?: unknown): Promise<JsonValue> {
+    const action = describe(method, path, this.namespace);
+    for (let attempt = 0; ; attempt++) {
+      const token = this.conn.bearer ? await this.conn.bearer(attempt > 0) : undefined;
+      let res;
+      try {
+        res = await this.http.request({ method, path, json, signal, headers: { authorization: token ? `Bearer ${token}` : undefined, accept: 'application/json' } });
+      } catch (err) {
+        this.recordCall(call, 'error');
+        throw this.transportError(err, action);
+      }
+      // A 401 with a token we can fetch again (rotated Secret, expired SA token): once more with a fresh one.
+      if (res.status === 401 && attempt === 0 && this.conn.bearer) continue;
+      const ok = res.status >= 200 && res.status < 300;
+      this.recordCall(call, ok ? 'success' : 'error');
+      let body: JsonValue | undefined;
+      try {
+        body = parseJson(res.body.toString('utf8'));
+      } catch {
+        body = undefined;
+      }
+      if (ok) return body ?? null;
+      const reason = redact(isJsonObject(body) && typeof body.message === 'string' ? body.message : `HTTP ${res.status}`, this.conn.secrets);
+      const msg = `kubernetes: ${action}: ${reason} (${res.status})`;
+      if (res.status === 404) throw new NotFoundError(msg);
+      if (res.status === 401) throw new AuthError(msg);
+      if (res.status === 403) throw new AccessDeniedError(msg);
+      if (res.status === 429) {
+        const ra = Number(res.headers['retry-after']);
+        throw new ThrottledError(msg, Number.isFinite(ra) && ra > 0 ? { retryAfterMs: ra * 1000 } : {});
+      }
+      if (res.status >= 500) throw new UnavailableError(msg);
+      throw new InvalidConfigError(msg, { retryable: true });
+    }
+  }
+
+  private transportError(err: unknown, action: string): HushError {
+    if (!(err instanceof HttpTransportError)) return new HushError('Internal', `kubernetes: ${action}: unexpected error`, { cause: err });
+    const msg = `kubernetes: ${action}: ${redact(err.message, this.conn.secrets)}`;
+    if (err.kind === 'timeout' || err.kind === 'aborted') return new HushError('Timeout', msg);
+    if (err.kind === 'tls') return new InvalidConfigError(`${msg} (check server.url, caBundle/caProvider)`, { retryable: true });
+    return new UnavailableError(msg);
+  }
+}
+
+function describe(method: string, path: string, namespace: string): string {
+  const m = /\/secrets\/([^/?]+)$/.exec(path);
+  if (m) return `get secret ${goQuote(decodeURIComponent(m[1] as string))} in namespace ${goQuote(namespace)}`;
+  if (path.includes('/secrets?')) return `list secrets in namespace ${goQuote(namespace)}`;
+  return `${method} ${path.split('?')[0] as string}`;
+}
+
+function toSecret(body: JsonValue | undefined): KubeSecret {
+  if (!isJsonObject(body)) throw new InvalidDataError('kubernetes: the API answer is not a Secret');
+  const meta = isJsonObject(body.metadata) ? body.metadata : {};
+  const data = new Map<string, Uint8Array>();
+  if (isJsonObject(body.data)) for (const [k, v] of Object.entries(body.data)) if (typeof v === 'string') data.set(k, Buffer.from(v, 'base64'));
+  const strMap = (v: JsonValue | undefined): Record<string, string> | null =>
+    isJsonObject(v) ? Object.fromEntries(Object.entries(v).filter((e): e is [string, string] => typeof e[1] === 'string')) : null;
+  return { name: typeof meta.name === 'string' ? meta.name : '', data, labels: strMap(meta.labels), annotations: strMap(meta.annotations) };
+}
+
+/** ESO's getFromSecretData: an exact key (file.png) first, else `<key>.<gjson path>` into that key's JSON. */
+function fromData(s: KubeSecret, property: string): Uint8Array | undefined {
+  const exact = s.data.get(property);
+  if (exact) return exact;
+  const idx = property.indexOf('.');
+  if (idx <= 0 || idx === property.length - 1) return undefined;
+  const v = s.data.get(property.slice(0, idx));
+  if (!v) return undefined;
+  const r = gjsonGet(goStringFromBytes(v), property.slice(idx + 1));
+  return r ? utf8.encode(gjsonString(r)) : undefined;
+}
+
+/** ESO's getFromSecretMetadata: `labels`, `labels.<name>`, or `labels.<name>.<path>` (ESO joins the path's parts without dots). */
+function fromMetadata(s: KubeSecret, property: string): Uint8Array | undefined {
+  const parts = property.split('.');
+  const m = parts[0] === 'labels' ? s.labels : parts[0] === 'annotations' ? s.annotations : undefined;
+  if (m === undefined) return undefined;
+  if (parts.length === 1) return utf8.encode(jsonMarshal(stringMap(m)));
+  const v = m === null || !Object.hasOwn(m, parts[1] as string) ? undefined : m[parts[1] as string];
+  if (v === undefined) return undefined;
+  if (parts.length === 2) return utf8.encode(v);
+  const r = gjsonGet(v, parts.slice(2).join(''));
+  return r ? utf8.encode(gjsonString(r)) : undefined;
+}
+
+/**
+ * ESO's getPropertyMap: the property is looked up (dots first escaped, then as
+ * a gjson path) in the JSON of the data map — where Go writes the bytes as
+ * base64 — and the found value is base64-decoded and parsed as an object whose
+ * values are re-marshalled as JSON (so strings keep their quotes).
+ */
+function propertyMap(key: string, property: string, base: Map<string, Uint8Array>): Map<string, Uint8Array> {
+  const json = jsonMarshal(objectFromEntries([...base].map(([k, v]) => [k, Buffer.from(v).toString('base64')])));
+  const attempt = (path: string): Map<string, Uint8Array> | undefined => {
+    const r = gjsonGet(json, path);
+    if (!r) return undefined;
+    const decoded = Buffer.from(gjsonString(r), 'base64').toString('utf8');
+    let obj: JsonValue;
+    try {
+      obj = parseJson(decoded);
+    } catch {
+      throw new InvalidDataError('failed to unmarshal secret: invalid JSON format');
+    }
+    const out = new Map<string, Uint8Array>();
+    if (obj === null) return out;
+    if (!isJsonObject(obj)) throw new InvalidDataError('failed to unmarshal secret: invalid JSON format');
+    for (const [k, v] of Object.entries(obj)) out.set(k, utf8.encode(goMarshal(v, { escapeHTML: false, numbers: 'float64' })));
+    return out;
+  };
+  const found = (property.includes('.') ? attempt(property.replaceAll('.', '\\.')) : undefined) ?? attempt(property);
+  if (!found) throw new PropertyNotFoundError(`property ${property} does not exist in key ${key}`);
+  return found;
+}
+
+function rulesAllowGetSecrets(body: JsonValue): boolean {
+  const status = isJsonObject(body) ? body.status : undefined;
+  const rules = isJsonObject(status) && Array.isArray(status.resourceRules) ? status.resourceRules : [];
+  const has = (list: unknown, ...values: string[]): boolean => Array.isArray(list) && list.some((x) => values.includes(x as string));
+  return rules.some(
+    (r) =>
+      isObj(r) &&
+      has(r.resources, 'secrets', '*') &&
+      has(r.verbs, 'get', '*') &&
+      (!Array.isArray(r.apiGroups) || r.apiGroups.length === 0 || has(r.apiGroups, '', '*')),
+  );
+}

@@ -1,0 +1,20 @@
+/**
+ * The providers this build implements, by their key under spec.provider.
+ * OpenBao has no key of its own in ESO: its stores use `vault`.
+ */
+import { fakeProvider } from './fake/provider.ts';
+import { kubernetesProvider } from './kubernetes/provider.ts';
+import type { Provider } from './types.ts';
+import { vaultProvider } from './vault/provider.ts';
+
+const providers = new Map<string, Provider>([
+  [vaultProvider.name, vaultProvider],
+  [kubernetesProvider.name, kubernetesProvider],
+  [fakeProvider.name, fakeProvider],
+]);
+
+export const implementedProviders: string[] = [...providers.keys()];
+
+export function providerFor(key: string): Provider | undefined {
+  return providers.get(key);
+}

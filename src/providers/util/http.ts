@@ -1,0 +1,163 @@
+/**
+ * A small HTTP(S) client for store APIs: one keep-alive Agent per client (so a
+ * store's reads reuse a few connections instead of a TCP+TLS handshake each),
+ * a per-request timeout, AbortSignal support, and the store's CA and client
+ * certificate. Transport failures come back as HttpTransportError with a kind
+ * the caller maps to its error classes; messages carry no request or response bodies.
+ */
+import http from 'node:http';
+import https from 'node:https';
+
+export interface TlsOptions {
+  /** PEM CA certificates to trust instead of the system roots. */
+  ca?: string[] | undefined;
+  /** PEM client certificate (chain) and key for mutual TLS. */
+  cert?: string | undefined;
+  key?: string | undefined;
+}
+
+export interface HttpClientOptions extends TlsOptions {
+  /** Default per-request timeout; 30 s unless set. */
+  timeoutMs?: number;
+  /** Headers sent with every request. */
+  headers?: Record<string, string>;
+  maxSockets?: number;
+}
+
+export interface HttpRequest {
+  method: string;
+  /** Path (and query) appended to the base URL's path. */
+  path: string;
+  headers?: Record<string, string | undefined>;
+  /** A JSON body (serialised here) or raw text. */
+  json?: unknown;
+  body?: string;
+  signal?: AbortSignal | undefined;
+  timeoutMs?: number;
+}
+
+export interface HttpResponse {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body: Buffer;
+}
+
+export type TransportErrorKind = 'timeout' | 'aborted' | 'connect' | 'tls' | 'other';
+
+export class HttpTransportError extends Error {
+  readonly kind: TransportErrorKind;
+  readonly code: string | undefined;
+  constructor(kind: TransportErrorKind, message: string, code?: string, cause?: unknown) {
+    super(message, cause === undefined ? undefined : { cause });
+    this.name = 'HttpTransportError';
+    this.kind = kind;
+    this.code = code;
+  }
+}
+
+const connectCodes = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE', 'ECONNABORTED']);
+
+export class HttpClient {
+  readonly baseUrl: URL;
+  private readonly agent: http.Agent;
+  private readonly mod: typeof http | typeof https;
+  private readonly timeoutMs: number;
+  private readonly headers: Record<string, string>;
+
+  constructor(baseUrl: string, options: HttpClientOptions = {}) {
+    const url = new URL(baseUrl);
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new TypeError(`unsupported URL scheme ${url.protocol}`);
+    this.baseUrl = url;
+    this.timeoutMs = options.timeoutMs ?? 30_000;
+    this.headers = options.headers ?? {};
+    const common = { keepAlive: true, maxSockets: options.maxSockets ?? 8, keepAliveMsecs: 15_000 };
+    if (url.protocol === 'https:') {
+      this.mod = https;
+      this.agent = new https.Agent({
+        ...common,
+        ...(options.ca && options.ca.length > 0 ? { ca: options.ca } : {}),
+        ...(options.cert ? { cert: options.cert } : {}),
+        ...(options.key ? { key: options.key } : {}),
+      });
+    } else {
+      this.mod = http;
+      this.agent = new http.Agent(common);
+    }
+  }
+
+  request(req: HttpRequest): Promise<HttpResponse> {
+    const base = this.baseUrl.pathname.replace(/\/+$/, '');
+    const headers: Record<string, string> = { ...this.headers };
+    for (const [k, v] of Object.entries(req.headers ?? {})) if (v !== undefined) headers[k] = v;
+    let body: string | undefined = req.body;
+    if (req.json !== undefined) {
+      body = JSON.stringify(req.json);
+      headers['content-type'] = 'application/json';
+    }
+    if (body !== undefined) headers['content-length'] = String(Buffer.byteLength(body));
+    const timeoutMs = req.timeoutMs ?? this.timeoutMs;
+    const signal = req.signal;
+
+    return new Promise<HttpResponse>((resolve, reject) => {
+      if (signal?.aborted) {
+        reject(new HttpTransportError('aborted', 'request aborted'));
+        return;
+      }
+      let settled = false;
+      const finish = (err: HttpTransportError | undefined, res?: HttpResponse): void => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+        if (err) reject(err);
+        else resolve(res as HttpResponse);
+      };
+      const r = this.mod.request(
+        {
+          protocol: this.baseUrl.protocol,
+          hostname: this.baseUrl.hostname.replace(/^\[|\]$/g, ''),
+          port: this.baseUrl.port,
+          method: req.method,
+          path: base + req.path,
+          headers,
+          agent: this.agent,
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => finish(undefined, { status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
+          res.on('error', (e) => finish(classify(e)));
+        },
+      );
+      const timer = setTimeout(() => {
+        finish(new HttpTransportError('timeout', `no answer within ${timeoutMs} ms`));
+        r.destroy();
+      }, timeoutMs);
+      const onAbort = (): void => {
+        finish(new HttpTransportError('aborted', 'request aborted'));
+        r.destroy();
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      r.on('error', (e) => finish(classify(e)));
+      if (body !== undefined) r.write(body);
+      r.end();
+    });
+  }
+
+  close(): void {
+    this.agent.destroy();
+  }
+}
+
+function classify(e: Error): HttpTransportError {
+  const code = (e as NodeJS.ErrnoException).code;
+  if (code && connectCodes.has(code)) return new HttpTransportError('connect', e.message, code, e);
+  if (code === 'ETIMEDOUT') return new HttpTransportError('timeout', e.message, code, e);
+  if (
+    (code && (code.startsWith('ERR_TLS') || code.startsWith('ERR_SSL') || code.includes('CERT') || code.includes('SELF_SIGNED'))) ||
+    /certificate|SSL|TLS/i.test(e.message)
+  ) {
+    return new HttpTransportError('tls', e.message, code, e);
+  }
+  return new HttpTransportError('other', e.message, code, e);
+}

@@ -1,0 +1,80 @@
+/**
+ * The Kubernetes reads a provider may do (ProviderKubeAccess), served from
+ * memory. This stands in for the controller's own Kubernetes client, which is
+ * not what these tests are about; the store itself (OpenBao) is real. Tests
+ * that need TokenRequest use a real kube-apiserver instead.
+ */
+import { NotFoundError, NotSupportedError } from '../../../util/errors.ts';
+import type { ProviderKubeAccess, StoreContext } from '../../types.ts';
+
+export class MemoryKube implements ProviderKubeAccess {
+  private readonly secrets = new Map<string, Record<string, string>>();
+  private readonly configMaps = new Map<string, Record<string, string>>();
+  readonly clusterServer: string | undefined;
+  reads = 0;
+
+  constructor(clusterServer?: string) {
+    this.clusterServer = clusterServer;
+  }
+
+  setSecret(namespace: string, name: string, data: Record<string, string>): this {
+    this.secrets.set(`${namespace}/${name}`, data);
+    return this;
+  }
+
+  setConfigMap(namespace: string, name: string, data: Record<string, string>): this {
+    this.configMaps.set(`${namespace}/${name}`, data);
+    return this;
+  }
+
+  readSecretKey(ref: { name: string; key: string; namespace?: string | undefined }): Promise<Uint8Array> {
+    this.reads++;
+    const s = this.secrets.get(`${ref.namespace}/${ref.name}`);
+    if (!s) return Promise.reject(new NotFoundError(`secret "${ref.name}" not found in namespace "${ref.namespace}"`));
+    const v = s[ref.key];
+    if (v === undefined) return Promise.reject(new NotFoundError(`secret "${ref.name}" has no key "${ref.key}"`));
+    return Promise.resolve(Buffer.from(v, 'utf8'));
+  }
+
+  readConfigMapKey(ref: { name: string; key: string; namespace?: string | undefined }): Promise<string> {
+    const v = this.configMaps.get(`${ref.namespace}/${ref.name}`)?.[ref.key];
+    if (v === undefined) return Promise.reject(new NotFoundError(`configmap "${ref.name}" key "${ref.key}" not found`));
+    return Promise.resolve(v);
+  }
+
+  createServiceAccountToken(): Promise<{ token: string; expiresAt: Date }> {
+    return Promise.reject(new NotSupportedError('TokenRequest needs a real kube-apiserver'));
+  }
+}
+
+export interface CallLog {
+  calls: { call: string; status: 'success' | 'error' }[];
+  count(call: string, status?: 'success' | 'error'): number;
+}
+
+/** A StoreContext for tests, with a log of recorded provider calls. */
+export function testStoreContext(opts: {
+  spec: unknown;
+  kube: ProviderKubeAccess;
+  storeKind?: StoreContext['storeKind'];
+  namespace?: string | undefined;
+  storeSpec?: Record<string, unknown>;
+  signal?: AbortSignal;
+}): { ctx: StoreContext; log: CallLog } {
+  const calls: CallLog['calls'] = [];
+  const log: CallLog = {
+    calls,
+    count: (call, status) => calls.filter((c) => c.call === call && (status === undefined || c.status === status)).length,
+  };
+  const ctx: StoreContext = {
+    storeKind: opts.storeKind ?? 'SecretStore',
+    storeName: 'test-store',
+    namespace: 'namespace' in opts ? opts.namespace : 'default',
+    spec: opts.spec,
+    storeSpec: opts.storeSpec ?? { retrySettings: { maxRetries: 0 } },
+    kube: opts.kube,
+    recordCall: (call, status) => calls.push({ call, status }),
+    signal: opts.signal ?? new AbortController().signal,
+  };
+  return { ctx, log };
+}

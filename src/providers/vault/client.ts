@@ -1,0 +1,237 @@
+/**
+ * One Vault StoreClient per (Cluster)SecretStore: holds the HTTP connection
+ * pool and the token session, and implements ESO's read semantics (§7).
+ */
+import { HushError, InvalidConfigError, NotFoundError, NotSupportedError } from '../../util/errors.ts';
+import type { FindSpec, RemoteRef, StoreClient, ValidationResult } from '../types.ts';
+import { getOwn, goQuote, isJsonObject, JsonNumber, objectFromEntries, type JsonObject, type JsonValue } from '../util/gojson.ts';
+import type { HttpClient } from '../util/http.ts';
+import { compileGoRegexp } from '../util/regexp.ts';
+import { VaultStatusError, type VaultApi, type VaultRequest } from './api.ts';
+import { dataPath, metadataPath, type PathConfig } from './paths.ts';
+import type { TokenSession } from './session.ts';
+import type { VaultSpec } from './spec.ts';
+import { secretMap, secretValue } from './values.ts';
+
+const systemMetadataKeys = ['created_time', 'current_version', 'delete_version_after'];
+const FIND_CONCURRENCY = 4;
+
+export interface VaultClientParts {
+  spec: VaultSpec;
+  http: HttpClient;
+  api: VaultApi;
+  session: TokenSession;
+  recordCall(call: string, status: 'success' | 'error'): void;
+  /** Aborted when the store goes away; logins use it so one cancelled read cannot fail everyone's login. */
+  storeSignal: AbortSignal;
+  /** Set when the store's credentials depend on an ExternalSecret namespace not known here. */
+  referentUnresolved: boolean;
+}
+
+export class VaultStoreClient implements StoreClient {
+  private readonly p: VaultClientParts;
+  private readonly paths: PathConfig;
+  private closed = false;
+
+  constructor(parts: VaultClientParts) {
+    this.p = parts;
+    this.paths = { mount: parts.spec.path, version: parts.spec.version };
+  }
+
+  async getSecret(ref: RemoteRef, signal: AbortSignal): Promise<Uint8Array> {
+    if (ref.metadataPolicy === 'Fetch') {
+      const meta = await this.readMetadataMap(ref.key, signal);
+      // ESO returns no value at all for a secret without metadata.
+      return Object.keys(meta).length === 0 ? new Uint8Array(0) : secretValue(meta, ref.property);
+    }
+    return secretValue(await this.readData(ref.key, ref.version, signal), ref.property);
+  }
+
+  async getSecretMap(ref: RemoteRef, signal: AbortSignal): Promise<Map<string, Uint8Array>> {
+    if (ref.metadataPolicy === 'Fetch') {
+      const meta = await this.readMetadataMap(ref.key, signal);
+      if (Object.keys(meta).length === 0) throw new HushError('InvalidData', `vault: secret ${goQuote(ref.key)} has no metadata to extract`);
+      return secretMap(secretValue(meta, ref.property), ref.key);
+    }
+    return secretMap(await this.getSecret(ref, signal), ref.key);
+  }
+
+  async findSecrets(find: FindSpec, signal: AbortSignal): Promise<Map<string, Uint8Array>> {
+    const hasTags = find.tags !== undefined;
+    if (this.paths.version === 'v1' && hasTags) throw new NotSupportedError('cannot perform find by tag operations with kv version v1');
+    const matcher = find.name ? compileGoRegexp(find.name.regexp, 'find.name.regexp') : undefined;
+    const candidates = await this.listRecursive(find.path !== undefined ? find.path + '/' : '', signal);
+    const out = new Map<string, Uint8Array>();
+    await forEachLimited(candidates, FIND_CONCURRENCY, async (name) => {
+      if (matcher) {
+        // Unanchored, like Go's MatchString; tags are ignored when a name is given (as in ESO).
+        matcher.lastIndex = 0;
+        if (!matcher.test(name)) return;
+      } else if (find.tags) {
+        const meta = await this.readMetadataMap(name, signal);
+        for (const [k, v] of Object.entries(find.tags)) if (getOwn(meta, k) !== v) return;
+      }
+      try {
+        out.set(name, await this.getSecret({ key: name }, signal));
+      } catch (err) {
+        if (err instanceof HushError && err.code === 'NotFound') return; // deleted or destroyed latest version
+        throw err;
+      }
+    });
+    return out;
+  }
+
+  async validate(signal: AbortSignal): Promise<ValidationResult> {
+    if (this.p.referentUnresolved) {
+      return { state: 'Unknown', message: 'credentials are read from the namespace of each ExternalSecret (referent auth); nothing to check yet' };
+    }
+    try {
+      const token = await this.p.session.token(this.p.storeSignal);
+      await this.p.session.lookupSelf(token, signal);
+    } catch (err) {
+      const e = err instanceof HushError ? err : this.p.api.toHushError(err, 'validate');
+      return { state: 'Error', message: `invalid vault credentials: ${e.message}`, error: e };
+    }
+    const mountProblem = await this.checkMount(signal);
+    if (mountProblem) return { state: 'Error', message: mountProblem, error: new InvalidConfigError(mountProblem) };
+    return { state: 'Ready', message: 'store validated' };
+  }
+
+  close(): Promise<void> {
+    if (!this.closed) {
+      this.closed = true;
+      this.p.http.close();
+    }
+    return Promise.resolve();
+  }
+
+  // --- reads -----------------------------------------------------------------
+
+  /**
+   * Sends a request with the session's token. On a 403 it asks Vault whether
+   * the token itself is still good: if not, it logs in once and retries; if it
+   * is, the 403 is a policy answer and is returned as such (no login storm for
+   * a narrow policy).
+   */
+  private async call(req: Omit<VaultRequest, 'token'>, action: string, metric: string): Promise<{ status: number; body: JsonValue | undefined }> {
+    let token = await this.p.session.token(this.p.storeSignal);
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const a = await this.p.api.send({ ...req, token });
+        this.p.recordCall(metric, 'success');
+        return a;
+      } catch (err) {
+        this.p.recordCall(metric, 'error');
+        if (attempt === 0 && err instanceof VaultStatusError && err.status === 403 && this.p.session.canRefresh) {
+          if (this.p.session.superseded(token) || !(await this.p.session.isValid(token, req.signal ?? this.p.storeSignal))) {
+            this.p.session.invalidate(token);
+            token = await this.p.session.token(this.p.storeSignal);
+            continue;
+          }
+        }
+        throw this.p.api.toHushError(err, action);
+      }
+    }
+  }
+
+  /** The data map of a key's version (v2: data.data; v1: data). */
+  private async readData(key: string, version: string | undefined, signal: AbortSignal): Promise<JsonObject> {
+    const path = dataPath(key, this.paths);
+    const a = await this.call(
+      { method: 'GET', path, query: version ? { version } : undefined, signal },
+      `read ${path}${version ? ` (version ${version})` : ''}`,
+      'ReadSecretData',
+    );
+    const missing = (): NotFoundError => new NotFoundError(`vault: secret ${goQuote(key)} not found at ${path}${version ? ` (version ${version})` : ''}`);
+    if (a.status === 404) throw missing();
+    const outer = isJsonObject(a.body) ? getOwn(a.body, 'data') : undefined;
+    if (outer === undefined || outer === null) throw missing();
+    if (!isJsonObject(outer)) throw new HushError('InvalidData', `vault: read ${path}: the answer's data is not an object`);
+    if (this.paths.version === 'v1') return outer;
+    const inner = getOwn(outer, 'data');
+    if (inner === undefined) throw new HushError('InvalidData', `vault: read ${path}: failed to find data field (is the mount KV v1?)`);
+    if (inner === null) throw missing(); // deleted or destroyed version
+    if (!isJsonObject(inner)) throw new HushError('InvalidData', `vault: read ${path}: failed to unmarshal JSON`);
+    return inner;
+  }
+
+  /** metadataPolicy Fetch: custom_metadata plus created_time/current_version/delete_version_after, as strings. */
+  private async readMetadataMap(key: string, signal: AbortSignal): Promise<JsonObject> {
+    if (this.paths.version === 'v1') throw new NotSupportedError('cannot perform metadata fetch operations with kv version v1');
+    const path = metadataPath(key, this.paths);
+    const a = await this.call({ method: 'GET', path, signal }, `read ${path}`, 'ReadSecretData');
+    const data = isJsonObject(a.body) ? getOwn(a.body, 'data') : undefined;
+    if (a.status === 404 || !isJsonObject(data)) throw new NotFoundError(`vault: secret not found: no metadata for ${goQuote(key)} at ${path}`);
+    const entries: [string, JsonValue][] = [];
+    for (const k of systemMetadataKeys) {
+      const v = getOwn(data, k);
+      if (v !== undefined && v !== null) entries.push([k, goSprint(v)]);
+    }
+    const custom = getOwn(data, 'custom_metadata');
+    if (isJsonObject(custom)) for (const [k, v] of Object.entries(custom)) entries.push([k, typeof v === 'string' ? v : goSprint(v)]);
+    return objectFromEntries(entries);
+  }
+
+  /** Every secret name under `prefix` (relative to the mount), listing sub-folders recursively. */
+  private async listRecursive(prefix: string, signal: AbortSignal): Promise<string[]> {
+    const path = metadataPath(prefix, this.paths);
+    const a = await this.call({ method: 'LIST', path, signal }, `list ${path}`, 'ListSecrets');
+    if (a.status === 404) throw new NotFoundError(`vault: nothing to list at ${path}`);
+    const data = isJsonObject(a.body) ? getOwn(a.body, 'data') : undefined;
+    const keys = isJsonObject(data) ? getOwn(data, 'keys') : undefined;
+    if (!Array.isArray(keys)) return [];
+    const out: string[] = [];
+    for (const k of keys) {
+      if (typeof k !== 'string') continue;
+      const full = prefix + k;
+      if (k.endsWith('/')) out.push(...(await this.listRecursive(full, signal)));
+      else out.push(full);
+    }
+    return out;
+  }
+
+  /** validate(): the store's mount must exist and be KV of the configured version (ESO 2.9 checks this too). */
+  private async checkMount(signal: AbortSignal): Promise<string | undefined> {
+    const mount = (this.paths.mount ?? '').replace(/^\/+|\/+$/g, '');
+    if (mount === '') return undefined;
+    let a;
+    try {
+      a = await this.p.api.send({ method: 'GET', path: `sys/internal/ui/mounts/${mount}`, token: await this.p.session.token(this.p.storeSignal), signal });
+    } catch {
+      return undefined; // not allowed to look: ESO skips the check too
+    }
+    const data = isJsonObject(a.body) ? getOwn(a.body, 'data') : undefined;
+    if (a.status === 404 || !isJsonObject(data)) return `vault mount path ${goQuote(mount)} was not found`;
+    const type = getOwn(data, 'type');
+    if (type !== 'kv') return `vault mount path ${goQuote(mount)} is not a kv secret engine, got ${goQuote(typeof type === 'string' ? type : '<missing>')}`;
+    const options = getOwn(data, 'options');
+    const v = isJsonObject(options) ? getOwn(options, 'version') : undefined;
+    const isV2 = v === '2' || (v instanceof JsonNumber && v.literal === '2');
+    if (isV2 !== (this.paths.version === 'v2')) {
+      return `vault mount path ${goQuote(mount)} uses kv version ${isV2 ? 'v2' : 'v1'} but store is configured for kv version ${this.paths.version}`;
+    }
+    return undefined;
+  }
+}
+
+/** Go's fmt %v of a JSON-decoded value (json.Number keeps its text). */
+function goSprint(v: JsonValue): string {
+  if (v === null) return '<nil>';
+  if (typeof v === 'string') return v;
+  if (typeof v === 'boolean') return v ? 'true' : 'false';
+  if (v instanceof JsonNumber) return v.literal;
+  if (Array.isArray(v)) return '[' + v.map(goSprint).join(' ') + ']';
+  return 'map[' + Object.keys(v).sort().map((k) => `${k}:${goSprint(v[k] as JsonValue)}`).join(' ') + ']';
+}
+
+async function forEachLimited<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const item = items[next++] as T;
+      await fn(item);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}
+

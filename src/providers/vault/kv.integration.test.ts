@@ -1,0 +1,238 @@
+/**
+ * The vault provider's reads against a real OpenBao dev server (KV v2 at
+ * secret/, KV v1 at kv1/), authenticated with a token from a Secret.
+ * ProviderKubeAccess is served from memory (see memoryKube.ts); the store is real.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { StoreClient } from '../types.ts';
+import { MemoryKube, testStoreContext, type CallLog } from '../util/testing/memoryKube.ts';
+import { vaultProvider } from './provider.ts';
+import { baoBinary, startOpenBao, type OpenBao } from './testing/openbao.ts';
+
+const CANARY = 'CANARY-7f3a9c-value';
+const signal = new AbortController().signal;
+const text = (b: Uint8Array): string => Buffer.from(b).toString('utf8');
+const obj = (m: Map<string, Uint8Array>): Record<string, string> => Object.fromEntries([...m].map(([k, v]) => [k, text(v)]));
+
+void describe('vault provider against OpenBao (KV reads)', { skip: baoBinary() ? false : 'bao binary not installed (scripts/setup.sh)' }, () => {
+  let bao: OpenBao;
+  let kube: MemoryKube;
+  const clients: StoreClient[] = [];
+
+  const connect = async (spec: Record<string, unknown>, token = 'root'): Promise<{ client: StoreClient; log: CallLog }> => {
+    const { ctx, log } = testStoreContext({
+      spec: { server: bao.addr, auth: { tokenSecretRef: { name: `vault-${token}`, key: 'token' } }, ...spec },
+      kube,
+    });
+    const client = await vaultProvider.connect(ctx);
+    clients.push(client);
+    return { client, log };
+  };
+
+  before(async () => {
+    bao = await startOpenBao();
+    kube = new MemoryKube().setSecret('default', 'vault-root', { token: bao.rootToken + '\n' });
+    const w = async (path: string, body: unknown): Promise<void> => {
+      const r = await bao.api('POST', path, body);
+      assert.ok(r.status < 300, `seed ${path}: ${r.status} ${JSON.stringify(r.body)}`);
+    };
+    // Raw JSON so number literals reach Vault exactly as written.
+    const raw = async (path: string, json: string): Promise<void> => {
+      const r = await fetch(`${bao.addr}/v1/${path}`, { method: 'POST', headers: { 'x-vault-token': bao.rootToken }, body: json });
+      assert.ok(r.status < 300, `seed ${path}: ${r.status}`);
+    };
+    await raw(
+      'secret/data/db',
+      `{"data":{"user":"admin","password":"${CANARY}","port":5432,"ratio":1.50,"big":12345678901234567890,"enabled":true,"none":null,"nested":{"a":{"b":"deep"},"list":[1,2]},"dotted.key":"dv","html":"<&>"}}`,
+    );
+    await w('secret/metadata/db', { custom_metadata: { owner: 'team-a', env: 'prod' } });
+    await w('secret/data/rotating', { data: { v: 'one' } });
+    await w('secret/data/rotating', { data: { v: 'two' } });
+    await w('secret/data/team/db-token', { data: { t: '1' } });
+    await w('secret/metadata/team/db-token', { custom_metadata: { env: 'prod' } });
+    await w('secret/data/team/api-token', { data: { t: '2' } });
+    await w('secret/metadata/team/api-token', { custom_metadata: { env: 'dev' } });
+    await w('secret/data/team/sub/deep-token', { data: { t: '3' } });
+    await w('secret/data/other/thing', { data: { t: '4' } });
+    await w('secret/data/gone', { data: { t: '5' } });
+    assert.equal((await bao.api('DELETE', 'secret/data/gone')).status, 204);
+    await w('sys/mounts/kv1', { type: 'kv', options: { version: '1' } });
+    await raw('kv1/app', '{"k":"v1value","n":7,"r":1.50,"big":12345678901234567890}');
+    await w('kv1/team/one', { k: 'a' });
+    // A token that may read only team/*.
+    await w('sys/policies/acl/narrow', { policy: 'path "secret/data/team/*" { capabilities = ["read"] }' });
+    const t = await bao.api('POST', 'auth/token/create', { policies: ['narrow'], ttl: '1h' });
+    kube.setSecret('default', 'vault-narrow', { token: t.body.auth.client_token });
+  });
+
+  after(async () => {
+    await Promise.all(clients.map((c) => c.close()));
+    await bao?.stop();
+  });
+
+  void it('reads a whole KV v2 secret as ESO does (Go JSON of what Vault answers)', async () => {
+    const { client, log } = await connect({ path: 'secret', version: 'v2' });
+    // KV v2 stores numbers as float64, so Vault itself answers 12345678901234567000 and 1.5.
+    assert.equal(
+      text(await client.getSecret({ key: 'db' }, signal)),
+      `{"big":12345678901234567000,"dotted.key":"dv","enabled":true,"html":"\\u003c\\u0026\\u003e","nested":{"a":{"b":"deep"},"list":[1,2]},"none":null,"password":"${CANARY}","port":5432,"ratio":1.5,"user":"admin"}`,
+    );
+    assert.equal(log.count('ReadSecretData', 'success'), 1);
+  });
+
+  void it('reads properties: plain, numbers, bools, objects, nested gjson paths, dotted keys', async () => {
+    const { client } = await connect({ path: 'secret' });
+    const get = async (property: string): Promise<string> => text(await client.getSecret({ key: 'db', property }, signal));
+    assert.equal(await get('user'), 'admin');
+    assert.equal(await get('port'), '5432');
+    assert.equal(await get('ratio'), '1.5');
+    assert.equal(await get('big'), '12345678901234567000');
+    assert.equal(await get('enabled'), 'true');
+    assert.equal(await get('none'), '');
+    assert.equal(await get('nested'), '{"a":{"b":"deep"},"list":[1,2]}');
+    assert.equal(await get('nested.a.b'), 'deep');
+    assert.equal(await get('nested.list.1'), '2');
+    assert.equal(await get('dotted.key'), 'dv');
+    assert.equal(await get('html'), '<&>');
+  });
+
+  void it('accepts the key with the mount and data/ prefixes, and without a store path', async () => {
+    const { client } = await connect({ path: 'secret' });
+    assert.equal(text(await client.getSecret({ key: 'secret/data/db', property: 'user' }, signal)), 'admin');
+    assert.equal(text(await client.getSecret({ key: 'secret/db', property: 'user' }, signal)), 'admin');
+    const { client: noPath } = await connect({});
+    assert.equal(text(await noPath.getSecret({ key: 'secret/team/db-token', property: 't' }, signal)), '1');
+  });
+
+  void it('reads older versions with version=N', async () => {
+    const { client } = await connect({ path: 'secret' });
+    assert.equal(text(await client.getSecret({ key: 'rotating', property: 'v' }, signal)), 'two');
+    assert.equal(text(await client.getSecret({ key: 'rotating', property: 'v', version: '1' }, signal)), 'one');
+    await assert.rejects(client.getSecret({ key: 'rotating', version: '9' }, signal), { code: 'NotFound' });
+  });
+
+  void it('extracts a secret into keys with Go float64 number rendering', async () => {
+    const { client } = await connect({ path: 'secret' });
+    const m = obj(await client.getSecretMap({ key: 'db' }, signal));
+    assert.equal(m.user, 'admin');
+    assert.equal(m.port, '5432');
+    assert.equal(m.ratio, '1.5');
+    assert.equal(m.big, '12345678901234567000');
+    assert.equal(m.enabled, 'true');
+    assert.equal(m.none, '');
+    assert.equal(m.nested, '{"a":{"b":"deep"},"list":[1,2]}');
+    assert.deepEqual(obj(await client.getSecretMap({ key: 'db', property: 'nested.a' }, signal)), { b: 'deep' });
+  });
+
+  void it('reads KV v1 mounts, keeping the number literals Vault answers', async () => {
+    const { client } = await connect({ path: 'kv1', version: 'v1' });
+    assert.equal(text(await client.getSecret({ key: 'app' }, signal)), '{"big":12345678901234567890,"k":"v1value","n":7,"r":1.50}');
+    assert.equal(text(await client.getSecret({ key: 'app', property: 'r' }, signal)), '1.50');
+    assert.equal(text(await client.getSecret({ key: 'app', property: 'big' }, signal)), '12345678901234567890');
+    assert.equal(text(await client.getSecret({ key: 'kv1/app', property: 'k' }, signal)), 'v1value');
+    assert.deepEqual(obj(await client.getSecretMap({ key: 'app' }, signal)), { big: '12345678901234567000', k: 'v1value', n: '7', r: '1.5' });
+    const found = await client.findSecrets({ path: 'team' }, signal);
+    assert.deepEqual(obj(found), { 'team/one': '{"k":"a"}' });
+    await assert.rejects(client.findSecrets({ tags: { a: 'b' } }, signal), { code: 'NotSupported' });
+    await assert.rejects(client.getSecret({ key: 'app', metadataPolicy: 'Fetch' }, signal), { code: 'NotSupported' });
+  });
+
+  void it('finds secrets by path and name regexp, recursively, skipping deleted ones', async () => {
+    const { client, log } = await connect({ path: 'secret' });
+    const byName = await client.findSecrets({ name: { regexp: 'token' } }, signal);
+    assert.deepEqual(Object.keys(obj(byName)).sort(), ['team/api-token', 'team/db-token', 'team/sub/deep-token']);
+    assert.equal(text(byName.get('team/db-token') as Uint8Array), '{"t":"1"}');
+    const byPath = await client.findSecrets({ path: 'team', name: { regexp: '^team/d' } }, signal);
+    assert.deepEqual(Object.keys(obj(byPath)), ['team/db-token']);
+    const all = await client.findSecrets({}, signal);
+    assert.ok(all.has('other/thing') && all.has('db') && !all.has('gone'));
+    assert.ok(log.count('ListSecrets', 'success') >= 3);
+  });
+
+  void it('finds secrets by tags (custom_metadata)', async () => {
+    const { client } = await connect({ path: 'secret' });
+    assert.deepEqual(Object.keys(obj(await client.findSecrets({ tags: { env: 'prod' } }, signal))).sort(), ['db', 'team/db-token']);
+    assert.deepEqual(Object.keys(obj(await client.findSecrets({ path: 'team', tags: { env: 'dev' } }, signal))), ['team/api-token']);
+  });
+
+  void it('fetches metadata with metadataPolicy Fetch', async () => {
+    const { client } = await connect({ path: 'secret' });
+    const all = JSON.parse(text(await client.getSecret({ key: 'db', metadataPolicy: 'Fetch' }, signal))) as Record<string, string>;
+    assert.equal(all.owner, 'team-a');
+    assert.equal(all.current_version, '1');
+    assert.equal(all.delete_version_after, '0s');
+    assert.match(all.created_time ?? '', /^\d{4}-/);
+    assert.equal(text(await client.getSecret({ key: 'db', property: 'owner', metadataPolicy: 'Fetch' }, signal)), 'team-a');
+    const m = obj(await client.getSecretMap({ key: 'db', metadataPolicy: 'Fetch' }, signal));
+    assert.equal(m.env, 'prod');
+    await assert.rejects(client.getSecret({ key: 'missing', metadataPolicy: 'Fetch' }, signal), { code: 'NotFound' });
+  });
+
+  void it('answers NotFound for missing and deleted secrets, PropertyNotFound for missing properties', async () => {
+    const { client } = await connect({ path: 'secret' });
+    await assert.rejects(client.getSecret({ key: 'missing' }, signal), { code: 'NotFound' });
+    await assert.rejects(client.getSecret({ key: 'gone' }, signal), { code: 'NotFound' });
+    await assert.rejects(client.getSecret({ key: 'db', property: 'nope' }, signal), {
+      code: 'PropertyNotFound',
+      message: 'cannot find secret data for key: "nope"',
+    });
+  });
+
+  void it('reports a narrow policy as AccessDenied without logging in again', async () => {
+    const { client, log } = await connect({ path: 'secret' }, 'narrow');
+    assert.equal(text(await client.getSecret({ key: 'team/db-token', property: 't' }, signal)), '1');
+    await assert.rejects(client.getSecret({ key: 'db' }, signal), (e: Error & { code?: string }) => {
+      assert.equal(e.code, 'AccessDenied');
+      assert.equal(e.message, 'vault: read secret/data/db: permission denied (403)');
+      return true;
+    });
+    // One lookup-self to tell a policy denial from a dead token; no second token read.
+    assert.equal(log.count('LookupSelf', 'success'), 1);
+  });
+
+  void it('validates: Ready with working credentials, Error for a bad token, or a KV version that does not match the mount', async () => {
+    assert.deepEqual((await (await connect({ path: 'secret' })).client.validate(signal)).state, 'Ready');
+    const wrongVersion = await (await connect({ path: 'kv1', version: 'v2' })).client.validate(signal);
+    assert.equal(wrongVersion.state, 'Error');
+    assert.match(wrongVersion.message, /uses kv version v1 but store is configured for kv version v2/);
+    kube.setSecret('default', 'vault-bogus', { token: 'hvs.bogus' });
+    const bad = await (await connect({ path: 'secret' }, 'bogus')).client.validate(signal);
+    assert.equal(bad.state, 'Error');
+    assert.match(bad.message, /invalid vault credentials/);
+  });
+
+  void it('keeps secret values out of every error message', async () => {
+    const { client } = await connect({ path: 'secret' });
+    const messages: string[] = [];
+    const collect = async (p: Promise<unknown>): Promise<void> => {
+      await p.then(
+        () => assert.fail('expected an error'),
+        (e: Error) => messages.push(e.message, String(e.stack)),
+      );
+    };
+    await collect(client.getSecret({ key: 'db', property: 'password.x' }, signal));
+    await collect(client.getSecretMap({ key: 'db', property: 'password' }, signal));
+    await collect(client.getSecret({ key: 'db', property: `${CANARY}` }, signal).then(() => undefined));
+    await collect(client.getSecret({ key: 'db', version: 'x' }, signal));
+    const { client: narrow } = await connect({ path: 'secret' }, 'narrow');
+    await collect(narrow.getSecret({ key: 'db' }, signal));
+    assert.ok(messages.length >= 8);
+    // The property name itself is not a value; only messages about other things are checked for the value.
+    for (const m of messages.filter((x) => !x.includes(`key: "${CANARY}"`))) assert.ok(!m.includes(CANARY), m);
+  });
+
+  void it('reports static spec problems by field', () => {
+    assert.deepEqual(vaultProvider.validateStore({ server: 'not a url', version: 'v3', auth: {} }, 'SecretStore'), [
+      { field: 'spec.provider.vault.server', message: 'must be a URL such as https://vault.example:8200' },
+      { field: 'spec.provider.vault.version', message: 'must be one of v1, v2' },
+      {
+        field: 'spec.provider.vault.auth',
+        message: 'no auth method given: set one of tokenSecretRef, appRole, kubernetes, ldap, userPass, jwt, cert, iam, gcp',
+      },
+    ]);
+    assert.deepEqual(vaultProvider.validateStore({ server: 'http://x', auth: { appRole: { secretRef: { name: 's', key: 'k' } } } }, 'SecretStore'), [
+      { field: 'spec.provider.vault.auth.appRole', message: 'neither roleId nor roleRef was supplied' },
+    ]);
+  });
+});
