@@ -200,8 +200,9 @@ export class Manager {
 
   /** Starts caches and workers; resolves when `signal` aborts and the workers have drained. */
   async run(signal: AbortSignal): Promise<void> {
-    const informers: Informer<never>[] = [this.namespaces, this.stores, this.clusterStores, this.secrets, this.externalSecrets, ...(this.clusterExternalSecrets ? [this.clusterExternalSecrets] : [])] as Informer<never>[];
-    if (!this.o.enableClusterStores) informers.splice(informers.indexOf(this.clusterStores as Informer<never>), 1);
+    const informers: { start(signal: AbortSignal): Promise<void> }[] = [this.namespaces, this.stores, this.secrets, this.externalSecrets];
+    if (this.o.enableClusterStores) informers.push(this.clusterStores);
+    if (this.clusterExternalSecrets) informers.push(this.clusterExternalSecrets);
     await Promise.all(informers.map((i) => i.start(signal)));
     this.synced = true;
     this.o.logger.info('caches synced, starting workers', { concurrency: this.o.concurrency });

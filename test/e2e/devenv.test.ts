@@ -6,9 +6,13 @@
  * does what `hush dev` promises.
  */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { before, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { down, status, up, type DevEnv } from '../../src/devenv/index.ts';
 import {
   applyYaml,
@@ -207,6 +211,37 @@ void test('a restarted kube-apiserver comes back on the same port with its data'
   assert.deepEqual((res.json as { data: Record<string, string> }).data, { k: 'v' });
 });
 
+function hush(args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const res = spawnSync(process.execPath, [fileURLToPath(new URL('../../bin/hush.js', import.meta.url)), ...args], { encoding: 'utf8', timeout: 60_000 });
+  return { status: res.status, stdout: res.stdout, stderr: res.stderr };
+}
+
+void test('`hush dev env` prints only export lines that a shell can eval', () => {
+  const res = hush(['dev', 'env', '--state-dir', env.stateDir]);
+  assert.equal(res.status, 0, res.stderr);
+  assert.equal(
+    res.stdout,
+    `export KUBECONFIG=${env.kubeconfig}\nexport VAULT_ADDR=${env.vaultAddr}\nexport VAULT_TOKEN=${env.vaultToken}\n`,
+  );
+  const evaluated = spawnSync('bash', ['-c', 'eval "$OUT"; printf "%s|%s" "$KUBECONFIG" "$VAULT_ADDR"'], {
+    encoding: 'utf8',
+    env: { PATH: process.env.PATH, OUT: res.stdout },
+  });
+  assert.equal(evaluated.stdout, `${env.kubeconfig}|${env.vaultAddr}`);
+});
+
+void test('`hush dev up` on a running env reuses it, and `hush dev status` reports every component healthy', () => {
+  const upRes = hush(['dev', 'up', '--state-dir', env.stateDir]);
+  assert.equal(upRes.status, 0, upRes.stderr);
+  assert.equal(upRes.stdout, '', 'progress goes to stderr');
+  assert.match(upRes.stderr, /kube-apiserver already running/);
+  const statusRes = hush(['dev', 'status', '--state-dir', env.stateDir]);
+  assert.equal(statusRes.status, 0, statusRes.stdout);
+  for (const name of ['etcd', 'kube-apiserver', 'kube-controller-manager', 'openbao']) {
+    assert.match(statusRes.stdout, new RegExp(`^${name} +healthy`, 'm'));
+  }
+});
+
 void test('a second up() reuses the running processes', async () => {
   const before = await status({ stateDir: env.stateDir });
   const again = await up({ stateDir: env.stateDir });
@@ -218,6 +253,35 @@ void test('a second up() reuses the running processes', async () => {
     before.components.map((c) => [c.name, c.pid]),
     'same pids: nothing was started twice',
   );
+});
+
+void test('a component that fails to start is reported with its log, and down() cleans up what did start', async (t) => {
+  // A separate env whose kube-apiserver is a stand-in that dies at once.
+  const dir = mkdtempSync(join(tmpdir(), 'hush-broken-'));
+  const binDir = join(dir, 'bin');
+  mkdirSync(binDir);
+  for (const name of ['etcd', 'kube-controller-manager', 'kubectl']) symlinkSync(join(env.kubeBinDir, name), join(binDir, name));
+  writeFileSync(join(binDir, 'kube-apiserver'), '#!/bin/sh\necho "E0101 cannot bind: simulated failure" >&2\nexit 1\n', { mode: 0o755 });
+  const stateDir = join(dir, 'state');
+  const saved = process.env.HUSH_KUBE_BIN_DIR;
+  process.env.HUSH_KUBE_BIN_DIR = binDir;
+  t.after(async () => {
+    if (saved === undefined) delete process.env.HUSH_KUBE_BIN_DIR;
+    else process.env.HUSH_KUBE_BIN_DIR = saved;
+    await down({ stateDir });
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  await assert.rejects(up({ stateDir }), (err: Error) => {
+    assert.match(err.message, /kube-apiserver exited during start-up/);
+    assert.ok(err.message.includes(join(stateDir, 'logs', 'kube-apiserver.log')), 'names the log file');
+    assert.match(err.message, /simulated failure/, 'quotes the end of the log');
+    return true;
+  });
+  const started = (await status({ stateDir })).components.filter((c) => c.running);
+  assert.deepEqual(started.map((c) => c.name).sort(), ['etcd', 'openbao']);
+  await down({ stateDir });
+  for (const c of started) assert.equal(isProcessAlive(c.pid!), false, `${c.name} was stopped`);
 });
 
 // Last in this file: it restarts the shared environment.

@@ -10,7 +10,7 @@
 import type { KubeClient } from '../../kube/client.ts';
 import type { EventRecorder } from '../../kube/events.ts';
 import type { Informer } from '../../kube/informer.ts';
-import type { KubeObject } from '../../kube/resources.ts';
+import type { KubeObject, ObjectMeta } from '../../kube/resources.ts';
 import { describeError } from '../../util/errors.ts';
 import { parseGoDuration } from '../../util/duration.ts';
 import type { Logger } from '../../util/log.ts';
@@ -24,7 +24,7 @@ import type { LabelSelector } from '../stores/types.ts';
 export interface ClusterExternalSecretObject {
   apiVersion?: string;
   kind?: string;
-  metadata: { name: string; uid?: string; generation?: number; resourceVersion?: string; deletionTimestamp?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+  metadata: ObjectMeta;
   spec: {
     externalSecretSpec: ExternalSecretSpec;
     externalSecretName?: string;
@@ -111,7 +111,7 @@ export class ClusterExternalSecretReconciler {
     const ready = failed.length === 0 ? 'True' : 'False';
     const message = failed.length === 0 ? `provisioned ${provisioned.length} namespace(s)` : 'one or more namespaces failed';
     const status = {
-      ...withReady(ces.status as never, ready, ready === 'True' ? 'Provisioned' : 'NamespacesFailed', message, new Date()),
+      ...withReady(ces.status, ready, ready === 'True' ? 'Provisioned' : 'NamespacesFailed', message, new Date()),
       externalSecretName: esName,
       provisionedNamespaces: provisioned,
       failedNamespaces: failed,

@@ -3,6 +3,7 @@
  * The full, documented schema lives in src/api; this file narrows it to what
  * the reconcile logic needs, so that logic can be tested with plain objects.
  */
+import type { ObjectMeta } from '../../kube/resources.ts';
 import type { ConversionStrategy } from './keys.ts';
 import type { DecodingStrategy } from './decode.ts';
 
@@ -94,18 +95,7 @@ export interface ExternalSecretStatus {
 export interface ExternalSecretObject {
   apiVersion?: string;
   kind?: string;
-  metadata: {
-    name: string;
-    namespace?: string;
-    uid?: string;
-    resourceVersion?: string;
-    generation?: number;
-    labels?: Record<string, string>;
-    annotations?: Record<string, string>;
-    finalizers?: string[];
-    deletionTimestamp?: string;
-    ownerReferences?: unknown[];
-  };
+  metadata: ObjectMeta;
   spec: ExternalSecretSpec;
   status?: ExternalSecretStatus;
 }

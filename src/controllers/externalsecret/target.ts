@@ -5,23 +5,14 @@
  */
 import { HushError } from '../../util/errors.ts';
 import { ANNOTATION_DATA_HASH, ExternalSecrets, LABEL_CREATED_BY, LABEL_MANAGED } from '../resources.ts';
-import { apiVersionOf } from '../../kube/resources.ts';
+import { apiVersionOf, type ObjectMeta } from '../../kube/resources.ts';
 import { createdByLabel, dataHash } from './hash.ts';
 import { creationPolicyOf, targetNameOf, type ExternalSecretObject } from './spec.ts';
 
 export interface SecretObject {
   apiVersion?: string;
   kind?: string;
-  metadata: {
-    name: string;
-    namespace?: string;
-    uid?: string;
-    resourceVersion?: string;
-    labels?: Record<string, string>;
-    annotations?: Record<string, string>;
-    ownerReferences?: { apiVersion: string; kind: string; name: string; uid: string; controller?: boolean; blockOwnerDeletion?: boolean }[];
-    deletionTimestamp?: string;
-  };
+  metadata: ObjectMeta;
   type?: string;
   immutable?: boolean;
   data?: Record<string, string>;

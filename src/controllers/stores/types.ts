@@ -1,4 +1,5 @@
 /** The parts of SecretStore / ClusterSecretStore objects the controllers read. */
+import type { ObjectMeta } from '../../kube/resources.ts';
 import type { Condition } from '../externalsecret/spec.ts';
 
 export interface LabelSelector {
@@ -23,16 +24,7 @@ export interface StoreSpec {
 export interface StoreObject {
   apiVersion?: string;
   kind?: string;
-  metadata: {
-    name: string;
-    namespace?: string;
-    uid?: string;
-    generation?: number;
-    resourceVersion?: string;
-    labels?: Record<string, string>;
-    annotations?: Record<string, string>;
-    deletionTimestamp?: string;
-  };
+  metadata: ObjectMeta;
   spec: StoreSpec;
   status?: { conditions?: Condition[]; capabilities?: string };
 }
