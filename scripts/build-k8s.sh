@@ -13,6 +13,13 @@ go_version=$(go env GOVERSION)
 cache_root=${HUSH_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/hush}
 out="$cache_root/bin/k8s-$k8s_version-etcd-$etcd_version-$go_version"
 mkdir -p "$out"
+# One build at a time per output dir: `npm test`'s setup and a `hush dev up` in
+# another terminal would otherwise both compile (and race on the same .tmp).
+exec 9>"$out/.lock"
+if ! flock -n 9; then
+  echo "waiting for another build into $out to finish" >&2
+  flock 9
+fi
 
 minor=${k8s_version#v1.}; minor=${minor%%.*}
 ldflags="-s -w -X k8s.io/component-base/version.gitVersion=$k8s_version \

@@ -7,6 +7,12 @@ set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$HUSH_ROOT"
 
+# Tools the steps below (and `hush dev up`) run; say which is missing up front
+# rather than failing half-way through a long build.
+for tool in go openssl python3 flock; do
+  command -v "$tool" >/dev/null || { hush_log "missing required tool: $tool"; exit 1; }
+done
+
 node_bin=$(hush_ensure_node)
 export PATH="$node_bin:$PATH"
 if [[ ! -d node_modules/.bin || package-lock.json -nt node_modules/.package-lock.json ]]; then
