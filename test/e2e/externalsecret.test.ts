@@ -133,7 +133,7 @@ describe('sync from OpenBao', () => {
     assert.equal((await getSecret(h.kube, ns, 'orphan'))?.metadata.ownerReferences?.length ?? 0, 0);
     await h.kube.delete(ExternalSecrets, 'owned', ns);
     await h.kube.delete(ExternalSecrets, 'orphan', ns);
-    await waitFor(async () => (await getSecret(h.kube, ns, 'owned')) === undefined, { timeoutMs: 30_000, message: 'GC deleted the owned Secret' });
+    await waitFor(async () => (await getSecret(h.kube, ns, 'owned')) === undefined, { timeoutMs: 90_000, message: 'GC deleted the owned Secret' });
     await waitFor(async () => (await getEs(h.kube, ns, 'orphan')) === undefined, { timeoutMs: 10_000, message: 'orphan ES gone (finalizer removed)' });
     assert.deepEqual(secretStrings(await getSecret(h.kube, ns, 'orphan')), { v: '1' });
   });
@@ -178,6 +178,8 @@ describe('sync from OpenBao', () => {
     const ns = await createNamespace(h.kube);
     const p = uniqueName('del');
     await putVaultKv2(h.env, `${p}/k`, { v: '1' });
+    // A sibling that the find below does not match keeps the path listable once k is gone.
+    await putVaultKv2(h.env, `${p}/other`, { v: '2' });
     await createVaultTokenStore(h, ns);
     await storeReady(ns);
     await es(ns, 'del', { target: { deletionPolicy: 'Delete' }, dataFrom: [{ extract: { key: `${p}/k` } }] });
@@ -193,7 +195,8 @@ describe('sync from OpenBao', () => {
     assert.equal(readyOf(del)?.status, 'True');
     // Retain with find that now matches nothing keeps the Secret.
     await waitFor(async () => { const o = await getEs(h.kube, ns, 'ret'); return (readyOf(o)?.message ?? '').includes('retained'); }, { timeoutMs: 10_000, message: 'Retain' });
-    assert.deepEqual(secretStrings(await getSecret(h.kube, ns, 'ret')), { k: '{"v":"1"}' });
+    // find names are paths relative to the mount, converted to Secret keys as ESO does.
+    assert.deepEqual(secretStrings(await getSecret(h.kube, ns, 'ret')), { [`${p}_k`]: '{"v":"1"}' });
   });
 
   test('semantic errors are reported with the field and the fix, without touching anything', async () => {

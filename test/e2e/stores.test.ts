@@ -110,8 +110,10 @@ describe('stores', () => {
 
   test('a store of another controller class is left alone, and so are the ExternalSecrets that use it', async () => {
     const ns = await createNamespace(h.kube);
-    await createVaultTokenStore(h, ns, 'other', {});
-    await h.kube.patch(SecretStores, 'other', ns, { spec: { controller: 'someone-else' } }, 'merge');
+    await h.kube.create(SecretStores, {
+      apiVersion: 'external-secrets.io/v1', kind: 'SecretStore', metadata: { name: 'other', namespace: ns },
+      spec: { controller: 'someone-else', provider: { vault: { server: h.env.vaultAddr, auth: { tokenSecretRef: { name: 't', key: 'token' } } } } },
+    } as never);
     await h.kube.create(ExternalSecrets, {
       apiVersion: 'external-secrets.io/v1', kind: 'ExternalSecret', metadata: { name: 'x', namespace: ns },
       spec: { secretStoreRef: { name: 'other' }, data: [{ secretKey: 'v', remoteRef: { key: 'a' } }] },
