@@ -42,7 +42,7 @@ HUSH_TEST_STATE_DIR="$state_dir" HUSH_KEEP_TEST_STATE=1 node --test \
   --test-timeout=180000 \
   --test-reporter=spec \
   --test-global-setup=test/e2e/global-setup.ts \
-  'src/**/*.test.ts' 'test/e2e/**/*.test.ts' || failed+=(tests)
+  'src/**/*.test.ts' 'test/e2e/**/*.test.ts' 'test/interop/**/*.test.ts' || failed+=(tests)
 
 if (( ${#failed[@]} > 0 )); then
   hush_log "FAILED: ${failed[*]}"
