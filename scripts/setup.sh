@@ -21,6 +21,8 @@ if [[ ! -d node_modules/.bin || package-lock.json -nt node_modules/.package-lock
 fi
 
 bash scripts/build-k8s.sh >/dev/null
+# The reference tools of the SOPS interop tests: sops and age (go install), moto for AWS KMS.
+bash scripts/install-sops-tools.sh --moto >/dev/null
 
 if [[ ! -x "$HUSH_VENV/bin/bao" ]]; then
   hush_log "installing OpenBao $HUSH_OPENBAO_VERSION into $HUSH_VENV"
