@@ -1,29 +1,78 @@
 /**
- * Go RE2 regular expressions on top of JavaScript's RegExp, for the patterns
- * that appear in manifests (`rewrite.regexp`, `find.name.regexp`). RE2 is a
- * subset of what JS supports except for a few spellings, which we translate:
- * `(?P<name>` named groups, leading inline flags `(?i)`, `(?s)`, `(?m)`, and
- * `\z`. Anything else that JS rejects is reported with the field name.
+ * Go RE2 regular expressions on top of JavaScript's RegExp, for every pattern
+ * users write in manifests and configs (`rewrite.regexp`, `find.name.regexp`,
+ * ClusterSecretStore `namespaceRegexes`, sops `path_regex` and encryption
+ * rules). Both engines agree on the common syntax and, like Go's
+ * MatchString, matching is unanchored. The RE2 spellings JS lacks are
+ * translated: leading flag groups `(?i)` `(?m)` `(?s)`, `(?P<name>`, `\A`,
+ * `\z` and POSIX classes such as `[[:alpha:]]`. What RE2 rejects (lookaround,
+ * backreferences, the ungreedy flag U) is rejected here too, so a pattern never
+ * matches differently from Go.
  */
 import { InvalidSpecError } from './errors.ts';
 
-export function compileGoRegexp(pattern: string, field: string, global = false): RegExp {
+const POSIX: Record<string, string> = {
+  alnum: '0-9A-Za-z',
+  alpha: 'A-Za-z',
+  ascii: '\\x00-\\x7F',
+  blank: '\\t ',
+  cntrl: '\\x00-\\x1F\\x7F',
+  digit: '0-9',
+  graph: '!-~',
+  lower: 'a-z',
+  print: ' -~',
+  punct: '!-\\/:-@\\[-`{-~',
+  space: '\\t\\n\\v\\f\\r ',
+  upper: 'A-Z',
+  word: '0-9A-Za-z_',
+  xdigit: '0-9A-Fa-f',
+};
+
+export interface GoRegexpOptions {
+  /** Adds the g flag (for replace-all). */
+  global?: boolean;
+}
+
+/** Compiles a Go regular expression; `field` names where it came from in errors (`spec.dataFrom[0].rewrite[0].regexp.source`). */
+export function compileGoRegexp(pattern: string, field: string, options: GoRegexpOptions | boolean = {}): RegExp {
+  const global = typeof options === 'boolean' ? options : options.global === true;
+  const fail = (why: string) => new InvalidSpecError(`${field}: invalid regular expression "${pattern}": ${why}`);
   let src = pattern;
-  let flags = 'u';
+  let flags = '';
   const lead = /^\(\?([imsU]+)\)/.exec(src);
   if (lead) {
-    for (const f of lead[1]!) {
-      if (f === 'i' || f === 'm' || f === 's') flags += f;
-      else throw new InvalidSpecError(`${field}: regular expression flag "${f}" is not supported`);
+    for (const f of new Set(lead[1]!)) {
+      if (f === 'U') throw fail('the ungreedy flag U is not supported');
+      flags += f;
     }
     src = src.slice(lead[0].length);
   }
-  src = src.replace(/\(\?P</g, '(?<').replace(/\\z/g, '$(?![\\s\\S])');
+  if (/\(\?[=!]|\(\?<[=!]/.test(src)) throw fail('lookaround is not valid in Go regular expressions');
+  if (/(^|[^\\])\\[1-9]/.test(src)) throw fail('backreferences are not valid in Go regular expressions');
+  let posixError: string | undefined;
+  src = src
+    .replace(/\(\?P</g, '(?<')
+    .replace(/\\A/g, '^')
+    .replace(/\\z/g, '$(?![\\s\\S])')
+    .replace(/\[:(\^?)([a-z]+):\]/g, (m, neg: string, name: string) => {
+      const cls = POSIX[name];
+      if (cls === undefined) posixError = `unknown character class ${m}`;
+      else if (neg) posixError = `negated POSIX class ${m} is not supported`;
+      return cls ?? m;
+    });
+  if (posixError) throw fail(posixError);
   if (global) flags += 'g';
+  // Unicode mode matches Go's code-point semantics, but rejects escapes RE2 allows
+  // (such as \- outside a class); fall back to plain mode for those patterns.
   try {
-    return new RegExp(src, flags);
+    return new RegExp(src, flags + 'u');
   } catch (err) {
-    throw new InvalidSpecError(`${field}: invalid regular expression "${pattern}": ${(err as Error).message.replace(/^Invalid regular expression: /, '')}`);
+    if (/\\[pP]/.test(src)) throw fail((err as Error).message.replace(/^Invalid regular expression: /, ''));
+    try {
+      return new RegExp(src, flags);
+    } catch (err2) {
+      throw fail((err2 as Error).message.replace(/^Invalid regular expression: /, ''));
+    }
   }
 }
 
