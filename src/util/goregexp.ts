@@ -41,7 +41,7 @@ export function compileGoRegexp(pattern: string, field: string, options: GoRegex
   let flags = '';
   const lead = /^\(\?([imsU]+)\)/.exec(src);
   if (lead) {
-    for (const f of new Set(lead[1]!)) {
+    for (const f of new Set(lead[1])) {
       if (f === 'U') throw fail('the ungreedy flag U is not supported');
       flags += f;
     }
