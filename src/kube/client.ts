@@ -131,6 +131,8 @@ const inClusterTokenPath = '/var/run/secrets/kubernetes.io/serviceaccount/token'
 export class KubeClient {
   readonly server: string;
   readonly defaultNamespace: string | undefined;
+  /** The CA bundle (PEM) this client trusts for the API server, if one was configured. */
+  readonly caPem: string | undefined;
   private readonly agent: http.Agent;
   private readonly transport: typeof http | typeof https;
   private readonly authHeaders: KubeClientOptions['authHeaders'];
@@ -144,6 +146,7 @@ export class KubeClient {
       throw new InvalidConfigError(`kube server must be an http(s) URL, got protocol ${url.protocol}`);
     }
     this.defaultNamespace = opts.defaultNamespace;
+    this.caPem = opts.tls?.ca === undefined ? undefined : opts.tls.ca.toString();
     this.authHeaders = opts.authHeaders;
     this.requestTimeoutMs = opts.requestTimeoutMs ?? 30_000;
     this.userAgent = opts.userAgent ?? `hush/0.1.0 (node ${process.version})`;

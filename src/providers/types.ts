@@ -75,8 +75,10 @@ export interface ProviderKubeAccess {
     audiences?: string[] | undefined;
     expirationSeconds?: number | undefined;
   }): Promise<{ token: string; expiresAt: Date }>;
-  /** The API server URL and CA of the cluster the controller runs against (for the kubernetes provider defaults). */
+  /** The API server URL of the cluster the controller runs against (the kubernetes provider's default server). */
   readonly clusterServer?: string;
+  /** The CA bundle (PEM) the controller trusts for that API server. */
+  readonly clusterCA?: string | undefined;
 }
 
 export interface StoreClient {

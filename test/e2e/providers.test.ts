@@ -5,7 +5,6 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { ExternalSecrets, SecretStores, Secrets, createNamespace, getSecret, harness, putVaultKv2, secretStrings, startController, uniqueName, waitReady, type Harness, type RunningController } from './harness.ts';
 import { ServiceAccounts, RoleBindings, Roles } from '../../src/kube/resources.ts';
 import { baoExpect, waitFor } from '../support/index.ts';
@@ -47,8 +46,8 @@ test('kubernetes provider reads Secrets of another namespace with a ServiceAccou
   await h.kube.create(ServiceAccounts, { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'reader', namespace: ns } } as never);
   await h.kube.create(Roles, { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata: { name: 'read', namespace: remote }, rules: [{ apiGroups: [''], resources: ['secrets'], verbs: ['get', 'list', 'watch'] }, { apiGroups: ['authorization.k8s.io'], resources: ['selfsubjectrulesreviews'], verbs: ['create'] }] } as never);
   await h.kube.create(RoleBindings, { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', metadata: { name: 'read', namespace: remote }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'read' }, subjects: [{ kind: 'ServiceAccount', name: 'reader', namespace: ns }] } as never);
-  const caBundle = Buffer.from(readFileSync(h.env.caFile)).toString('base64');
-  await store(ns, 'k8s', { kubernetes: { remoteNamespace: remote, server: { url: h.env.apiserverUrl, caBundle }, auth: { serviceAccount: { name: 'reader' } } } });
+  // No server block: the store reads the controller's own cluster and trusts the CA the controller trusts.
+  await store(ns, 'k8s', { kubernetes: { remoteNamespace: remote, auth: { serviceAccount: { name: 'reader' } } } });
   await es(ns, 'k', 'k8s', { data: [{ secretKey: 'user', remoteRef: { key: 'source', property: 'username' } }], dataFrom: [{ extract: { key: 'source' } }] });
   assert.deepEqual(secretStrings(await getSecret(h.kube, ns, 'k')), { user: 'remote-user', username: 'remote-user', password: 'remote-pass' });
 });

@@ -36,6 +36,7 @@ export function createKubeAccess(kube: KubeClient, storeKind: StoreKind, storeNa
   };
   return {
     clusterServer: kube.server,
+    clusterCA: kube.caPem,
     async readSecretKey(ref) {
       const ns = namespaceFor(`Secret "${ref.name}"`, ref.namespace);
       const secret = await kube.get<SecretLike>(Secrets, ref.name, ns);

@@ -34,6 +34,8 @@ export async function resolveConnection(kube: ProviderKubeAccess, scope: RefScop
   const url = spec.url ?? kube.clusterServer;
   if (!url) throw new InvalidConfigError(`${ROOT}.server.url: no server URL provided, and the controller's own cluster is not known`);
   let ca = await resolveCa(kube, scope, spec.caBundle, spec.caProvider, `${ROOT}.server`);
+  // With no server given, the store talks to the controller's own cluster: trust what the controller trusts.
+  if (!ca && spec.url === undefined && kube.clusterCA) ca = parsePemCertificates(kube.clusterCA, 'the controller\'s kubeconfig');
   if (!ca && spec.url === undefined) ca = await inClusterCa();
 
   const a = spec.auth;
