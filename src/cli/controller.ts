@@ -74,7 +74,7 @@ export async function runController(argv: string[]): Promise<number> {
   const logger = createLogger({ level });
   let kube: KubeClient;
   try {
-    kube = KubeClient.fromKubeconfig(values.kubeconfig, values.context, { logger });
+    kube = KubeClient.fromKubeconfig(values.kubeconfig, values.context);
   } catch (err) {
     process.stderr.write(`hush controller: cannot load a kubeconfig: ${describeError(err)}\n`);
     return 1;

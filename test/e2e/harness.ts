@@ -67,7 +67,7 @@ export async function startController(h: Harness, options: Partial<ManagerOption
   const logs: string[] = [];
   const logger = createLogger({ level: 'debug', write: (line) => void logs.push(line) });
   const metrics = createControllerMetrics();
-  const kube = KubeClient.fromKubeconfig(h.env.kubeconfig, undefined, { logger });
+  const kube = KubeClient.fromKubeconfig(h.env.kubeconfig);
   const manager = new Manager({
     kube,
     logger,
