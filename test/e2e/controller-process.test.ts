@@ -114,3 +114,66 @@ test('watches resume after a kube-apiserver restart: changes made afterwards are
     await ctl.exited;
   }
 });
+
+async function freePort(): Promise<number> {
+  const { createServer } = await import('node:net');
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+test('metrics and health endpoints: ESO metric names, /healthz, /readyz once caches are synced', async () => {
+  const [metricsPort, healthPort] = [await freePort(), await freePort()];
+  const ctl = startHush(['--metrics-addr', `127.0.0.1:${metricsPort}`, '--health-addr', `127.0.0.1:${healthPort}`]);
+  try {
+    await waitFor(() => ctl.output().includes('caches synced'), { timeoutMs: 30_000, message: 'controller started' });
+    const ns = await createNamespace(h.kube);
+    const p = uniqueName('metrics');
+    await putVaultKv2(h.env, `${p}/k`, { v: 'm' });
+    await createVaultTokenStore(h, ns);
+    await waitReady(h.kube, SecretStores, ns, 'vault');
+    await h.kube.create(ExternalSecrets, {
+      apiVersion: 'external-secrets.io/v1', kind: 'ExternalSecret', metadata: { name: 'm', namespace: ns },
+      spec: { secretStoreRef: { name: 'vault' }, data: [{ secretKey: 'v', remoteRef: { key: `${p}/k`, property: 'v' } }] },
+    } as never);
+    await waitReady(h.kube, ExternalSecrets, ns, 'm');
+    assert.equal((await fetch(`http://127.0.0.1:${healthPort}/healthz`)).status, 200);
+    assert.equal((await fetch(`http://127.0.0.1:${healthPort}/readyz`)).status, 200);
+    const text = await waitFor(async () => {
+      const t = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+      return t.includes(`externalsecret_status_condition{name="m",namespace="${ns}",condition="Ready",status="True"} 1`) ? t : undefined;
+    }, { timeoutMs: 10_000, message: 'metrics' });
+    assert.match(text, new RegExp(`externalsecret_sync_calls_total\\{name="m",namespace="${ns}"\\} [1-9]`));
+    assert.match(text, /externalsecret_provider_api_calls_count\{provider="HashiCorp\/Vault",call="ReadSecretData",status="success"\} [1-9]/);
+    assert.match(text, /# TYPE externalsecret_sync_calls_error counter/);
+    const logLines = ctl.output().trim().split('\n').filter((l) => l.startsWith('{'));
+    assert.ok(logLines.length > 0 && logLines.every((l) => typeof (JSON.parse(l) as { msg?: unknown }).msg === 'string'), 'structured JSON logs');
+  } finally {
+    ctl.child.kill('SIGTERM');
+    await ctl.exited;
+  }
+});
+
+test('deploy/ applies with kubectl apply -k: CRDs, namespace, RBAC and a Deployment that rolls out a ReplicaSet', async () => {
+  const { kubectl, getJson } = await import('../support/index.ts');
+  const out = await kubectl(h.env, ['apply', '-k', join(import.meta.dirname, '../../deploy')]);
+  assert.match(out, /clusterrole\.rbac\.authorization\.k8s\.io\/hush-controller (created|configured|unchanged)/);
+  assert.match(out, /deployment\.apps\/hush-controller (created|configured|unchanged)/);
+  assert.match(out, /customresourcedefinition\.apiextensions\.k8s\.io\/externalsecrets\.external-secrets\.io/);
+  // No kubelet runs here, so pods stay Pending; the ReplicaSet shows the Deployment is valid and rolling out.
+  await waitFor(async () => ((await getJson(h.env, ['replicasets', '-n', 'hush-system']))?.items as unknown[] | undefined)?.length, { timeoutMs: 20_000, message: 'ReplicaSet of hush-controller' });
+  // The ServiceAccount may read what the controller needs, and no more: it cannot read ConfigMaps' list.
+  const can = async (verb: string, resource: string, ...extra: string[]) => (await kubectl(h.env, ['auth', 'can-i', verb, resource, ...extra, '--as', 'system:serviceaccount:hush-system:hush-controller', '-A']).catch((e: { exitCode?: number | null }) => {
+    // can-i answers "no" with exit code 1; anything else is a real failure.
+    if (e.exitCode === 1) return 'no';
+    throw e;
+  })).trim();
+  assert.equal(await can('watch', 'secrets'), 'yes');
+  assert.equal(await can('create', 'serviceaccounts', '--subresource=token'), 'yes');
+  assert.equal(await can('list', 'configmaps'), 'no');
+  assert.equal(await can('delete', 'namespaces'), 'no');
+});

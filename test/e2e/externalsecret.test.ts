@@ -236,4 +236,19 @@ describe('sync from OpenBao', () => {
     const failed = await waitReady(h.kube, ExternalSecrets, ns, 'steal', 'False');
     assert.match(readyOf(failed)?.message ?? '', new RegExp(`SecretStore "${ns}/vault" not found`));
   });
+
+  test('a failing ExternalSecret backs off: it does not hammer its store', async () => {
+    const ns = await createNamespace(h.kube);
+    await createVaultTokenStore(h, ns);
+    await storeReady(ns);
+    const reads = () => ['success', 'error'].reduce((n, status) => n + ctl.metrics.providerCalls.get({ provider: 'HashiCorp/Vault', call: 'ReadSecretData', status }), 0);
+    const before = reads();
+    await es(ns, 'failing', { refreshInterval: '1s', data: [{ secretKey: 'a', remoteRef: { key: `${uniqueName('absent')}/k` } }] });
+    await waitReady(h.kube, ExternalSecrets, ns, 'failing', 'False');
+    await new Promise((r) => setTimeout(r, 6000));
+    const calls = reads() - before;
+    // Per-item backoff 1 s, 2 s, 4 s (+ jitter): at most 4 reads in ~6 s, whatever refreshInterval says.
+    assert.ok(calls >= 2 && calls <= 5, `${calls} reads of the missing key in 6 s`);
+  });
 });
+
