@@ -49,7 +49,7 @@ try {
   const manager = new Manager({ kube, logger: silentLogger, metrics, controllerClass: 'default', concurrency, enableClusterStores: true, enableClusterExternalSecrets: false });
   const abort = new AbortController();
   const running = manager.run(abort.signal);
-  await until(async () => manager.isSynced(), 30_000);
+  await until(() => Promise.resolve(manager.isSynced()), 30_000);
   const heapBefore = process.memoryUsage().heapUsed;
 
   const t0 = performance.now();
