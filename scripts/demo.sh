@@ -16,7 +16,7 @@ eval "$(hush dev env)"
 kubectl="$(bash scripts/build-k8s.sh)/kubectl"
 
 echo "== installing CRDs"
-"$kubectl" apply -f deploy/crds/ >/dev/null
+"$kubectl" apply -k deploy/crds/ >/dev/null
 "$kubectl" wait --for=condition=Established crd --all --timeout=60s >/dev/null
 
 echo "== writing demo secrets into OpenBao ($VAULT_ADDR)"
