@@ -102,7 +102,7 @@ export class Manager {
       onClientCountChange: (provider, delta) => o.metrics.storeClients.inc({ provider }, delta),
       logger,
     });
-    const esReconciler = new ExternalSecretReconciler({ kube: o.kube, externalSecrets: this.externalSecrets, stores: this.resolver, events, metrics: o.metrics, logger: logger.child({ controller: 'externalsecret' }) });
+    const esReconciler = new ExternalSecretReconciler({ kube: o.kube, externalSecrets: this.externalSecrets, managedSecrets: this.secrets, stores: this.resolver, events, metrics: o.metrics, logger: logger.child({ controller: 'externalsecret' }) });
     const storeReconcilers = {
       SecretStore: new StoreReconciler({ kube: o.kube, informer: this.stores, kind: 'SecretStore', resolver: this.resolver, providerFor: pf, events: new EventRecorder(o.kube, { component: 'secret-store', logger }), metrics: o.metrics, logger: logger.child({ controller: 'secretstore' }) }),
       ClusterSecretStore: new StoreReconciler({ kube: o.kube, informer: this.clusterStores, kind: 'ClusterSecretStore', resolver: this.resolver, providerFor: pf, events: new EventRecorder(o.kube, { component: 'cluster-secret-store', logger }), metrics: o.metrics, logger: logger.child({ controller: 'clustersecretstore' }) }),
@@ -200,7 +200,10 @@ export class Manager {
 
   /** Starts caches and workers; resolves when `signal` aborts and the workers have drained. */
   async run(signal: AbortSignal): Promise<void> {
-    const informers: { start(signal: AbortSignal): Promise<void> }[] = [this.namespaces, this.stores, this.secrets, this.externalSecrets];
+    const informers: { start(signal: AbortSignal): Promise<void> }[] = [this.stores, this.secrets, this.externalSecrets];
+    // Namespace labels matter only to ClusterSecretStore conditions and ClusterExternalSecret selectors;
+    // without those, a namespace-scoped install needs no cluster-wide read of namespaces.
+    if (this.o.enableClusterStores || this.clusterExternalSecrets) informers.push(this.namespaces);
     if (this.o.enableClusterStores) informers.push(this.clusterStores);
     if (this.clusterExternalSecrets) informers.push(this.clusterExternalSecrets);
     await Promise.all(informers.map((i) => i.start(signal)));

@@ -250,5 +250,19 @@ describe('sync from OpenBao', () => {
     // Per-item backoff 1 s, 2 s, 4 s (+ jitter): at most 4 reads in ~6 s, whatever refreshInterval says.
     assert.ok(calls >= 2 && calls <= 5, `${calls} reads of the missing key in 6 s`);
   });
-});
 
+  test('renaming spec.target.name moves the Secret: the old one is deleted, as ESO does', async () => {
+    const ns = await createNamespace(h.kube);
+    const p = uniqueName('rename');
+    await putVaultKv2(h.env, `${p}/k`, { v: 'r' });
+    await createVaultTokenStore(h, ns);
+    await storeReady(ns);
+    await es(ns, 'ren', { target: { name: 'old-name' }, data: [{ secretKey: 'v', remoteRef: { key: `${p}/k`, property: 'v' } }] });
+    await waitFor(async () => (await getSecret(h.kube, ns, 'old-name')) !== undefined, { timeoutMs: 10_000, message: 'old-name created' });
+    await h.kube.create(Secrets, { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'bystander', namespace: ns, labels: { 'reconcile.external-secrets.io/managed': 'true' } }, stringData: { x: 'y' } } as never);
+    await h.kube.patch(ExternalSecrets, 'ren', ns, { spec: { target: { name: 'new-name' } } }, 'merge');
+    await waitFor(async () => secretStrings(await getSecret(h.kube, ns, 'new-name')).v === 'r', { timeoutMs: 10_000, message: 'new-name synced' });
+    await waitFor(async () => (await getSecret(h.kube, ns, 'old-name')) === undefined, { timeoutMs: 10_000, message: 'old-name deleted' });
+    assert.ok(await getSecret(h.kube, ns, 'bystander'), 'a Secret this ExternalSecret does not control is left alone');
+  });
+});

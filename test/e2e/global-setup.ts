@@ -41,6 +41,15 @@ export async function globalSetup(): Promise<void> {
     await down({ stateDir });
     throw err;
   }
+  // The CRDs go in first thing: kube-controller-manager's garbage collector
+  // discovers new resource types only every 30 s, and the Owner tests need it to
+  // know ExternalSecrets by the time they run.
+  const { KubeClient } = await import('../../src/kube/client.ts');
+  const { CustomResourceDefinitions } = await import('../../src/kube/resources.ts');
+  const { allCrds } = await import('../../src/api/index.ts');
+  const kube = KubeClient.fromKubeconfig(env.kubeconfig);
+  for (const crd of allCrds()) await kube.apply(CustomResourceDefinitions, crd, { fieldManager: 'hush-e2e', force: true });
+  kube.close();
   process.env.KUBECONFIG = env.kubeconfig;
   process.env.VAULT_ADDR = env.vaultAddr;
   process.env.VAULT_TOKEN = env.vaultToken;

@@ -13,14 +13,14 @@
 import type { KubeClient } from '../../kube/client.ts';
 import type { EventRecorder } from '../../kube/events.ts';
 import type { Informer } from '../../kube/informer.ts';
-import { Secrets } from '../../kube/resources.ts';
+import { Secrets, type KubeObject } from '../../kube/resources.ts';
 import { HushError, describeError } from '../../util/errors.ts';
 import type { Logger } from '../../util/log.ts';
 import { setConditionGauge, type ControllerMetrics } from '../../metrics/hush.ts';
-import { ExternalSecrets, FINALIZER_ES } from '../resources.ts';
+import { ExternalSecrets, FINALIZER_ES, LABEL_CREATED_BY } from '../resources.ts';
 import type { StoreResolver } from '../stores/resolver.ts';
 import { assembleData, type ClientResolver } from './assemble.ts';
-import { fieldManagerFor, syncedResourceVersion } from './hash.ts';
+import { createdByLabel, fieldManagerFor, syncedResourceVersion } from './hash.ts';
 import { nextRefreshInMs, shouldRefresh } from './refresh.ts';
 import { creationPolicyOf, deletionPolicyOf, targetNameOf, type ExternalSecretObject, type ExternalSecretStatus } from './spec.ts';
 import { Reasons, sameStatus, withReady } from './status.ts';
@@ -35,6 +35,8 @@ export interface ReconcileResult {
 export interface ExternalSecretReconcilerDeps {
   kube: KubeClient;
   externalSecrets: Informer<ExternalSecretObject>;
+  /** Managed Secrets, metadata only (labelled reconcile.external-secrets.io/managed). */
+  managedSecrets: Informer<KubeObject>;
   stores: StoreResolver;
   events: EventRecorder;
   metrics: ControllerMetrics;
@@ -132,6 +134,7 @@ export class ExternalSecretReconciler {
           await this.writeSecret(es, plan.secret, plan.action, plan.mergeKeys, signal);
           this.d.events.record(es, 'Normal', plan.action === 'create' ? 'Created' : 'Updated', plan.action === 'create' ? 'secret created' : 'secret updated');
         }
+        if (creationPolicyOf(es.spec) === 'Owner') await this.deleteRenamedTargets(es, targetName, signal);
       }
     } catch (err) {
       return this.fail(es, err, signal);
@@ -164,6 +167,22 @@ export class ExternalSecretReconciler {
       this.d.metrics.secretWrites.inc({ operation: 'update' });
     }
     this.d.logger.debug('wrote secret', { namespace: ns, name: secret.metadata.name, keys: Object.keys(secret.data ?? {}) });
+  }
+
+  /**
+   * After spec.target.name changes, the Secret under the old name is ours and
+   * orphaned in all but name: ESO deletes such Secrets, found by the
+   * created-by label, and so do we — but only those this ExternalSecret controls.
+   */
+  private async deleteRenamedTargets(es: EsRef, targetName: string, signal: AbortSignal): Promise<void> {
+    const mark = createdByLabel(es.metadata.namespace!, es.metadata.name);
+    for (const s of this.d.managedSecrets.list(es.metadata.namespace)) {
+      if (s.metadata.name === targetName || s.metadata.labels?.[LABEL_CREATED_BY] !== mark) continue;
+      if (!s.metadata.ownerReferences?.some((r) => r.uid === es.metadata.uid && r.controller)) continue;
+      await this.d.kube.delete(Secrets, s.metadata.name, es.metadata.namespace, { preconditions: { uid: s.metadata.uid }, signal });
+      this.d.events.record(es, 'Normal', 'Deleted', `secret ${s.metadata.name} deleted because it was orphaned by a change of spec.target.name`);
+      this.d.metrics.secretWrites.inc({ operation: 'delete' });
+    }
   }
 
   /** Deletes the target only if this ExternalSecret controls it (ownerReference), never a foreign Secret. */
