@@ -24,6 +24,7 @@ import {
 } from './harness.ts';
 import { waitFor } from '../support/index.ts';
 import { SecretStores } from '../../src/controllers/resources.ts';
+import { ConfigMaps } from '../../src/kube/resources.ts';
 
 let h: Harness;
 let ctl: RunningController;
@@ -207,13 +208,13 @@ describe('sync from OpenBao', () => {
     await es(ns, 'dup', { data: [{ secretKey: 'a', remoteRef: { key: 'x' } }, { secretKey: 'a', remoteRef: { key: 'y' } }] });
     await es(ns, 'empty', {});
     await es(ns, 'no-store', { secretStoreRef: { name: 'absent' }, data: [{ secretKey: 'a', remoteRef: { key: 'x' } }] });
-    await es(ns, 'templated', { target: { template: { data: { a: '{{ .x }}' } } }, data: [{ secretKey: 'x', remoteRef: { key: 'x' } }] });
+    await es(ns, 'templated', { target: { template: { data: { a: '{{ .x | nosuchfunc }}' } } }, data: [{ secretKey: 'x', remoteRef: { key: 'x' } }] });
     const expectations: [string, RegExp][] = [
       ['bad-policy', /spec\.target\.deletionPolicy: Delete requires creationPolicy Owner or Orphan/],
       ['dup', /spec\.data\[1\]\.secretKey: duplicate key "a"/],
       ['empty', /either spec\.data or spec\.dataFrom must be set/],
       ['no-store', /SecretStore ".*\/absent" not found/],
-      ['templated', /spec\.target\.template: templates are not supported yet/],
+      ['templated', /spec\.target\.template\.data\[a\]: template: a:1: function "nosuchfunc" not defined/],
     ];
     for (const [name, re] of expectations) {
       const failed = await waitReady(h.kube, ExternalSecrets, ns, name, 'False');
@@ -265,4 +266,42 @@ describe('sync from OpenBao', () => {
     await waitFor(async () => (await getSecret(h.kube, ns, 'old-name')) === undefined, { timeoutMs: 10_000, message: 'old-name deleted' });
     assert.ok(await getSecret(h.kube, ns, 'bystander'), 'a Secret this ExternalSecret does not control is left alone');
   });
+
+  test('templates shape the Secret (type, data, templateFrom, metadata); a broken template leaves it as it was', async () => {
+    const ns = await createNamespace(h.kube);
+    const p = uniqueName('tpl');
+    await putVaultKv2(h.env, `${p}/reg`, { user: 'robot', token: 't0k3n' });
+    await createVaultTokenStore(h, ns);
+    await storeReady(ns);
+    await h.kube.create(ConfigMaps, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'tpl', namespace: ns }, data: { 'app.env': 'REGISTRY_USER={{ .user }}\n' } } as never);
+    await es(ns, 'regcred', {
+      target: {
+        template: {
+          type: 'kubernetes.io/dockerconfigjson',
+          metadata: { labels: { registry: 'ghcr' }, annotations: { user: '{{ .user }}' } },
+          data: { '.dockerconfigjson': '{"auths":{"ghcr.io":{"auth":"{{ printf "%s:%s" .user .token | b64enc }}"}}}' },
+          templateFrom: [{ configMap: { name: 'tpl', items: [{ key: 'app.env' }] } }],
+        },
+      },
+      dataFrom: [{ extract: { key: `${p}/reg` } }],
+    }, { labels: { 'not-copied': 'x' } });
+    await waitReady(h.kube, ExternalSecrets, ns, 'regcred');
+    const secret = await getSecret(h.kube, ns, 'regcred');
+    assert.equal(secret?.type, 'kubernetes.io/dockerconfigjson');
+    assert.deepEqual(secretStrings(secret), {
+      '.dockerconfigjson': `{"auths":{"ghcr.io":{"auth":"${Buffer.from('robot:t0k3n').toString('base64')}"}}}`,
+      'app.env': 'REGISTRY_USER=robot\n',
+    });
+    assert.equal(secret?.metadata.labels?.registry, 'ghcr');
+    assert.equal(secret?.metadata.labels?.['not-copied'], undefined);
+    assert.equal(secret?.metadata.annotations?.user, 'robot');
+
+    const before = secret?.metadata.resourceVersion;
+    await h.kube.patch(ConfigMaps, 'tpl', ns, { data: { 'app.env': 'REGISTRY_USER={{ .user | oops }}' } }, 'merge');
+    await h.kube.patch(ExternalSecrets, 'regcred', ns, { metadata: { annotations: { 'external-secrets.io/force-sync': '1' } } }, 'merge');
+    const failed = await waitReady(h.kube, ExternalSecrets, ns, 'regcred', 'False');
+    assert.match(readyOf(failed)?.message ?? '', /spec\.target\.template\.templateFrom\[0\]\.configMap\.items\[0\]: template: app\.env:1: function "oops" not defined/);
+    assert.equal((await getSecret(h.kube, ns, 'regcred'))?.metadata.resourceVersion, before, 'the Secret is untouched');
+  });
 });
+

@@ -3,7 +3,8 @@
  * (rewrite[].regexp), and validation, in ESO's order:
  *   provider keys → rewrite (if any) else conversion → validation → decoding.
  */
-import { InvalidDataError, InvalidSpecError } from '../../util/errors.ts';
+import { HushError, InvalidDataError, InvalidSpecError } from '../../util/errors.ts';
+import { renderTemplate, TemplateError } from '../../template/index.ts';
 import { compileGoRegexp, goReplaceAll } from '../../util/goregexp.ts';
 
 export type ConversionStrategy = 'Default' | 'Unicode';
@@ -46,15 +47,35 @@ export interface RegexpRewrite {
   merge?: unknown;
 }
 
-/** Applies rewrite[] in order to every key. transform/merge need the template engine and are rejected by validation before we get here. */
+/**
+ * Applies rewrite[] in order to every key: regexp (Go ReplaceAllString) or
+ * transform (a template that sees the key as .value). merge is rejected by
+ * validation before we get here.
+ */
 export function rewriteKeys(data: Map<string, Uint8Array>, rewrites: RegexpRewrite[], field: string): Map<string, Uint8Array> {
   let current = data;
   rewrites.forEach((rw, i) => {
     const at = `${field}.rewrite[${i}]`;
-    if (!rw.regexp) throw new InvalidSpecError(`${at}: only regexp rewrites are supported in this version`);
-    const re = compileGoRegexp(rw.regexp.source, `${at}.regexp.source`, true);
+    let rename: (key: string) => string;
+    if (rw.regexp) {
+      const re = compileGoRegexp(rw.regexp.source, `${at}.regexp.source`, true);
+      const target = rw.regexp.target;
+      rename = (key) => goReplaceAll(key, re, target);
+    } else if (rw.transform) {
+      const text = rw.transform.template;
+      rename = (key) => {
+        try {
+          return renderTemplate(text, { value: key }, { name: 'transform' });
+        } catch (err) {
+          if (err instanceof TemplateError) throw new HushError(err.code, `${at}.transform.template: ${err.message}`, { cause: err, retryable: false });
+          throw err;
+        }
+      };
+    } else {
+      throw new InvalidSpecError(`${at}: set regexp or transform`);
+    }
     const next = new Map<string, Uint8Array>();
-    for (const [key, value] of current) next.set(goReplaceAll(key, re, rw.regexp.target), value);
+    for (const [key, value] of current) next.set(rename(key), value);
     current = next;
   });
   return current;

@@ -13,8 +13,8 @@
 import type { KubeClient } from '../../kube/client.ts';
 import type { EventRecorder } from '../../kube/events.ts';
 import type { Informer } from '../../kube/informer.ts';
-import { Secrets, type KubeObject } from '../../kube/resources.ts';
-import { HushError, describeError } from '../../util/errors.ts';
+import { ConfigMaps, Secrets, type KubeObject } from '../../kube/resources.ts';
+import { HushError, NotFoundError, describeError } from '../../util/errors.ts';
 import type { Logger } from '../../util/log.ts';
 import { setConditionGauge, type ControllerMetrics } from '../../metrics/hush.ts';
 import { ExternalSecrets, FINALIZER_ES, LABEL_CREATED_BY } from '../resources.ts';
@@ -26,6 +26,7 @@ import { creationPolicyOf, deletionPolicyOf, targetNameOf, type ExternalSecretOb
 import { Reasons, sameStatus, withReady } from './status.ts';
 import { controllerOwnerOf, isSecretValid, planTarget, type SecretObject } from './target.ts';
 import { validateExternalSecret } from './validate.ts';
+import { renderTarget } from './template.ts';
 
 export interface ReconcileResult {
   /** Come back after this long (periodic refresh). */
@@ -124,7 +125,8 @@ export class ExternalSecretReconciler {
       } else if (data.size === 0 && deletionPolicyOf(es.spec) === 'Retain') {
         message = 'secret retained due to DeletionPolicy=Retain';
       } else {
-        const plan = planTarget(es, existing, data);
+        const rendered = await renderTarget(es, data, (kind, srcName, key) => this.readTemplateSource(namespace, kind, srcName, key, signal));
+        const plan = planTarget(es, existing, rendered);
         if (plan.action === 'none') {
           message = 'secret synced (creationPolicy None: Hush does not write the Secret)';
         } else if (plan.action === 'missing') {
@@ -167,6 +169,15 @@ export class ExternalSecretReconciler {
       this.d.metrics.secretWrites.inc({ operation: 'update' });
     }
     this.d.logger.debug('wrote secret', { namespace: ns, name: secret.metadata.name, keys: Object.keys(secret.data ?? {}) });
+  }
+
+  /** A template text from templateFrom: a key of a ConfigMap or Secret in the ExternalSecret's namespace. */
+  private async readTemplateSource(namespace: string, kind: 'ConfigMap' | 'Secret', name: string, key: string, signal: AbortSignal): Promise<string> {
+    const obj = await this.d.kube.get<KubeObject & { data?: Record<string, string> }>(kind === 'ConfigMap' ? ConfigMaps : Secrets, name, namespace, { signal });
+    if (!obj) throw new NotFoundError(`templateFrom: ${kind} "${namespace}/${name}" not found`);
+    const raw = obj.data?.[key];
+    if (raw === undefined) throw new NotFoundError(`templateFrom: ${kind} "${namespace}/${name}" has no key "${key}"`);
+    return kind === 'Secret' ? Buffer.from(raw, 'base64').toString('utf8') : raw;
   }
 
   /**

@@ -40,6 +40,6 @@ test('spec validation names the field and the fix', () => {
   assert.match(validateExternalSecret({ target: { creationPolicy: 'None', deletionPolicy: 'Merge' }, data: [{ secretKey: 'a', remoteRef: { key: 'k' } }] })?.message ?? '', /Merge cannot be used with creationPolicy None/);
   assert.match(validateExternalSecret({ refreshInterval: 'hourly', data: [{ secretKey: 'a', remoteRef: { key: 'k' } }] })?.message ?? '', /spec\.refreshInterval: invalid duration "hourly"/);
   assert.match(validateExternalSecret({ dataFrom: [{ extract: { key: 'a' }, find: { path: 'b' } }] })?.message ?? '', /spec\.dataFrom\[0\]: extract, find and sourceRef\.generatorRef are mutually exclusive/);
-  assert.match(validateExternalSecret({ dataFrom: [{ extract: { key: 'a' }, rewrite: [{ transform: { template: 'x' } }] }] })?.message ?? '', /rewrite\[0\]\.transform: template rewrites are not supported yet/);
+  assert.match(validateExternalSecret({ dataFrom: [{ extract: { key: 'a' }, rewrite: [{ merge: {} }] }] })?.message ?? '', /rewrite\[0\]\.merge: merge rewrites are not supported yet/);
   assert.equal(validateExternalSecret({ target: { deletionPolicy: 'Delete' }, data: [{ secretKey: 'a', remoteRef: { key: 'k' } }, { secretKey: 'a', remoteRef: { key: 'j' } }] }), undefined, 'duplicate keys are allowed outside Retain, as in ESO');
 });

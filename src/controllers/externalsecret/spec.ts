@@ -58,12 +58,34 @@ export interface DataFromItem {
 export type CreationPolicy = 'Owner' | 'Orphan' | 'Merge' | 'None' | 'CreateOrMerge';
 export type DeletionPolicy = 'Retain' | 'Delete' | 'Merge';
 
+export interface TemplateRef {
+  name: string;
+  items: { key: string; templateAs?: 'Values' | 'KeysAndValues' }[];
+}
+
+export interface TemplateFrom {
+  configMap?: TemplateRef;
+  secret?: TemplateRef;
+  literal?: string;
+  target?: string;
+  valuesDecodingStrategy?: string;
+}
+
+export interface TemplateSpec {
+  type?: string;
+  engineVersion?: string;
+  mergePolicy?: 'Replace' | 'Merge';
+  metadata?: { labels?: Record<string, string>; annotations?: Record<string, string>; finalizers?: string[] };
+  data?: Record<string, string>;
+  templateFrom?: TemplateFrom[];
+}
+
 export interface TargetSpec {
   name?: string;
   creationPolicy?: CreationPolicy;
   deletionPolicy?: DeletionPolicy;
   immutable?: boolean;
-  template?: Record<string, unknown>;
+  template?: TemplateSpec;
   manifest?: unknown;
 }
 

@@ -8,6 +8,7 @@ import { ANNOTATION_DATA_HASH, ExternalSecrets, LABEL_CREATED_BY, LABEL_MANAGED 
 import { apiVersionOf, type ObjectMeta } from '../../kube/resources.ts';
 import { createdByLabel, dataHash } from './hash.ts';
 import { creationPolicyOf, targetNameOf, type ExternalSecretObject } from './spec.ts';
+import type { RenderedTarget } from './template.ts';
 
 export interface SecretObject {
   apiVersion?: string;
@@ -57,7 +58,9 @@ export type TargetPlan =
  * field manager then, so keys this ES wrote before and no longer produces are
  * dropped by the API server while other writers' keys stay.
  */
-export function planTarget(es: ExternalSecretObject, existing: SecretObject | undefined, data: Map<string, Uint8Array>): TargetPlan {
+export function planTarget(es: ExternalSecretObject, existing: SecretObject | undefined, rendered: Map<string, Uint8Array> | RenderedTarget): TargetPlan {
+  const target: RenderedTarget = rendered instanceof Map ? { data: rendered, templated: false } : rendered;
+  const data = target.data;
   const policy = creationPolicyOf(es.spec);
   const ns = es.metadata.namespace!;
   const name = targetNameOf(es);
@@ -83,8 +86,12 @@ export function planTarget(es: ExternalSecretObject, existing: SecretObject | un
 
   const labels: Record<string, string> = mergeKeys ? {} : { ...(existing?.metadata.labels ?? {}) };
   const annotations: Record<string, string> = mergeKeys ? {} : { ...(existing?.metadata.annotations ?? {}) };
-  for (const [k, v] of Object.entries(es.metadata.labels ?? {})) labels[k] = v;
-  for (const [k, v] of Object.entries(es.metadata.annotations ?? {})) if (!NOT_COPIED.has(k)) annotations[k] = v;
+  // Without a template the ExternalSecret's own labels and annotations are copied (as ESO does);
+  // with one, only what template.metadata / templateFrom define.
+  const srcLabels = target.templated ? (target.labels ?? {}) : (es.metadata.labels ?? {});
+  const srcAnnotations = target.templated ? (target.annotations ?? {}) : (es.metadata.annotations ?? {});
+  for (const [k, v] of Object.entries(srcLabels)) labels[k] = v;
+  for (const [k, v] of Object.entries(srcAnnotations)) if (!NOT_COPIED.has(k)) annotations[k] = v;
   labels[LABEL_MANAGED] = 'true';
   if (policy === 'Owner') labels[LABEL_CREATED_BY] = createdByLabel(ns, es.metadata.name);
   annotations[ANNOTATION_DATA_HASH] = hash;
@@ -108,7 +115,7 @@ export function planTarget(es: ExternalSecretObject, existing: SecretObject | un
       ...(mergeKeys ? {} : { ownerReferences }),
       ...(existing?.metadata.resourceVersion && !mergeKeys ? { resourceVersion: existing.metadata.resourceVersion } : {}),
     },
-    type: existing?.type ?? 'Opaque',
+    type: target.type ?? existing?.type ?? 'Opaque',
     data: mergeKeys ? ours : finalData,
     ...(es.spec.target?.immutable ? { immutable: true } : existing?.immutable ? { immutable: true } : {}),
   };
@@ -119,7 +126,8 @@ export function planTarget(es: ExternalSecretObject, existing: SecretObject | un
     !subsetOf(labels, existing.metadata.labels) ||
     !subsetOf(annotations, existing.metadata.annotations) ||
     (!mergeKeys && !sameOwners(ownerReferences, existing.metadata.ownerReferences ?? [])) ||
-    (es.spec.target?.immutable === true && existing.immutable !== true);
+    (es.spec.target?.immutable === true && existing.immutable !== true) ||
+    (target.type !== undefined && existing.type !== target.type);
   return { action: existing ? 'update' : 'create', secret, changed, mergeKeys };
 }
 

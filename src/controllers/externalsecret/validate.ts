@@ -6,6 +6,8 @@
  */
 import { InvalidSpecError, NotSupportedError, type HushError } from '../../util/errors.ts';
 import { parseGoDuration } from '../../util/duration.ts';
+import { validateTemplate } from './template.ts';
+import { parseTemplate } from '../../template/index.ts';
 import { creationPolicyOf, deletionPolicyOf, type ExternalSecretSpec } from './spec.ts';
 
 export function validateExternalSecret(spec: ExternalSecretSpec): HushError | undefined {
@@ -54,13 +56,18 @@ export function validateExternalSecret(spec: ExternalSecretSpec): HushError | un
     for (const [j, rw] of (item.rewrite ?? []).entries()) {
       const kinds = [rw.regexp, rw.transform, rw.merge].filter((x) => x !== undefined).length;
       if (kinds !== 1) return new InvalidSpecError(`${at}.rewrite[${j}]: set exactly one of regexp, transform or merge`);
-      if (rw.transform) return new NotSupportedError(`${at}.rewrite[${j}].transform: template rewrites are not supported yet (they come with the template engine)`);
+      if (rw.transform) {
+        try {
+          parseTemplate(rw.transform.template, { name: 'transform' });
+        } catch (err) {
+          return new InvalidSpecError(`${at}.rewrite[${j}].transform.template: ${(err as Error).message}`);
+        }
+      }
       if (rw.merge) return new NotSupportedError(`${at}.rewrite[${j}].merge: merge rewrites are not supported yet`);
     }
   }
-  if (spec.target?.template !== undefined) {
-    return new NotSupportedError('spec.target.template: templates are not supported yet (they come with the template engine); remove the template or wait for the release that adds it');
-  }
+  const templateProblem = validateTemplate(spec.target?.template);
+  if (templateProblem) return templateProblem;
   if (spec.target?.manifest !== undefined) {
     return new NotSupportedError('spec.target.manifest: non-Secret targets are not supported yet');
   }

@@ -1,0 +1,74 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { renderTarget, validateTemplate } from './template.ts';
+import { rewriteKeys } from './keys.ts';
+import type { ExternalSecretObject, TemplateSpec } from './spec.ts';
+
+const b = (s: string) => new Uint8Array(Buffer.from(s));
+const text = (m: Map<string, Uint8Array>) => Object.fromEntries([...m].map(([k, v]) => [k, Buffer.from(v).toString()]));
+const provider = new Map([['user', b('admin')], ['pass', b('s3cr3t')]]);
+
+function es(template: TemplateSpec): ExternalSecretObject {
+  return { metadata: { name: 'db', namespace: 'ns', labels: { from: 'es' } }, spec: { target: { template }, data: [] } };
+}
+const noSources = () => Promise.reject(new Error('no sources in this test'));
+
+test('template.data replaces the provider data; keys are literal, values are Go templates', async () => {
+  const r = await renderTarget(es({ type: 'kubernetes.io/basic-auth', data: { url: 'postgres://{{ .user }}:{{ .pass | urlquery }}@db:5432', '{{ .user }}': 'x' } }), provider, noSources);
+  assert.deepEqual(text(r.data), { url: 'postgres://admin:s3cr3t@db:5432', '{{ .user }}': 'x' });
+  assert.equal(r.type, 'kubernetes.io/basic-auth');
+  assert.deepEqual(r.labels, {}, 'the ExternalSecret labels are not copied when a template is used');
+});
+
+test('mergePolicy Merge keeps the provider keys next to the templated ones', async () => {
+  const r = await renderTarget(es({ mergePolicy: 'Merge', data: { both: '{{ .user }}/{{ .pass }}' } }), provider, noSources);
+  assert.deepEqual(text(r.data), { user: 'admin', pass: 's3cr3t', both: 'admin/s3cr3t' });
+});
+
+test('templateFrom: ConfigMap items as Values and KeysAndValues, literal, and Labels/Annotations targets, in ESO order', async () => {
+  const sources: Record<string, string> = {
+    'ConfigMap/tpl/config.yaml': 'user: {{ .user }}\n',
+    'ConfigMap/tpl/kv': 'A: "{{ .user }}"\nB: 0123\n',
+    'Secret/stpl/lbl': 'team: {{ "payments" }}',
+  };
+  const read = (kind: string, name: string, key: string) => {
+    const v = sources[`${kind}/${name}/${key}`];
+    return v === undefined ? Promise.reject(new Error('missing')) : Promise.resolve(v);
+  };
+  const r = await renderTarget(es({
+    templateFrom: [
+      { configMap: { name: 'tpl', items: [{ key: 'config.yaml' }, { key: 'kv', templateAs: 'KeysAndValues' }] } },
+      { literal: 'C: "{{ .pass | b64enc }}"' },
+      { secret: { name: 'stpl', items: [{ key: 'lbl', templateAs: 'KeysAndValues' }] }, target: 'Labels' },
+    ],
+    data: { A: 'overridden by template.data' },
+    metadata: { annotations: { owner: '{{ .user }}' } },
+  }), provider, read);
+  assert.deepEqual(text(r.data), { 'config.yaml': 'user: admin\n', A: 'overridden by template.data', B: '0123', C: Buffer.from('s3cr3t').toString('base64') });
+  assert.deepEqual(r.labels, { team: 'payments' });
+  assert.deepEqual(r.annotations, { owner: 'admin' });
+});
+
+test('a failing template names the field, template, line and column, and never the values', async () => {
+  await assert.rejects(
+    renderTarget(es({ data: { conn: 'ok\n{{ .missing }}' } }), provider, noSources),
+    (err: Error) => /spec\.target\.template\.data\[conn\]: template: conn:2:3: executing "conn" at <\.missing>: map has no entry for key "missing"/.test(err.message) && !err.message.includes('s3cr3t'),
+  );
+  await assert.rejects(renderTarget(es({ data: { x: '{{ .user | nosuchfunc }}' } }), provider, noSources), /spec\.target\.template\.data\[x\]: template: x:1: function "nosuchfunc" not defined/);
+});
+
+test('rewrite.transform renames keys with a template over .value', () => {
+  const out = rewriteKeys(new Map([['db/user', b('u')]]), [{ transform: { template: '{{ .value | replace "/" "_" | upper }}' } }], 'spec.dataFrom[0]');
+  assert.deepEqual([...out.keys()], ['DB_USER']);
+});
+
+test('template validation blocks credential-minting Secret types and unknown engines', () => {
+  assert.match(validateTemplate({ type: 'bootstrap.kubernetes.io/token' })?.message ?? '', /bootstrap token/);
+  assert.match(validateTemplate({ type: 'kubernetes.io/service-account-token', metadata: { annotations: { 'kubernetes.io/service-account.name': 'admin' } } })?.message ?? '', /service-account\.name annotation is not allowed/);
+  assert.match(validateTemplate({ type: 'kubernetes.io/service-account-token', templateFrom: [{ literal: 'a: b', target: 'Annotations' }] })?.message ?? '', /Annotations is not allowed/);
+  assert.match(validateTemplate({ engineVersion: 'v1' })?.message ?? '', /only v2 is supported/);
+  assert.equal(validateTemplate({ type: 'kubernetes.io/tls', data: { 'tls.crt': '{{ .crt }}' } }), undefined);
+  const bad = validateTemplate({ data: { conn: '{{ .user | nosuchfunc }}' } });
+  assert.match(bad?.message ?? '', /spec\.target\.template\.data\[conn\]: template: conn:1: function "nosuchfunc" not defined/, 'parsed before any store is read');
+  assert.equal(bad?.retryable, false, 'a typo waits for a fix, not a retry');
+});
