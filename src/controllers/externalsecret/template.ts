@@ -62,7 +62,8 @@ function renderMap(text: string, context: Record<string, Uint8Array>, name: stri
   if (typeof parsed !== 'object' || Array.isArray(parsed)) throw new InvalidSpecError(`${field}: the rendered template must be a YAML map of keys to values`);
   const map = new Map<string, string>();
   for (const [k, v] of Object.entries(parsed as Record<string, unknown>)) {
-    map.set(k, typeof v === 'string' ? v : v === null ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v));
+    // With the failsafe schema every scalar is a string; nested maps and lists become JSON.
+    map.set(k, typeof v === 'string' ? v : v == null ? '' : JSON.stringify(v));
   }
   return map;
 }
