@@ -9,6 +9,7 @@ const usage = `usage: hush <command> [args]
 commands:
   controller  run the secrets sync controllers against the current kubeconfig
   dev         run a local control plane (etcd, kube-apiserver, controller manager, OpenBao)
+  render      render an ExternalSecret's Secret locally from a file of values (templates, no cluster)
   sops        encrypt/decrypt/edit SOPS files, compatible with sops and Flux
 `;
 
@@ -19,6 +20,8 @@ export async function main(argv: string[]): Promise<number> {
       return (await import('./dev.ts')).runDev(rest);
     case 'controller':
       return (await import('./controller.ts')).runController(rest);
+    case 'render':
+      return (await import('./render.ts')).runRender(rest);
     case 'sops':
       return (await import('./sops.ts')).runSops(rest);
     case '-h':
