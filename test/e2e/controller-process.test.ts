@@ -177,3 +177,29 @@ test('deploy/ applies with kubectl apply -k: CRDs, namespace, RBAC and a Deploym
   assert.equal(await can('list', 'configmaps'), 'no');
   assert.equal(await can('delete', 'namespaces'), 'no');
 });
+
+test('--namespace scopes the controller to one namespace', async () => {
+  const mine = await createNamespace(h.kube, 'scoped');
+  const other = await createNamespace(h.kube, 'unscoped');
+  const p = uniqueName('scope');
+  await putVaultKv2(h.env, `${p}/k`, { v: 's' });
+  const ctl = startHush(['--namespace', mine, '--no-enable-cluster-store-reconciler', '--no-enable-cluster-external-secret-reconciler']);
+  try {
+    await waitFor(() => ctl.output().includes('caches synced'), { timeoutMs: 30_000, message: 'controller started' });
+    for (const ns of [mine, other]) {
+      await createVaultTokenStore(h, ns);
+      await h.kube.create(ExternalSecrets, {
+        apiVersion: 'external-secrets.io/v1', kind: 'ExternalSecret', metadata: { name: 's', namespace: ns },
+        spec: { secretStoreRef: { name: 'vault' }, data: [{ secretKey: 'v', remoteRef: { key: `${p}/k`, property: 'v' } }] },
+      } as never);
+    }
+    await waitFor(async () => secretStrings(await getSecret(h.kube, mine, 's')).v === 's', { timeoutMs: 20_000, message: 'synced in the watched namespace' });
+    await new Promise((r) => setTimeout(r, 1500));
+    assert.equal(await getSecret(h.kube, other, 's'), undefined, 'the other namespace is not served');
+    const st = await h.kube.get<{ metadata: { name: string }; status?: unknown }>(SecretStores, 'vault', other);
+    assert.equal(st?.status, undefined, 'nor its stores');
+  } finally {
+    ctl.child.kill('SIGTERM');
+    await ctl.exited;
+  }
+});
