@@ -10,7 +10,7 @@
  * backoff with jitter); errors that need a person return without a requeue
  * and wait for the object to change.
  */
-import type { KubeClient } from '../../kube/client.ts';
+import { isAlreadyExists, isConflict, type KubeClient } from '../../kube/client.ts';
 import type { EventRecorder } from '../../kube/events.ts';
 import type { Informer } from '../../kube/informer.ts';
 import { ConfigMaps, Secrets, type KubeObject } from '../../kube/resources.ts';
@@ -233,6 +233,9 @@ export class ExternalSecretReconciler {
   private async fail(es: EsRef, err: unknown, signal: AbortSignal): Promise<ReconcileResult> {
     const { name } = es.metadata;
     const namespace = es.metadata.namespace!;
+    // A write that lost an optimistic-concurrency race is not a failure worth a status change or an
+    // event: the next attempt reads the new version and succeeds.
+    if (isConflict(err) || isAlreadyExists(err)) throw err;
     const error = err instanceof HushError ? err : new HushError('Internal', describeError(err), { cause: err });
     this.d.metrics.syncErrors.inc({ name, namespace });
     this.d.metrics.reconcileErrors.inc({ controller: 'externalsecret', code: error.code });
