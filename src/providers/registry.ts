@@ -2,7 +2,9 @@
  * The providers this build implements, by their key under spec.provider.
  * OpenBao has no key of its own in ESO: its stores use `vault`.
  */
+import { azureKvProvider } from './azurekv/provider.ts';
 import { fakeProvider } from './fake/provider.ts';
+import { gcpsmProvider } from './gcpsm/provider.ts';
 import { kubernetesProvider } from './kubernetes/provider.ts';
 import type { Provider } from './types.ts';
 import { vaultProvider } from './vault/provider.ts';
@@ -11,6 +13,8 @@ const providers = new Map<string, Provider>([
   [vaultProvider.name, vaultProvider],
   [kubernetesProvider.name, kubernetesProvider],
   [fakeProvider.name, fakeProvider],
+  [azureKvProvider.name, azureKvProvider],
+  [gcpsmProvider.name, gcpsmProvider],
 ]);
 
 export const implementedProviders: string[] = [...providers.keys()];

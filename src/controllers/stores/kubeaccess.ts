@@ -6,7 +6,7 @@
  * ref's namespace, or from the ExternalSecret's namespace when the ref has none.
  */
 import type { KubeClient } from '../../kube/client.ts';
-import { ConfigMaps, Secrets } from '../../kube/resources.ts';
+import { ConfigMaps, Secrets, ServiceAccounts } from '../../kube/resources.ts';
 import { InvalidConfigError, NotFoundError } from '../../util/errors.ts';
 import type { ProviderKubeAccess } from '../../providers/types.ts';
 import type { StoreKind } from './types.ts';
@@ -52,6 +52,12 @@ export function createKubeAccess(kube: KubeClient, storeKind: StoreKind, storeNa
       const v = cm.data?.[ref.key];
       if (v === undefined) throw new NotFoundError(`ConfigMap "${ns}/${ref.name}" has no key "${ref.key}"`);
       return v;
+    },
+    async readServiceAccountAnnotations(ref) {
+      const ns = namespaceFor(`ServiceAccount "${ref.name}"`, ref.namespace);
+      const sa = await kube.get(ServiceAccounts, ref.name, ns);
+      if (!sa) throw new NotFoundError(`ServiceAccount "${ns}/${ref.name}" not found`);
+      return { ...(sa.metadata.annotations ?? {}) };
     },
     async createServiceAccountToken(ref) {
       const ns = namespaceFor(`ServiceAccount "${ref.name}"`, ref.namespace);

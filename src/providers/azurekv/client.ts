@@ -1,0 +1,286 @@
+/**
+ * One Azure Key Vault StoreClient per (Cluster)SecretStore: the Key Vault SDK
+ * clients (secrets, keys, certificates) over one keep-alive agent, the token
+ * session, and ESO's read semantics (values.ts). The SDK does the wire
+ * protocol (challenge authentication, paging, retries with Retry-After); this
+ * class decides what to read and how answers become values and errors.
+ */
+import type { Agent } from 'node:https';
+import { CertificateClient } from '@azure/keyvault-certificates';
+import { KeyClient } from '@azure/keyvault-keys';
+import { SecretClient } from '@azure/keyvault-secrets';
+import { HushError, InvalidConfigError, NotSupportedError } from '../../util/errors.ts';
+import type { FindSpec, RemoteRef, StoreClient, ValidationResult } from '../types.ts';
+import { goQuote } from '../util/gojson.ts';
+import { compileGoRegexp } from '../util/regexp.ts';
+import { statusOf, toHushError } from './errors.ts';
+import type { TokenSession } from './session.ts';
+import type { AzureKvSpec } from './spec.ts';
+import {
+  allMetadata,
+  flattenedMetadata,
+  jsonObjectMap,
+  keyJson,
+  metadataExtract,
+  objectRef,
+  propertyValue,
+  tagValue,
+  unknownObjectType,
+  type Attributes,
+} from './values.ts';
+
+/** Key Vault API version: 7.4 is served by every Azure cloud Hush knows and by Azure Stack Hub's newer releases. */
+const SERVICE_VERSION = '7.4';
+const FIND_CONCURRENCY = 4;
+
+export interface AzureKvClientParts {
+  spec: AzureKvSpec;
+  session: TokenSession;
+  agent: Agent;
+  /** True when the token's resource is fixed by the cloud (see cloud.ts), so the challenge's resource needs no check. */
+  fixedResource: boolean;
+  maxRetries: number;
+  retryDelayMs: number;
+  recordCall(call: string, status: 'success' | 'error'): void;
+  /** Credentials sent so far, for redaction. */
+  sent(): Iterable<string>;
+  /** Set when the store's credentials depend on an ExternalSecret namespace not known here. */
+  referentUnresolved: boolean;
+  /** Closes what the auth side opened (token endpoint connections). */
+  cleanup(): void;
+}
+
+interface Sdk {
+  secrets: SecretClient;
+  keys: KeyClient;
+  certs: CertificateClient;
+}
+
+interface Bundle {
+  tags: Record<string, string> | undefined;
+  attrs: Attributes;
+}
+
+const utf8 = new TextDecoder();
+
+export class AzureKvStoreClient implements StoreClient {
+  private readonly p: AzureKvClientParts;
+  private readonly vault: string;
+  private sdk: Sdk | undefined;
+  private closed = false;
+
+  constructor(parts: AzureKvClientParts) {
+    this.p = parts;
+    this.vault = parts.spec.vaultUrl;
+  }
+
+  async getSecret(ref: RemoteRef, signal: AbortSignal): Promise<Uint8Array> {
+    this.needCredentials();
+    const { type, name } = objectRef(ref.key);
+    const fetch = ref.metadataPolicy === 'Fetch';
+    const legacy = !this.p.spec.useAzureSDK;
+    switch (type) {
+      case 'secret': {
+        const s = await this.readSecret(name, ref.version, signal);
+        if (fetch) return tagValue(allMetadata(s.tags, s.attrs, legacy), ref.property);
+        return propertyValue(s.value, ref.property, ref.key);
+      }
+      case 'cert': {
+        const c = await this.call('GetCertificate', `GetCertificate ${goQuote(name)}`, this.missing('certificate', name, ref.version), (sdk) =>
+          ref.version ? sdk.certs.getCertificateVersion(name, ref.version, { abortSignal: signal }) : sdk.certs.getCertificate(name, { abortSignal: signal }),
+        );
+        const p = c.properties;
+        if (fetch) return tagValue(allMetadata(p.tags, { expires: p.expiresOn, created: p.createdOn, updated: p.updatedOn, notBefore: p.notBefore }, legacy), ref.property);
+        return c.cer ?? new Uint8Array(0);
+      }
+      case 'key': {
+        const k = await this.call('GetKey', `GetKey ${goQuote(name)}`, this.missing('key', name, ref.version), (sdk) =>
+          sdk.keys.getKey(name, { abortSignal: signal, ...(ref.version ? { version: ref.version } : {}) }),
+        );
+        const p = k.properties;
+        if (fetch) return tagValue(allMetadata(p.tags, { expires: p.expiresOn, created: p.createdOn, updated: p.updatedOn, notBefore: p.notBefore }, legacy), ref.property);
+        return propertyValue(keyJson(jwkFields(k.key as Record<string, unknown> | undefined), this.p.spec.useAzureSDK), ref.property, ref.key);
+      }
+      default:
+        throw unknownObjectType(name);
+    }
+  }
+
+  async getSecretMap(ref: RemoteRef, signal: AbortSignal): Promise<Map<string, Uint8Array>> {
+    this.needCredentials();
+    const { type, name } = objectRef(ref.key);
+    if (type === 'cert') throw new NotSupportedError('cannot get use dataFrom to get certificate secret');
+    if (type === 'key') throw new NotSupportedError('cannot get use dataFrom to get key secret');
+    if (type !== 'secret') throw unknownObjectType(name);
+    const s = await this.readSecret(name, ref.version, signal);
+    const legacy = !this.p.spec.useAzureSDK;
+    if (ref.metadataPolicy === 'Fetch') {
+      // ESO first reads the value the way GetSecret does (so a missing tag fails here too) ...
+      tagValue(allMetadata(s.tags, s.attrs, legacy), ref.property);
+      // ... then flattens the tags as "<name>_<tag>" keys.
+      return metadataExtract(flattenedMetadata(name, s.tags, s.attrs, legacy), ref.key, ref.property);
+    }
+    return jsonObjectMap(utf8.decode(propertyValue(s.value, ref.property, ref.key)), ref.key);
+  }
+
+  async findSecrets(find: FindSpec, signal: AbortSignal): Promise<Map<string, Uint8Array>> {
+    this.needCredentials();
+    const matcher = find.name?.regexp ? compileGoRegexp(find.name.regexp, 'find.name.regexp') : undefined;
+    const tags = Object.entries(find.tags ?? {});
+    const names: string[] = [];
+    const sdk = this.clients();
+    const pages = sdk.secrets.listPropertiesOfSecrets({ abortSignal: signal }).byPage();
+    for (;;) {
+      let page: IteratorResult<{ name: string; enabled?: boolean | undefined; tags?: Record<string, string> | undefined }[]>;
+      try {
+        page = await pages.next();
+        if (!page.done) this.p.recordCall('GetSecrets', 'success');
+      } catch (err) {
+        this.p.recordCall('GetSecrets', 'error');
+        throw this.failed(err, `GetSecrets (list) in ${this.vault}`, `no secrets can be listed in ${this.vault}`);
+      }
+      if (page.done) break;
+      for (const item of page.value) {
+        // ESO skips disabled secrets; tags and the name must all match.
+        if (item.enabled !== true) continue;
+        if (tags.some(([k, v]) => item.tags?.[k] !== v)) continue;
+        if (matcher) {
+          matcher.lastIndex = 0;
+          if (!matcher.test(item.name)) continue;
+        }
+        names.push(item.name);
+      }
+    }
+    const out = new Map<string, Uint8Array>();
+    await forEachLimited(names, FIND_CONCURRENCY, async (name) => {
+      try {
+        out.set(name, new TextEncoder().encode((await this.readSecret(name, undefined, signal)).value));
+      } catch (err) {
+        if (err instanceof HushError && err.code === 'NotFound') return; // deleted since the listing
+        throw err;
+      }
+    });
+    return out;
+  }
+
+  async validate(_signal: AbortSignal): Promise<ValidationResult> {
+    if (this.p.referentUnresolved) {
+      return { state: 'Unknown', message: 'credentials are read from the namespace of each ExternalSecret (referent auth); nothing to check yet' };
+    }
+    try {
+      await this.p.session.token();
+    } catch (err) {
+      const e = err instanceof HushError ? err : toHushError(err, 'get a token', 'token endpoint not found', this.p.sent());
+      return { state: 'Error', message: `invalid azurekv credentials (${this.p.session.describe}): ${e.message}`, error: e };
+    }
+    return { state: 'Ready', message: 'store validated' };
+  }
+
+  close(): Promise<void> {
+    if (!this.closed) {
+      this.closed = true;
+      this.sdk = undefined;
+      this.p.agent.destroy();
+      this.p.cleanup();
+    }
+    return Promise.resolve();
+  }
+
+  // --- reads -----------------------------------------------------------------
+
+  private needCredentials(): void {
+    if (this.p.referentUnresolved) {
+      throw new InvalidConfigError('azurekv: this ClusterSecretStore reads its credentials from the ExternalSecret namespace (referent auth), which is not known here');
+    }
+  }
+
+  private async readSecret(name: string, version: string | undefined, signal: AbortSignal): Promise<{ value: string } & Bundle> {
+    const s = await this.call('GetSecret', `GetSecret ${goQuote(name)}`, this.missing('secret', name, version), (sdk) =>
+      sdk.secrets.getSecret(name, { abortSignal: signal, ...(version ? { version } : {}) }),
+    );
+    const p = s.properties;
+    return { value: s.value ?? '', tags: p.tags, attrs: { expires: p.expiresOn, created: p.createdOn, updated: p.updatedOn, notBefore: p.notBefore } };
+  }
+
+  private missing(kind: string, name: string, version: string | undefined): string {
+    return `${kind} ${goQuote(name)}${version ? ` version ${goQuote(version)}` : ''} not found in ${this.vault}`;
+  }
+
+  /**
+   * One SDK call with its metric. A 401 means the vault no longer takes the
+   * token: the session drops it and the SDK clients (whose authentication
+   * policy caches tokens too) are rebuilt, so the next read gets a new one.
+   */
+  private async call<T>(metric: string, action: string, notFound: string, fn: (sdk: Sdk) => Promise<T>): Promise<T> {
+    try {
+      const r = await fn(this.clients());
+      this.p.recordCall(metric, 'success');
+      return r;
+    } catch (err) {
+      this.p.recordCall(metric, 'error');
+      throw this.failed(err, `${action} from ${this.vault}`, notFound);
+    }
+  }
+
+  private failed(err: unknown, action: string, notFound: string): HushError {
+    if (statusOf(err) === 401) {
+      this.p.session.invalidate();
+      this.sdk = undefined;
+    }
+    return toHushError(err, action, notFound, this.p.sent());
+  }
+
+  private clients(): Sdk {
+    if (this.closed) throw new HushError('Unavailable', 'azurekv: the store client is closed');
+    if (this.sdk) return this.sdk;
+    const options = {
+      serviceVersion: SERVICE_VERSION,
+      disableChallengeResourceVerification: this.p.fixedResource,
+      agent: this.p.agent,
+      retryOptions: { maxRetries: this.p.maxRetries, retryDelayInMs: this.p.retryDelayMs, maxRetryDelayInMs: 30_000 },
+      userAgentOptions: { userAgentPrefix: 'hush' },
+    } as const;
+    const cred = this.p.session;
+    this.sdk = {
+      secrets: new SecretClient(this.vault, cred, options),
+      keys: new KeyClient(this.vault, cred, options),
+      certs: new CertificateClient(this.vault, cred, options),
+    };
+    return this.sdk;
+  }
+}
+
+/** The SDK's JsonWebKey back to the wire's field names and base64url strings. */
+function jwkFields(key: Record<string, unknown> | undefined): Record<string, unknown> {
+  if (!key) return {};
+  const b64u = (v: unknown): string | undefined => (v instanceof Uint8Array && v.length > 0 ? Buffer.from(v).toString('base64url') : undefined);
+  return {
+    kid: key.kid,
+    kty: key.kty,
+    key_ops: key.keyOps,
+    n: b64u(key.n),
+    e: b64u(key.e),
+    d: b64u(key.d),
+    dp: b64u(key.dp),
+    dq: b64u(key.dq),
+    qi: b64u(key.qi),
+    p: b64u(key.p),
+    q: b64u(key.q),
+    k: b64u(key.k),
+    key_hsm: b64u(key.t),
+    crv: key.crv,
+    x: b64u(key.x),
+    y: b64u(key.y),
+  };
+}
+
+async function forEachLimited<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const item = items[next++] as T;
+      await fn(item);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}

@@ -1,0 +1,85 @@
+/**
+ * Key Vault answers and transport failures, as Hush errors. Messages name the
+ * operation, the object and the vault, then Key Vault's own error code and
+ * message (redacted of anything this store sent), never a value.
+ */
+import {
+  AccessDeniedError,
+  AuthError,
+  HushError,
+  InvalidConfigError,
+  NotFoundError,
+  ThrottledError,
+  UnavailableError,
+} from '../../util/errors.ts';
+import { redact } from '../util/redact.ts';
+
+interface RestErrorLike {
+  name?: string;
+  message?: string;
+  code?: string;
+  statusCode?: number;
+  response?: { headers?: { get(name: string): string | undefined } };
+  details?: unknown;
+  cause?: unknown;
+}
+
+const tlsCodes = /CERT|SELF_SIGNED|ERR_TLS|ERR_SSL|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER/;
+const connectCodes = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE', 'ECONNABORTED', 'REQUEST_SEND_ERROR']);
+
+/** The HushError a credential threw, wherever the SDK wrapped it. */
+export function findHushError(err: unknown): HushError | undefined {
+  for (let e = err, depth = 0; e !== undefined && e !== null && depth < 5; depth++) {
+    if (e instanceof HushError) return e;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
+export function statusOf(err: unknown): number | undefined {
+  const s = (err as RestErrorLike | undefined)?.statusCode;
+  return typeof s === 'number' ? s : undefined;
+}
+
+/**
+ * `action` reads like "GetSecret \"db\" from https://v.vault.azure.net";
+ * `notFound` is the message for a 404 (what the user looks for in status).
+ */
+export function toHushError(err: unknown, action: string, notFound: string, sent: Iterable<string>): HushError {
+  const inner = findHushError(err);
+  if (inner) return inner;
+  const e = (err ?? {}) as RestErrorLike;
+  const status = statusOf(err);
+  const { code, message } = keyVaultError(e);
+  const reason = redact(code && message ? `${message} (${code})` : message || code || 'no error message', sent);
+  if (status !== undefined) {
+    const msg = `azurekv: ${action}: ${reason} (${status})`;
+    if (status === 404) return new NotFoundError(`azurekv: ${notFound}${code ? ` (${code})` : ''}`);
+    if (status === 401) return new AuthError(msg);
+    if (status === 403) return new AccessDeniedError(msg);
+    if (status === 429) {
+      const ra = Number(e.response?.headers?.get('retry-after'));
+      return new ThrottledError(msg, Number.isFinite(ra) && ra >= 0 ? { retryAfterMs: ra * 1000 } : {});
+    }
+    if (status >= 500) return new UnavailableError(msg);
+    return new InvalidConfigError(msg, { retryable: true });
+  }
+  if (e.name === 'AbortError') return new HushError('Timeout', `azurekv: ${action}: cancelled or timed out`, { retryable: true });
+  const c = e.code ?? '';
+  if (tlsCodes.test(c) || /certificate/i.test(e.message ?? '')) {
+    return new InvalidConfigError(`azurekv: ${action}: TLS: ${redact(e.message ?? c, sent)} (check vaultUrl and caBundle/caProvider)`, { retryable: true });
+  }
+  if (c === 'ETIMEDOUT' || c === 'ESOCKETTIMEDOUT') return new HushError('Timeout', `azurekv: ${action}: ${redact(e.message ?? c, sent)}`);
+  if (connectCodes.has(c)) return new UnavailableError(`azurekv: ${action}: ${redact(e.message ?? c, sent)}`);
+  return new HushError('Internal', `azurekv: ${action}: unexpected ${e.name ?? 'error'}${c ? ` (${c})` : ''}`, { cause: err });
+}
+
+/** Key Vault's {error: {code, message, innererror}} as the SDK keeps it; falls back to the SDK's own text. */
+function keyVaultError(e: RestErrorLike): { code: string | undefined; message: string | undefined } {
+  const d = e.details as { error?: { code?: unknown; message?: unknown; innerError?: { code?: unknown } } } | undefined;
+  const inner = d?.error;
+  const innerCode = typeof inner?.innerError?.code === 'string' ? inner.innerError.code : undefined;
+  const code = innerCode ?? (typeof inner?.code === 'string' ? inner.code : e.code);
+  const message = typeof inner?.message === 'string' ? inner.message : e.message;
+  return { code, message };
+}

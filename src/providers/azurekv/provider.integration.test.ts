@@ -1,0 +1,219 @@
+/**
+ * The azurekv provider through the real Azure SDK clients, against the fake
+ * Key Vault / Entra ID / IMDS of testing/fakeAzure.ts (a fake: no real Azure
+ * store can run here, see that file). The fake checks credentials for real,
+ * so these tests show which credential reached which endpoint.
+ */
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type { StoreClient } from '../types.ts';
+import { MemoryKube, testStoreContext, type CallLog } from '../util/testing/memoryKube.ts';
+import { azureKvProvider } from './provider.ts';
+import { FakeAzure } from './testing/fakeAzure.ts';
+
+const signal = new AbortController().signal;
+const text = (b: Uint8Array): string => Buffer.from(b).toString('utf8');
+const CLIENT_SECRET = 'canary-client-secret-7f3a';
+const VALUE_CANARY = 'canary-secret-value-91c2';
+
+function rsaCertificate(cn: string): string {
+  const dir = mkdtempSync(join(tmpdir(), 'hush-azcert-'));
+  try {
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'k.pem', '-out', 'c.pem', '-days', '1', '-subj', `/CN=${cn}`], { cwd: dir, stdio: 'ignore' });
+    return readFileSync(join(dir, 'c.pem'), 'utf8') + readFileSync(join(dir, 'k.pem'), 'utf8');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+void describe('azurekv against the fake Azure', () => {
+  let az: FakeAzure;
+  let kube: MemoryKube;
+  let certPem: string;
+  let v1 = '';
+  const clients: StoreClient[] = [];
+
+  const spSpec = (extra: Record<string, unknown> = {}): Record<string, unknown> => ({
+    vaultUrl: az.vaultUrl,
+    tenantId: 'tenant-1',
+    useAzureSDK: true,
+    caBundle: Buffer.from(az.caPem).toString('base64'),
+    customCloudConfig: { activeDirectoryEndpoint: az.authorityHost },
+    authSecretRef: { clientId: { name: 'sp', key: 'clientId' }, clientSecret: { name: 'sp', key: 'clientSecret' } },
+    ...extra,
+  });
+  const connect = async (spec: Record<string, unknown>, storeSpec?: Record<string, unknown>): Promise<{ client: StoreClient; log: CallLog }> => {
+    const { ctx, log } = testStoreContext({ spec, kube, ...(storeSpec ? { storeSpec } : {}) });
+    const client = await azureKvProvider.connect(ctx);
+    clients.push(client);
+    return { client, log };
+  };
+
+  before(async () => {
+    az = await FakeAzure.start();
+    certPem = rsaCertificate('hush-sp');
+    az.addApp({ tenantId: 'tenant-1', clientId: 'app-secret', secret: CLIENT_SECRET });
+    az.addApp({ tenantId: 'tenant-1', clientId: 'app-cert', certificatePem: certPem });
+    az.addManagedIdentity();
+    az.addManagedIdentity('mi-client');
+    kube = new MemoryKube()
+      .setSecret('default', 'sp', { clientId: 'app-secret', clientSecret: CLIENT_SECRET })
+      .setSecret('default', 'sp-wrong', { clientId: 'app-secret', clientSecret: 'not-the-secret' })
+      .setSecret('default', 'sp-cert', { clientId: 'app-cert', cert: certPem })
+      .setSecret('default', 'sp-other-cert', { clientId: 'app-cert', cert: rsaCertificate('someone-else') });
+    az.setSecret('db', JSON.stringify({ user: 'admin', pass: VALUE_CANARY, port: 5432 }), { tags: { env: 'prod', team: 'a' } });
+    v1 = az.setSecret('rotating', 'first');
+    az.setSecret('rotating', 'second');
+    az.setSecret('app-one', 'one', { tags: { team: 'a' } });
+    az.setSecret('app-two', 'two', { tags: { team: 'b' } });
+    az.setSecret('app-off', 'off', { tags: { team: 'a' }, enabled: false });
+    az.setSecret('other', 'x', { tags: { team: 'a' } });
+    az.setKey('signing', { kty: 'RSA', key_ops: ['sign', 'verify'], n: 'sXchDaQebHnPiGvyDOAT4saGEUetSyo9MKLOoWFsueri23bOdgWp4Dy1WlUzewbgBHod5pcM9H95GQRV3JDXboIRROSBigeC5yjU1hGzHHyXss8UDprecbAYxknTcQkhslANGRUZmdTOQ5qTRsLAt6BTYuyvVRdhS8exSZEy_c4gs_7svlJJQ4H9_NxsiIoLwAEk7-Q3UXERGYw_75IDrGA84-lA_-Ct4eTlXHBIY2EaV7t7LjJaynVJCpkv4LKjTTAumiGUIuQhrNhZLuF_RJLqHpM2kgWFLU7-VTdL1VbC2tejvcI2BlMkEpk1BzBZI0KQB0GaDWFLN-aEAw3vRw', e: 'AQAB' });
+    const certDer = Buffer.from(certPem.split('-----BEGIN CERTIFICATE-----')[1]!.split('-----END CERTIFICATE-----')[0]!.replace(/\s+/g, ''), 'base64');
+    az.setCertificate('tls', certDer, { purpose: 'ingress' });
+  });
+  after(async () => {
+    for (const c of clients) await c.close();
+    await az?.stop();
+  });
+
+  it('reads secrets, versions, properties, keys and certificates with a client secret, with one token', async () => {
+    const before = az.counts.tokens;
+    const { client, log } = await connect(spSpec());
+    assert.equal(text(await client.getSecret({ key: 'db', property: 'user' }, signal)), 'admin');
+    assert.equal(text(await client.getSecret({ key: 'db', property: 'port' }, signal)), '5432');
+    assert.equal(text(await client.getSecret({ key: 'rotating' }, signal)), 'second');
+    assert.equal(text(await client.getSecret({ key: 'rotating', version: v1 }, signal)), 'first');
+    assert.deepEqual(Object.fromEntries([...(await client.getSecretMap({ key: 'db' }, signal))].map(([k, v]) => [k, text(v)])), { user: 'admin', pass: VALUE_CANARY, port: '5432' });
+    const key = JSON.parse(text(await client.getSecret({ key: 'key/signing' }, signal))) as Record<string, unknown>;
+    assert.equal(key.kty, 'RSA');
+    assert.equal(key.e, 'AQAB');
+    assert.equal(text(await client.getSecret({ key: 'key/signing', property: 'kty' }, signal)), 'RSA');
+    const cer = await client.getSecret({ key: 'cert/tls' }, signal);
+    assert.match(new (await import('node:crypto')).X509Certificate(Buffer.from(cer)).subject, /CN=hush-sp/);
+    assert.equal(text(await client.getSecret({ key: 'cert/tls', metadataPolicy: 'Fetch', property: 'purpose' }, signal)), 'ingress');
+    assert.equal(text(await client.getSecret({ key: 'db', metadataPolicy: 'Fetch' }, signal)), '{"env":"prod","team":"a"}');
+    await assert.rejects(client.getSecretMap({ key: 'key/signing' }, signal), /cannot get use dataFrom to get key secret/);
+    assert.equal(az.counts.tokens - before, 1, 'one token for the connect check and every read');
+    assert.ok(log.count('GetSecret', 'success') >= 5 && log.count('GetKey', 'success') === 2 && log.count('GetCertificate', 'success') === 2);
+  });
+
+  it('finds enabled secrets by name regexp and tags across pages', async () => {
+    const { client, log } = await connect(spSpec());
+    const byName = await client.findSecrets({ name: { regexp: '^app-' } }, signal);
+    assert.deepEqual(Object.fromEntries([...byName].map(([k, v]) => [k, text(v)])), { 'app-one': 'one', 'app-two': 'two' });
+    const byTags = await client.findSecrets({ tags: { team: 'a' } }, signal);
+    assert.deepEqual([...byTags.keys()].sort(), ['app-one', 'db', 'other']);
+    const both = await client.findSecrets({ name: { regexp: 'app' }, tags: { team: 'a' } }, signal);
+    assert.deepEqual([...both.keys()], ['app-one']);
+    assert.ok(log.count('GetSecrets', 'success') >= 3, 'the listing is paged');
+  });
+
+  it('says what is missing: a key, a version, a property, a disabled secret', async () => {
+    const { client } = await connect(spSpec());
+    await assert.rejects(client.getSecret({ key: 'nope' }, signal), { code: 'NotFound', message: /secret "nope" not found in https:\/\/127\.0\.0\.1:\d+\/ \(SecretNotFound\)/ });
+    await assert.rejects(client.getSecret({ key: 'db', version: 'ffff' }, signal), { code: 'NotFound', message: /version "ffff"/ });
+    await assert.rejects(client.getSecret({ key: 'db', property: 'nope' }, signal), { code: 'PropertyNotFound', message: /property nope does not exist in key db/ });
+    await assert.rejects(client.getSecret({ key: 'app-off' }, signal), { code: 'AccessDenied', message: /disabled secret/ });
+    await assert.rejects(client.getSecret({ key: 'blob/x' }, signal), /unknown Azure Keyvault object Type for x/);
+  });
+
+  it('a wrong client secret fails at connect with Entra ID\'s reason, and the secret stays out of the message', async () => {
+    const spec = spSpec({ authSecretRef: { clientId: { name: 'sp-wrong', key: 'clientId' }, clientSecret: { name: 'sp-wrong', key: 'clientSecret' } } });
+    const err = await azureKvProvider.connect(testStoreContext({ spec, kube }).ctx).then(
+      () => assert.fail('connected'),
+      (e: Error & { code: string }) => e,
+    );
+    assert.equal(err.code, 'AuthFailed');
+    assert.match(err.message, /AADSTS7000215: Invalid client secret provided/);
+    assert.doesNotMatch(err.message, /not-the-secret/);
+  });
+
+  it('authenticates with a client certificate (signed assertion), and refuses a certificate the app does not have', async () => {
+    const { client } = await connect(spSpec({ authSecretRef: { clientId: { name: 'sp-cert', key: 'clientId' }, clientCertificate: { name: 'sp-cert', key: 'cert' } } }));
+    assert.equal(text(await client.getSecret({ key: 'db', property: 'user' }, signal)), 'admin');
+    const spec = spSpec({ authSecretRef: { clientId: { name: 'sp-other-cert', key: 'clientId' }, clientCertificate: { name: 'sp-other-cert', key: 'cert' } } });
+    await assert.rejects(azureKvProvider.connect(testStoreContext({ spec, kube }).ctx), { code: 'AuthFailed', message: /AADSTS700027/ });
+  });
+
+  it('service principal needs a tenant and exactly one credential (ESO\'s checks)', async () => {
+    await assert.rejects(azureKvProvider.connect(testStoreContext({ spec: spSpec({ tenantId: undefined }), kube }).ctx), /missing tenantID in store config/);
+    const both = spSpec({ authSecretRef: { clientId: { name: 'sp', key: 'clientId' }, clientSecret: { name: 'sp', key: 'clientSecret' }, clientCertificate: { name: 'sp-cert', key: 'cert' } } });
+    await assert.rejects(azureKvProvider.connect(testStoreContext({ spec: both, kube }).ctx), /both clientSecret and clientCredentials set/);
+  });
+
+  it('managed identity: the system-assigned one, a chosen client ID, and an unknown one', async () => {
+    process.env.AZURE_POD_IDENTITY_AUTHORITY_HOST = az.imdsUrl;
+    try {
+      const before = az.counts.imdsTokens;
+      const mi = { vaultUrl: az.vaultUrl, authType: 'ManagedIdentity', caBundle: Buffer.from(az.caPem).toString('base64') };
+      const { client } = await connect(mi);
+      assert.equal(text(await client.getSecret({ key: 'db', property: 'user' }, signal)), 'admin');
+      const { client: chosen } = await connect({ ...mi, identityId: 'mi-client' });
+      assert.equal(text(await chosen.getSecret({ key: 'rotating' }, signal)), 'second');
+      assert.equal(az.counts.imdsTokens - before, 2);
+      await assert.rejects(azureKvProvider.connect(testStoreContext({ spec: { ...mi, identityId: 'nobody' }, kube }).ctx), { code: 'AuthFailed', message: /managed identity nobody: .*Identity not found/ });
+    } finally {
+      delete process.env.AZURE_POD_IDENTITY_AUTHORITY_HOST;
+    }
+  });
+
+  it('throttling answers become Throttled with the vault\'s Retry-After', async () => {
+    const { client } = await connect(spSpec(), { retrySettings: { maxRetries: 0 } });
+    az.throttleNext(1);
+    await assert.rejects(client.getSecret({ key: 'db' }, signal), { code: 'Throttled', retryAfterMs: 1000 });
+    assert.equal(text(await client.getSecret({ key: 'db', property: 'user' }, signal)), 'admin');
+  });
+
+  it('a token the vault stops accepting is replaced on the next read', async () => {
+    const { client } = await connect(spSpec());
+    assert.equal(text(await client.getSecret({ key: 'db', property: 'user' }, signal)), 'admin');
+    const before = az.counts.tokens;
+    az.revokeTokens();
+    await assert.rejects(client.getSecret({ key: 'db' }, signal), { code: 'AuthFailed' });
+    assert.equal(text(await client.getSecret({ key: 'db', property: 'user' }, signal)), 'admin');
+    assert.equal(az.counts.tokens - before, 1);
+  });
+
+  it('without the vault\'s CA the TLS failure is named, not hidden', async () => {
+    const spec = spSpec();
+    delete spec.caBundle;
+    await assert.rejects(azureKvProvider.connect(testStoreContext({ spec, kube }).ctx), { code: 'InvalidConfig', message: /caBundle\/caProvider/ });
+  });
+
+  it('a ClusterSecretStore with referent credentials waits for an ExternalSecret namespace', async () => {
+    const { ctx } = testStoreContext({ spec: spSpec(), kube, storeKind: 'ClusterSecretStore', namespace: undefined });
+    const client = await azureKvProvider.connect(ctx);
+    clients.push(client);
+    assert.equal((await client.validate(signal)).state, 'Unknown');
+  });
+});
+
+void describe('azurekv token lifetime', () => {
+  it('gets a new token once two thirds of the old one\'s lifetime have passed', async () => {
+    const az = await FakeAzure.start({ tokenSeconds: 3 });
+    try {
+      az.addApp({ tenantId: 't', clientId: 'c', secret: CLIENT_SECRET });
+      az.setSecret('s', 'v');
+      const kube = new MemoryKube().setSecret('default', 'sp', { clientId: 'c', clientSecret: CLIENT_SECRET });
+      const spec = { vaultUrl: az.vaultUrl, tenantId: 't', useAzureSDK: true, caBundle: Buffer.from(az.caPem).toString('base64'), customCloudConfig: { activeDirectoryEndpoint: az.authorityHost }, authSecretRef: { clientId: { name: 'sp', key: 'clientId' }, clientSecret: { name: 'sp', key: 'clientSecret' } } };
+      const client = await azureKvProvider.connect(testStoreContext({ spec, kube }).ctx);
+      try {
+        assert.equal(text(await client.getSecret({ key: 's' }, signal)), 'v');
+        assert.equal(az.counts.tokens, 1);
+        await new Promise((r) => setTimeout(r, 2200));
+        assert.equal(text(await client.getSecret({ key: 's' }, signal)), 'v');
+        assert.equal(az.counts.tokens, 2);
+        assert.equal(az.counts.vaultUnauthorized, 0, 'the old token was replaced before it expired');
+      } finally {
+        await client.close();
+      }
+    } finally {
+      await az.stop();
+    }
+  });
+});
