@@ -4,7 +4,6 @@
  */
 import { azureKvProvider } from './azurekv/provider.ts';
 import { fakeProvider } from './fake/provider.ts';
-import { gcpsmProvider } from './gcpsm/provider.ts';
 import { kubernetesProvider } from './kubernetes/provider.ts';
 import type { Provider } from './types.ts';
 import { vaultProvider } from './vault/provider.ts';
@@ -14,7 +13,6 @@ const providers = new Map<string, Provider>([
   [kubernetesProvider.name, kubernetesProvider],
   [fakeProvider.name, fakeProvider],
   [azureKvProvider.name, azureKvProvider],
-  [gcpsmProvider.name, gcpsmProvider],
 ]);
 
 export const implementedProviders: string[] = [...providers.keys()];
