@@ -3,6 +3,8 @@
  * oracle, which must agree byte for byte (or both fail). Written for Hush;
  * the ESO-style cases are our own versions of the patterns ESO documents.
  */
+import * as fx from './corpus-fixtures.ts';
+
 export interface CorpusCase {
   name?: string;
   template: string;
@@ -192,4 +194,87 @@ export const corpus: CorpusCase[] = [
   { template: '{{ rsaDecrypt "None" "SHA256" "plain" "" }} {{ jwkPublicKeyPem .jwk }}', data: { jwk: '{"kty":"EC","crv":"P-256","x":"f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU","y":"x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0"}' } },
   { template: '{{ jwkPrivateKeyPem .jwk }}', data: { jwk: '{"kty":"EC","crv":"P-256","x":"f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU","y":"x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0","d":"jpsQnnGQmL-YBIffH1136cLNW9ck2_BKYPbsuT1XRzU"}' } },
   { template: '{{ rsaDecrypt "ROT13" "SHA256" "x" "" }}' },
+  // --- dates (Go reference-time layouts; Local is UTC as in the oracle; `now` pinned where output shows it) ---
+  { template: "{{ now }}|{{ now | date \"2006-01-02 15:04:05 MST Mon Jan _2 3PM .000 -07:00 Z07:00\" }}", now: "2024-05-01T12:03:04.123456789Z" },
+  { template: "{{ now }}", now: "2024-05-01T12:03:04.5+02:00" },
+  { template: "{{ now | toJson }} {{ typeOf now }} {{ now.Year }} {{ now.Month }} {{ now.Weekday }} {{ now.YearDay }} {{ now.Unix }} {{ now.UnixNano }}", now: "2024-12-31T23:59:59.999Z" },
+  { template: "{{ date \"2006-01-02\" 0 }} {{ htmlDate 86400 }} {{ dateInZone \"2006-01-02 15:04 MST -0700\" 1700000000 \"Europe/Berlin\" }} {{ date_in_zone \"15:04 MST\" 1700000000 \"America/New_York\" }} {{ htmlDateInZone 1700000000 \"Asia/Tokyo\" }}" },
+  { template: "{{ dateInZone \"15:04 MST\" 1700000000 \"Nope/Zone\" }} {{ dateInZone \"15:04 MST\" 1700000000 \"Asia/Kolkata\" }} {{ dateInZone \"15:04 MST\" 1700000000 \"Asia/Dubai\" }} {{ dateInZone \"15:04 MST\" 1700000000 \"Australia/Sydney\" }} {{ dateInZone \"15:04 MST\" 1700000000 \"Europe/London\" }} {{ dateInZone \"15:04 MST\" 1690000000 \"Europe/London\" }}" },
+  { template: "{{ toDate \"2006-01-02\" \"2024-02-29\" }} {{ toDate \"2006-01-02\" \"2023-02-29\" }} {{ mustToDate \"2006-01-02T15:04:05Z07:00\" \"2024-01-01T10:00:00+05:30\" }}" },
+  { template: "{{ mustToDate \"2006-01-02\" \"2023-02-29\" }}" },
+  { template: "{{ mustToDate \"2006-01-02\" \"x2023\" }}" },
+  { template: "{{ mustToDate \"Jan 2, 2006 at 3:04pm (MST)\" \"Feb 3, 2013 at 7:54pm (PST)\" }} {{ toDate \"Mon Jan _2 15:04:05 2006\" \"Sat Mar  7 11:06:39 2015\" }} {{ toDate \"2006-01-02 15:04:05.000\" \"2024-01-01 10:00:00.5\" }}" },
+  { template: "{{ mustToDate \"2006-01-02 15:04:05\" \"2024-01-01 10:00:00.123456\" }} {{ toDate \"02/01/06 03:04PM\" \"13/07/99 12:30AM\" }} {{ toDate \"2006.002\" \"2024.060\" }}" },
+  { template: "{{ mustToDate \"2006-01-02\" \"2024-01-01 extra\" }}" },
+  { template: "{{ mustToDate \"15:04\" \"25:00\" }}" },
+  { template: "{{ $t := toDate \"2006-01-02\" \"2024-01-31\" }}{{ dateModify \"1.5h\" $t }} {{ date_modify \"-90m\" $t }} {{ dateModify \"bogus\" $t }} {{ mustDateModify \"24h\" $t | unixEpoch }} {{ $t.AddDate 0 1 0 }}" },
+  { template: "{{ mustDateModify \"5d\" now }}", now: "2024-01-01T00:00:00Z" },
+  { template: "{{ mustDateModify \"1\" now }}", now: "2024-01-01T00:00:00Z" },
+  { template: "{{ must_date_modify \"\" now }}", now: "2024-01-01T00:00:00Z" },
+  { template: "{{ duration \"90\" }} {{ duration 90 }} {{ duration \"x\" }} {{ duration \"99999999999999999999\" }} {{ duration \"-3600\" }} {{ duration (int64 86400) }}" },
+  { template: "{{ durationRound \"2h10m\" }} {{ durationRound \"-49h\" }} {{ durationRound \"1s\" }} {{ durationRound \"1.5s\" }} {{ durationRound \"800h\" }} {{ durationRound \"9000h\" }} {{ durationRound (int64 61000000000) }} {{ durationRound 5 }}" },
+  { template: "{{ $t := toDate \"2006-01-02 15:04:05\" \"2024-03-10 07:08:09\" }}{{ $t.Format \"Monday January 2 2006 03:04:05 pm 002 __2 06 1 2 3 4 5 .999 ,000\" }} {{ $t.Add 1500000000 }} {{ $t.Truncate 3600000000000 }} {{ $t.Round 86400000000000 }}" },
+  { template: "{{ $a := toDate \"2006\" \"2020\" }}{{ $b := toDate \"2006\" \"2021\" }}{{ $b.Sub $a }} {{ $a.Before $b }} {{ $a.After $b }} {{ $a.Equal $a }} {{ $a.IsZero }} {{ (toDate \"x\" \"y\").IsZero }} {{ toDate \"x\" \"y\" }}" },
+  { template: "{{ toJson (toDate \"2006\" \"2020\") }} {{ printf \"%v|%s\" (toDate \"2006\" \"2020\") (toDate \"2006\" \"2021\") }} {{ (toDate \"2006-01-02\" \"2024-06-01\").UTC }} {{ (toDate \"2006-01-02\" \"2024-06-01\").Local }}" },
+  { template: "{{ dateModify \"1h\" \"str\" }}" },
+  { template: "{{ unixEpoch now }}", now: "2024-05-01T12:00:00Z" },
+  { template: "{{ toDate \"2006-01-02T15:04:05Z07:00\" \"2024-01-01T10:00:00Z\" }} {{ toDate \"2006-01-02T15:04:05Z07:00\" \"2024-01-01T10:00:00+00:00\" }} {{ toDate \"2006-01-02 MST\" \"2024-01-01 PST\" }} {{ toDate \"2006-01-02 MST\" \"2024-01-01 GMT+3\" }} {{ toDate \"2006-01-02 -0700\" \"2024-01-01 -0330\" }}" },
+  { template: '{{ $t := toDate "2006-01-02T15:04:05.000000000" "2024-07-04T09:08:07.000000123" }}{{ $t.Format "Jan 2 06 15:04:05.000000 .999999999 ,9 MST" }} {{ $t.Nanosecond }} {{ $t.UnixMilli }} {{ $t.UnixMicro }} {{ $t.Hour }}:{{ $t.Minute }}:{{ $t.Second }} {{ $t.Day }}' },
+  { template: '{{ dateInZone "2006-01-02T15:04:05Z07:00 MST" 0 "UTC" }} {{ dateInZone "Z0700 Z07 -07 -070000 -07:00:00" 1700000000 "Asia/Kolkata" }} {{ dateInZone "Z07:00:00" 1700000000 "America/St_Johns" }} {{ dateInZone "MST" 1700000000 "europe/berlin" }} {{ dateInZone "MST" 1700000000 "../etc/passwd" }}' },
+  { template: '{{ date "Mon Jan 2 2006" (int64 -86400) }} {{ date "2006" (toDate "2006" "0099") }} {{ date "2006-01-02 15:04 MST" (toDate "2006-01-02 15:04 MST" "2024-03-31 01:30 CET") }} {{ typeOf (toDate "2006" "2024") }} {{ kindOf now }}' },
+  { template: '{{ mustToDate "2006-01-02" "2024-13-01" }}' },
+  { template: '{{ mustToDate "Jan 2 2006" "Foo 2 2024" }}' },
+  { template: '{{ mustToDate "2006-002" "2023-366" }}' },
+  { template: '{{ toDate "2006-01-02 __2" "2024-02-03  34" }}|{{ toDate "Monday, 02-Jan-06" "Friday, 01-Mar-24" }}|{{ toDate "3:04:05 PM" "12:00:00 AM" }}|{{ toDate "15:04:05.99" "10:00:00.123456789012" }}' },
+  { template: '{{ durationRound "8760h1s" }} {{ durationRound "-1ns" }} {{ durationRound "1h0m1s" }} {{ durationRound "61s" }} {{ durationRound "bogus" }} {{ durationRound (toDate "2006" "2006") | len | lt 0 }}' },
+  { template: '{{ $t := toDate "2006-01-02" "2024-01-01" }}{{ dateModify "1.000000001s" $t | unixEpoch }} {{ dateModify "-0.5h" $t }} {{ dateModify "+3h2m1s500ms" $t }} {{ dateModify "1µs" $t }} {{ dateModify ".5m" $t }} {{ dateModify "9223372036854775808ns" $t }}' },
+  // --- ESO helpers: certificate chains, SANs, RSA-OAEP, PKCS#12 (fixtures in corpus-fixtures.ts) ---
+  { template: '{{ filterCertChain "leaf" .chain }}|{{ filterCertChain "intermediate" .chain }}|{{ filterCertChain "root" .chain }}|{{ filterCertChain "other" .chain }}', data: { chain: fx.root + fx.leaf + fx.intermediate } },
+  { template: '{{ filterCertChain "leaf" .c }}|{{ filterCertChain "root" .c }}|{{ filterCertChain "intermediate" .c }}', data: { c: fx.root } },
+  { template: '{{ filterCertChain "leaf" .c }}', data: { c: fx.leaf + fx.root } },
+  { template: '{{ filterCertChain "leaf" .c }}', data: { c: 'not a pem' } },
+  { template: '{{ certSANs .leaf | toJson }} {{ certSANs .root | toJson }} {{ certSANs (print "junk\n" .leaf) | len }}', data: { leaf: fx.leaf, root: fx.root } },
+  { template: '{{ certSANs "nope" }}' },
+  { template: '{{ rsaDecrypt "RSA-OAEP" "SHA256" (b64dec .c) .k }}|{{ rsaDecrypt "RSA-OAEP" "SHA1" (b64dec .c1) .k }}', data: { c: fx.oaepSha256, c1: fx.oaepSha1, k: fx.rsaKey } },
+  { template: '{{ rsaDecrypt "RSA-OAEP" "SHA512" (b64dec .c) .k }}', data: { c: fx.oaepSha256, k: fx.rsaKey } },
+  { template: '{{ rsaDecrypt "RSA-OAEP" "SHA256" "x" .k }}', data: { k: fx.leafKey } },
+  { template: '{{ .p12 | b64dec | pkcs12keyPass "legacy" }}{{ .p12 | b64dec | pkcs12certPass "legacy" }}', data: { p12: fx.legacyP12 } },
+  { template: '{{ .p12 | b64dec | pkcs12keyPass "modern" }}{{ .p12 | b64dec | pkcs12certPass "modern" }}', data: { p12: fx.modernP12 } },
+  { template: '{{ .p12 | b64dec | pkcs12keyPass "wrong" }}', data: { p12: fx.modernP12 } },
+  { template: '{{ .p12 | b64dec | pkcs12cert }}', data: { p12: fx.legacyP12 } },
+  { template: '{{ pkcs12key "not a keystore" }}' },
+  { template: '{{ pemToPkcs12 "no pem" .k }}', data: { k: fx.leafKey } },
+  { template: '{{ pemToPkcs12Pass .c "no key" "pw" }}', data: { c: fx.leaf } },
+  { template: '{{ fullPemToPkcs12 (print .c "trailing junk") .k }}', data: { c: fx.leaf + fx.intermediate, k: fx.leafKey } },
+  { template: '{{ pemToPkcs12 .c .k }}', data: { c: fx.leaf, k: fx.root } },
+  { template: '{{ pemTruststoreToPKCS12 "junk" }}' },
+  { template: '{{ pemToPkcs12Pass .c .k "😀" }}', data: { c: fx.leaf, k: fx.leafKey } },
+  ...semverCases(),
 ];
+
+/**
+ * semver/semverCompare against Masterminds/semver v3: every constraint below
+ * over every version (one template per constraint), plus parsing and methods.
+ */
+function semverCases(): CorpusCase[] {
+  const versions = ['0.0.0', '0.0.1', '0.1.0', '0.1.1', '0.2.3', '1.0.0', '1.0.0-alpha', '1.0.0-alpha.1', '1.0.0-alpha.beta', '1.0.0-beta.2', '1.0.0-beta.11', '1.0.0-rc.1', '1.0.0+build.1', '1.2', 'v1.2.3', '1.2.3', '1.2.4', '1.2.4-0', '1.3.0', '1.3.0-rc.1', '1.9.9', '2', '2.0.0', '2.0.0-pre', '2.1.0', '3.0.0', '10.0.0', '1.2.3-x.7.z.92', '1.2.3-01a', 'v2.0', '0.0.2-beta', '4.5.6+meta.data', '18446744073709551615.0.0'];
+  const constraints = ['1.2.3', '=1.2.3', '!=1.2.3', '>1.2.3', '<1.2.3', '>=1.2.3', '<=1.2.3', '=>1.2', '=<1.2', '~1.2.3', '~>1.2', '~1', '~0', '^1.2.3', '^0.2.3', '^0.0.1', '^0.0', '^0', '^1.x', '1.x', '1.2.x', '*', 'x', '>= 1.2, < 2.0', '>=1.2 <2', '1.2 - 1.4.5', '1.2.3 - 2', '>1.0.0-alpha', '>=1.0.0-0', '<2.0.0-0', '~1.2.3-beta', '^1.2.3-beta.2', '!=1.x', '!=1.2.x', '>1.x', '>1.2.x', '<=1.x', '<=1.2.x', '>= 1.0, < 1.4 || >= 2.0', '1.x || 3.x', '~2.0.0-pre', '>0.0.0', '<1', '>=0', '!=2.0.0-pre', '^1.0.0-rc.1', '=1.2.3+build', 'v1.2.3', '~v1.2', '>  1.2', ' ^1.2.3 ', '1.2.3,1.2.4', '>1,<3', '!=1.2.3-beta', '>1.2.3-alpha.1', '<=1.2.3-alpha.10', '^0.0.x', '~0.x', '~1.2.x'];
+  const badVersions = ['', 'x.y.z', '1.2.3.4', '01.2.3', '1.2.3-', '1.2.3-01', '1.2.3+', '1.2.3-a..b', 'v', '99999999999999999999.0.0', '1.2.3-é', ' 1.2.3'];
+  const badConstraints = ['', '>>1', '1.2.3 ||', 'abc', '~', '1.2.3 - ', '>=1.2 <<2', '1 .2', '1.2.3.4', '>=01.2', '1.2.3-01'];
+  const out: CorpusCase[] = constraints.map((c) => ({
+    template: `{{ range splitList "," .vs }}{{ semverCompare ${JSON.stringify(c)} . }} {{ end }}`,
+    data: { vs: versions.join(',') },
+  }));
+  for (const v of [...versions, ...badVersions]) {
+    out.push({
+      template: `{{ $v := semver ${JSON.stringify(v)} }}{{ $v }} {{ $v.Major }}.{{ $v.Minor }}.{{ $v.Patch }} {{ $v.Prerelease }} {{ $v.Metadata }} {{ $v.Original }} {{ $v.IncPatch }} {{ $v.IncMinor }} {{ $v.IncMajor }} {{ toJson $v }} {{ typeOf $v }}`,
+    });
+  }
+  for (const c of badConstraints) out.push({ template: `{{ semverCompare ${JSON.stringify(c)} "1.2.3" }}` });
+  out.push(
+    { template: '{{ $a := semver "1.2.3" }}{{ $b := semver "1.10.0-rc.1" }}{{ $a.LessThan $b }} {{ $a.GreaterThan $b }} {{ $a.Equal $a }} {{ $a.Compare $b }} {{ $b.Compare $a }} {{ printf "%v %s" $a $b }}' },
+    { template: '{{ (semver "1.2.3").IncMajor.Original }}' },
+    { template: '{{ semverCompare "^1.2" .v }} {{ if semverCompare ">=1.20-0" .v }}new{{ else }}old{{ end }}', data: { v: 'v1.21.3-gke.100' } },
+  );
+  return out;
+}

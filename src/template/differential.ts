@@ -22,7 +22,7 @@ export function renderTs(c: OracleCase): { ok: boolean; out?: Buffer; err?: stri
   if (c.json !== undefined) data = JSON.parse(c.json) as unknown;
   else data = c.data ?? {};
   try {
-    const opts = { name: c.name ?? 'template', leftDelim: c.left || undefined, rightDelim: c.right || undefined, now: c.now ? new Date(c.now) : undefined };
+    const opts = { name: c.name ?? 'template', leftDelim: c.left || undefined, rightDelim: c.right || undefined, now: c.now || undefined };
     return { ok: true, out: renderTemplateBytes(c.template, data, opts) };
   } catch (e) {
     return { ok: false, err: (e as Error).message };

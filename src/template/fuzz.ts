@@ -17,7 +17,7 @@ export function rng(seed: number): () => number {
 }
 
 const keys = ['a', 'b', 'user', 'pass', 'n', 'csv', 'json', 'empty'];
-const values = ['', 'x', 'hello world', 'Hello_World-2', '42', '-7', '3.5', '0', 'a,b,,c', 'é日本ß', '<&>"\'', 'line1\nline2', '  pad  ', 'true', '{"k":[1,"v"]}', 'aGVsbG8='];
+const values = ['1.2.3', '^1.x', '2006-01-02', '90m', '', 'x', 'hello world', 'Hello_World-2', '42', '-7', '3.5', '0', 'a,b,,c', 'é日本ß', '<&>"\'', 'line1\nline2', '  pad  ', 'true', '{"k":[1,"v"]}', 'aGVsbG8='];
 // Functions with deterministic output, and how many arguments they usually take.
 const funcs: [string, number][] = [
   ['upper', 1], ['lower', 1], ['title', 1], ['trim', 1], ['quote', 1], ['squote', 2], ['b64enc', 1], ['b64dec', 1], ['b32enc', 1],
@@ -31,6 +31,7 @@ const funcs: [string, number][] = [
   ['toStrings', 1], ['until', 1], ['seq', 2], ['urlquery', 1], ['html', 1], ['js', 1], ['fromJson', 1], ['nospace', 1],
   ['trimAll', 2], ['trimSuffix', 2], ['adler32sum', 1], ['addf', 2], ['mulf', 2], ['round', 2], ['toPrettyJson', 1], ['slice', 2],
   ['reverse', 1], ['without', 2], ['concat', 2], ['pick', 2], ['omit', 2], ['hasKey', 2], ['get', 2], ['int64', 1], ['ceil', 1],
+  ['semverCompare', 2], ['duration', 1], ['durationRound', 1], ['toDate', 2], ['unixEpoch', 1], ['dateModify', 2],
 ];
 const formats = ['%s', '%v', '%d', '%q', '%x', '%5.2f', '%-4s|', '%T', '%+v', '%03d', '%t', '%g', '%e'];
 

@@ -14,6 +14,9 @@ import { LimitExceeded, withBudget } from './limits.ts';
 import { ParseError, parseTrees, type Tree } from './parse.ts';
 import { toGoData, type TemplateData } from './convert.ts';
 import type { GoFunc } from './values.ts';
+import { nowFunc } from './sprig/date.ts';
+import { parse as parseTime } from './gotime/layout.ts';
+import { fromDate, LOCAL, UTC, type GoTime } from './gotime/time.ts';
 
 export { TemplateError } from './errors.ts';
 export type { TemplateData } from './convert.ts';
@@ -34,6 +37,11 @@ export interface TemplateOptions {
   maxDepth?: number;
   /** Extra or replacement functions. */
   funcs?: readonly GoFunc[];
+  /**
+   * Pins what `now` returns (tests, reproducible renders): a Date, or an
+   * RFC 3339 string, which keeps its zone offset as Go's time.Parse would.
+   */
+  now?: Date | string;
 }
 
 export const DEFAULT_MAX_STEPS = 1_000_000;
@@ -118,10 +126,19 @@ function buildTable(extra: readonly GoFunc[] | undefined): [Map<string, GoFunc>,
   return [funcs, builtins];
 }
 
+function pinnedNow(now: Date | string): GoTime {
+  if (now instanceof Date) return fromDate(now);
+  try {
+    return parseTime('2006-01-02T15:04:05.999999999Z07:00', fromText(now), UTC, LOCAL);
+  } catch (e) {
+    throw new TemplateError(`invalid "now" option: ${(e as Error).message}`, { templateName: 'template', phase: 'parse', cause: e });
+  }
+}
+
 /** Parses a template (text is JS text; it is handled as its UTF-8 bytes, as Go does). */
 export function parseTemplate(text: string, opts: TemplateOptions = {}): ParsedTemplate {
   const name = fromText(opts.name ?? 'template');
-  const [funcs, builtins] = buildFuncs(opts.funcs);
+  const [funcs, builtins] = buildFuncs(opts.now === undefined ? opts.funcs : [...(opts.funcs ?? []), nowFunc(pinnedNow(opts.now))]);
   let trees: Map<string, Tree>;
   try {
     trees = parseTrees(name, fromText(text), {

@@ -35,7 +35,9 @@ export type OracleCheck =
   | { kind: 'bcrypt'; hash: string; password: string }
   | { kind: 'privkey'; pem: string }
   | { kind: 'cert'; pem: string; ca?: string }
-  | { kind: 'pkcs12'; b64: string; password: string };
+  | { kind: 'pkcs12'; b64: string; password: string }
+  /** Go makes a keystore (key set) or trust store (no key) from PEM with a go-pkcs12 encoder. */
+  | { kind: 'p12encode'; pem: string; key?: string; password: string; encoder: 'modern' | 'modern2026' | 'legacyRC2' | 'legacyDES' | 'passwordless' };
 
 function cacheDir(): string {
   return join(process.env.HUSH_CACHE_DIR ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'hush'), 'bin');

@@ -26,6 +26,18 @@ type check struct {
 	PEM      string `json:"pem"`
 	CA       string `json:"ca"`
 	B64      string `json:"b64"`
+	Key      string `json:"key"`
+	Encoder  string `json:"encoder"`
+}
+
+// p12Encoders are the go-pkcs12 encoders a "p12encode" check can use to
+// make keystores for the TypeScript reader.
+var p12Encoders = map[string]*gopkcs12.Encoder{
+	"modern":       gopkcs12.Modern,
+	"modern2026":   gopkcs12.Modern2026,
+	"legacyRC2":    gopkcs12.LegacyRC2,
+	"legacyDES":    gopkcs12.LegacyDES,
+	"passwordless": gopkcs12.Passwordless,
 }
 
 func runCheck(raw json.RawMessage) any {
@@ -128,6 +140,33 @@ func doCheck(c check) (any, error) {
 			info["selfSigned"] = cert.CheckSignature(cert.SignatureAlgorithm, cert.RawTBSCertificate, cert.Signature) == nil
 		}
 		return info, nil
+	case "p12encode":
+		enc, ok := p12Encoders[c.Encoder]
+		if !ok {
+			return nil, errors.New("unknown encoder " + c.Encoder)
+		}
+		certs, err := parseCerts([]byte(c.PEM))
+		if err != nil {
+			return nil, err
+		}
+		var pfx []byte
+		if c.Key == "" {
+			pfx, err = enc.EncodeTrustStore(certs, c.Password)
+		} else {
+			kb, _ := pem.Decode([]byte(c.Key))
+			if kb == nil {
+				return nil, errors.New("no key PEM block")
+			}
+			k, err2 := parseKey(kb.Bytes)
+			if err2 != nil {
+				return nil, err2
+			}
+			pfx, err = enc.Encode(k, certs[0], certs[1:], c.Password)
+		}
+		if err != nil {
+			return nil, err
+		}
+		return map[string]any{"b64": base64.StdEncoding.EncodeToString(pfx)}, nil
 	case "pkcs12":
 		der, err := base64.StdEncoding.DecodeString(c.B64)
 		if err != nil {

@@ -52,7 +52,7 @@ func encodePEM(typ string, der []byte) string {
 func p12Key(pass, in string) (string, error) {
 	key, _, _, err := gopkcs12.DecodeChain([]byte(in), pass)
 	if err != nil {
-		return "", fmt.Errorf("unable to decode pkcs12 with password: %s", err)
+		return "", fmt.Errorf("unable to decode pkcs12 with password: %w", err)
 	}
 	der, err := x509.MarshalPKCS8PrivateKey(key)
 	if err != nil {
@@ -95,14 +95,13 @@ func parseKey(der []byte) (any, error) {
 	return nil, errors.New("unable to parse private key type")
 }
 
+// parseCerts mirrors ESO's parseCaCerts: a missing PEM block is a nil
+// dereference there, and text/template reports the panic; so does this.
 func parseCerts(data []byte) ([]*x509.Certificate, error) {
-	var out []*x509.Certificate
+	out := make([]*x509.Certificate, 0)
 	for len(data) > 0 {
 		block, rest := pem.Decode(data)
 		data = rest
-		if block == nil {
-			return nil, errors.New("no PEM block")
-		}
 		c, err := x509.ParseCertificate(block.Bytes)
 		if err != nil {
 			return nil, err
@@ -114,9 +113,6 @@ func parseCerts(data []byte) ([]*x509.Certificate, error) {
 
 func pemToP12(cert, key, pass string, full bool) (string, error) {
 	block, rest := pem.Decode([]byte(cert))
-	if block == nil {
-		return "", errors.New("no certificate PEM block")
-	}
 	leaf, err := x509.ParseCertificate(block.Bytes)
 	if err != nil {
 		return "", err
@@ -128,9 +124,6 @@ func pemToP12(cert, key, pass string, full bool) (string, error) {
 		}
 	}
 	kb, _ := pem.Decode([]byte(key))
-	if kb == nil {
-		return "", errors.New("no key PEM block")
-	}
 	k, err := parseKey(kb.Bytes)
 	if err != nil {
 		return "", err

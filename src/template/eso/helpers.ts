@@ -1,7 +1,7 @@
 /**
  * ESO's own template helpers (runtime/template/v2): YAML, PEM filtering,
  * certificate chains and SANs, JWK → PEM, RSA-OAEP decryption. The PKCS#12
- * helpers are not implemented yet (see the module README in the report).
+ * helpers live in pkcs12.ts.
  */
 import { constants, createPrivateKey, createPublicKey, privateDecrypt, type JsonWebKey } from 'node:crypto';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
@@ -12,6 +12,7 @@ import * as der from '../x509/der.ts';
 import { parseCertificate, type CertInfo } from '../x509/cert.ts';
 import { pemDecode } from '../x509/pem.ts';
 import { parsePrivateKeyPem } from '../sprig/crypto.ts';
+import { pkcs12Funcs } from './pkcs12.ts';
 
 const S = 'string';
 
@@ -56,7 +57,7 @@ function certs(input: string): CertInfo[] {
 }
 
 /** Orders certificates leaf → intermediates → root by key identifiers, as ESO does. */
-function orderChain(input: string): CertInfo[] {
+export function orderChain(input: string): CertInfo[] {
   const nodes = certs(input).map((cert) => ({ cert, parent: -1, isParent: false }));
   const eq = (a: Buffer | undefined, b: Buffer | undefined): boolean => (a ?? Buffer.alloc(0)).equals(b ?? Buffer.alloc(0));
   nodes.forEach((n, i) => {
@@ -191,6 +192,7 @@ function fromYaml(s: string): GoValue {
 
 export function esoFuncs(): GoFunc[] {
   return [
+    ...pkcs12Funcs(),
     fn('toYaml', ['interface {}'], S, (v) => toYaml(v)),
     fn('fromYaml', [S], 'map[string]interface {}', (s) => fromYaml(s as string)),
     fn('filterPEM', [S, S], S, (t, i) => filterPEM(t as string, i as string), { canFail: true }),
