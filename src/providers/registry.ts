@@ -4,15 +4,19 @@
  */
 import { azureKvProvider } from './azurekv/provider.ts';
 import { fakeProvider } from './fake/provider.ts';
+import { gcpsmProvider } from './gcpsm/provider.ts';
 import { kubernetesProvider } from './kubernetes/provider.ts';
 import type { Provider } from './types.ts';
 import { vaultProvider } from './vault/provider.ts';
+import { webhookProvider } from './webhook/provider.ts';
 
 const providers = new Map<string, Provider>([
   [vaultProvider.name, vaultProvider],
   [kubernetesProvider.name, kubernetesProvider],
   [fakeProvider.name, fakeProvider],
   [azureKvProvider.name, azureKvProvider],
+  [gcpsmProvider.name, gcpsmProvider],
+  [webhookProvider.name, webhookProvider],
 ]);
 
 export const implementedProviders: string[] = [...providers.keys()];

@@ -75,8 +75,12 @@ export interface ProviderKubeAccess {
     audiences?: string[] | undefined;
     expirationSeconds?: number | undefined;
   }): Promise<{ token: string; expiresAt: Date }>;
-  /** Annotations of a ServiceAccount (workload identity: eks.amazonaws.com/role-arn, azure.workload.identity/client-id, ...). */
-  readServiceAccountAnnotations?(ref: { name: string; namespace?: string | undefined }): Promise<Record<string, string>>;
+  /**
+   * A ServiceAccount's annotations, for workload identity (eks.amazonaws.com/role-arn,
+   * azure.workload.identity/client-id, iam.gke.io/gcp-service-account). Optional so
+   * that test doubles need not implement it.
+   */
+  readServiceAccount?(ref: { name: string; namespace?: string | undefined }): Promise<{ annotations: Record<string, string> }>;
   /** The API server URL of the cluster the controller runs against (the kubernetes provider's default server). */
   readonly clusterServer?: string;
   /** The CA bundle (PEM) the controller trusts for that API server. */

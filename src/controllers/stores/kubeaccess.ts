@@ -53,11 +53,11 @@ export function createKubeAccess(kube: KubeClient, storeKind: StoreKind, storeNa
       if (v === undefined) throw new NotFoundError(`ConfigMap "${ns}/${ref.name}" has no key "${ref.key}"`);
       return v;
     },
-    async readServiceAccountAnnotations(ref) {
+    async readServiceAccount(ref) {
       const ns = namespaceFor(`ServiceAccount "${ref.name}"`, ref.namespace);
       const sa = await kube.get(ServiceAccounts, ref.name, ns);
       if (!sa) throw new NotFoundError(`ServiceAccount "${ns}/${ref.name}" not found`);
-      return { ...(sa.metadata.annotations ?? {}) };
+      return { annotations: { ...(sa.metadata.annotations ?? {}) } };
     },
     async createServiceAccountToken(ref) {
       const ns = namespaceFor(`ServiceAccount "${ref.name}"`, ref.namespace);

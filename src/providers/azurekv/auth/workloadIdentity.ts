@@ -22,14 +22,6 @@ export const ANNOTATION_CLIENT_ID = 'azure.workload.identity/client-id';
 export const ANNOTATION_TENANT_ID = 'azure.workload.identity/tenant-id';
 const SA_TOKEN_SECONDS = 600;
 
-/**
- * ServiceAccount annotations are not part of ProviderKubeAccess yet; a
- * kube access that can read them exposes this optional method.
- */
-export interface ServiceAccountReader {
-  readServiceAccountAnnotations?(ref: { name: string; namespace?: string | undefined }): Promise<Record<string, string>>;
-}
-
 export const workloadIdentity: AzureAuthMethod = {
   describe: 'workload identity',
   async token(ctx: AuthContext, resource: string, signal: AbortSignal): Promise<AzureToken> {
@@ -91,7 +83,6 @@ async function federatedCredentials(ctx: AuthContext): Promise<{ tenantId: strin
 }
 
 async function readAnnotations(kube: ProviderKubeAccess, namespace: string | undefined, name: string): Promise<Record<string, string> | undefined> {
-  const k = kube as ProviderKubeAccess & ServiceAccountReader;
-  if (typeof k.readServiceAccountAnnotations !== 'function') return undefined;
-  return k.readServiceAccountAnnotations({ name, namespace });
+  if (typeof kube.readServiceAccount !== 'function') return undefined;
+  return (await kube.readServiceAccount({ name, namespace })).annotations;
 }

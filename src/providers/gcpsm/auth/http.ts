@@ -1,0 +1,109 @@
+/**
+ * HTTP for the token endpoints (OAuth2 token, STS, IAM Credentials, metadata
+ * server): one keep-alive client per origin for the store's life, JSON
+ * answers, and OAuth2 error bodies (`error`, `error_description`) turned into
+ * Hush errors whose text is redacted of every credential the store sent.
+ */
+import { AccessDeniedError, AuthError, HushError, ThrottledError, UnavailableError } from '../../../util/errors.ts';
+import { HttpClient, HttpTransportError, type HttpResponse } from '../../util/http.ts';
+import { redact } from '../../util/redact.ts';
+
+export interface TokenRequest {
+  url: string;
+  method?: 'GET' | 'POST';
+  form?: Record<string, string>;
+  json?: unknown;
+  headers?: Record<string, string>;
+  /** What the call is, for messages: "service account key token exchange". */
+  what: string;
+  signal: AbortSignal;
+}
+
+const TIMEOUT_MS = 15_000;
+
+export class TokenHttp {
+  private readonly clients = new Map<string, HttpClient>();
+  private readonly secrets: Set<string>;
+
+  constructor(secrets: Set<string>) {
+    this.secrets = secrets;
+  }
+
+  /** Sends the request and returns the JSON object answered; throws a mapped HushError. */
+  async call(req: TokenRequest): Promise<Record<string, unknown>> {
+    const { res, obj, u } = await this.send(req);
+    if (res.status >= 200 && res.status < 300 && obj) return obj;
+    if (res.status >= 200 && res.status < 300) throw new UnavailableError(`gcpsm: ${req.what} at ${u.origin}${u.pathname} answered something that is not a JSON object`);
+    throw this.statusError(req, u, res.status, obj);
+  }
+
+  /** Sends the request and returns the text answered (the metadata server's plain values). */
+  async text(req: TokenRequest): Promise<string> {
+    const { res, obj, u } = await this.send(req);
+    if (res.status >= 200 && res.status < 300) return res.body.toString('utf8').trim();
+    throw this.statusError(req, u, res.status, obj);
+  }
+
+  private async send(req: TokenRequest): Promise<{ res: HttpResponse; obj: Record<string, unknown> | undefined; u: URL }> {
+    const u = new URL(req.url);
+    let client = this.clients.get(u.origin);
+    if (!client) {
+      client = new HttpClient(u.origin, { timeoutMs: TIMEOUT_MS });
+      this.clients.set(u.origin, client);
+    }
+    const headers: Record<string, string> = { accept: 'application/json', ...req.headers };
+    let body: string | undefined;
+    if (req.form) {
+      body = new URLSearchParams(req.form).toString();
+      headers['content-type'] = 'application/x-www-form-urlencoded';
+    }
+    let res;
+    try {
+      res = await client.request({ method: req.method ?? 'POST', path: u.pathname + u.search, headers, body, json: req.json, signal: req.signal });
+    } catch (err) {
+      if (err instanceof HttpTransportError) {
+        const code = err.kind === 'timeout' ? 'Timeout' : 'Unavailable';
+        throw new HushError(code, `gcpsm: ${req.what} at ${u.origin}${u.pathname} failed: ${this.clean(err.message)}`, { cause: err });
+      }
+      throw err;
+    }
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(res.body.toString('utf8'));
+    } catch {
+      parsed = undefined;
+    }
+    const obj = typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : undefined;
+    return { res, obj, u };
+  }
+
+  private statusError(req: TokenRequest, u: URL, status: number, obj: Record<string, unknown> | undefined): HushError {
+    const reason = this.reason(obj, status);
+    const message = `gcpsm: ${req.what} at ${u.origin}${u.pathname} answered ${status}${reason ? `: ${reason}` : ''}`;
+    if (status === 429) return new ThrottledError(message);
+    if (status >= 500) return new UnavailableError(message);
+    if (status === 403) return new AccessDeniedError(message);
+    if (status === 404 && req.method === 'GET') return new UnavailableError(message);
+    return new AuthError(message);
+  }
+
+  close(): void {
+    for (const c of this.clients.values()) c.close();
+    this.clients.clear();
+  }
+
+  /** OAuth2 (`error`/`error_description`) and Google API (`error.message`) error bodies, redacted. */
+  private reason(obj: Record<string, unknown> | undefined, status: number): string {
+    if (!obj) return status === 404 ? 'not found' : '';
+    const parts: string[] = [];
+    const e = obj.error;
+    if (typeof e === 'string') parts.push(e);
+    else if (typeof e === 'object' && e !== null && typeof (e as { message?: unknown }).message === 'string') parts.push((e as { message: string }).message);
+    if (typeof obj.error_description === 'string') parts.push(obj.error_description);
+    return this.clean(parts.join(': '));
+  }
+
+  private clean(text: string): string {
+    return redact(text, this.secrets);
+  }
+}

@@ -1,0 +1,151 @@
+/**
+ * One gcpsm StoreClient per (Cluster)SecretStore: holds the gRPC channel and
+ * the access token session, and implements ESO's read semantics.
+ */
+import { HushError, NotFoundError, NotSupportedError, InvalidDataError } from '../../util/errors.ts';
+import type { FindSpec, RemoteRef, StoreClient, ValidationResult } from '../types.ts';
+import { goQuote } from '../util/gojson.ts';
+import { compileGoRegexp } from '../util/regexp.ts';
+import { isDisabledOrDestroyed, type SecretManagerApi } from './api.ts';
+import { keyOf, parentName, secretName, versionName, type NameConfig } from './names.ts';
+import type { AccessTokenSession } from './session.ts';
+import type { VersionSelectionPolicy } from './spec.ts';
+import { metadataValue, payloadMap, propertyValue } from './values.ts';
+
+const FIND_CONCURRENCY = 4;
+
+export interface GcpsmClientParts {
+  api: SecretManagerApi;
+  session: AccessTokenSession;
+  names: NameConfig;
+  policy: VersionSelectionPolicy;
+  storeSignal: AbortSignal;
+  /** Set when the store's credentials depend on an ExternalSecret namespace not known here. */
+  referentUnresolved: boolean;
+  onClose(): void;
+}
+
+export class GcpsmStoreClient implements StoreClient {
+  private readonly p: GcpsmClientParts;
+  private closed = false;
+
+  constructor(parts: GcpsmClientParts) {
+    this.p = parts;
+  }
+
+  async getSecret(ref: RemoteRef, signal: AbortSignal): Promise<Uint8Array> {
+    if (ref.metadataPolicy === 'Fetch') {
+      const meta = await this.p.api.getSecret(secretName(this.p.names, ref.key), signal).catch((err: unknown) => {
+        throw this.notFoundNamed(err, ref.key);
+      });
+      return metadataValue(meta, ref.property, ref.key);
+    }
+    const data = await this.payload(ref.key, ref.version, signal);
+    if (ref.property === undefined || ref.property === '') return data;
+    return propertyValue(data, ref.property, ref.key);
+  }
+
+  async getSecretMap(ref: RemoteRef, signal: AbortSignal): Promise<Map<string, Uint8Array>> {
+    return payloadMap(await this.getSecret(ref, signal), ref.key);
+  }
+
+  async findSecrets(find: FindSpec, signal: AbortSignal): Promise<Map<string, Uint8Array>> {
+    let filter: string | undefined;
+    let matcher: RegExp | undefined;
+    if (find.name) {
+      // A name wins over tags, as in ESO.
+      matcher = compileGoRegexp(find.name.regexp, 'find.name.regexp');
+      if (find.path !== undefined) filter = `name:${find.path}`;
+    } else if (find.tags && Object.keys(find.tags).length > 0) {
+      const tags = find.tags;
+      filter = Object.keys(tags)
+        .sort()
+        .map((k) => `labels.${k}=${tags[k]}`)
+        .join(' ');
+      if (find.path !== undefined) filter += ` name:${find.path}`;
+    } else {
+      throw new NotSupportedError('gcpsm: find needs name.regexp or tags (unexpected find operator)');
+    }
+    // ESO lists tag searches under the global parent even for a regional store; Hush lists where the store's secrets are.
+    const listed = await this.p.api.listSecrets(parentName(this.p.names), filter, signal);
+    const keys: string[] = [];
+    for (const s of listed) {
+      const key = keyOf(s.name);
+      if (matcher) {
+        matcher.lastIndex = 0;
+        if (!matcher.test(key)) continue;
+      }
+      // The filter's `name:` matches anywhere in the name; ESO keeps only keys that start with the path.
+      if (find.path !== undefined && !key.startsWith(find.path)) continue;
+      keys.push(key);
+    }
+    const out = new Map<string, Uint8Array>();
+    await forEachLimited(keys, FIND_CONCURRENCY, async (key) => {
+      out.set(key, await this.payload(key, undefined, signal));
+    });
+    return out;
+  }
+
+  async validate(_signal: AbortSignal): Promise<ValidationResult> {
+    if (this.p.referentUnresolved) {
+      return { state: 'Unknown', message: 'credentials are read from the namespace of each ExternalSecret (referent auth); nothing to check yet' };
+    }
+    try {
+      // ESO checks nothing here; Hush at least proves the credentials still give a token.
+      await this.p.session.token(this.p.storeSignal);
+    } catch (err) {
+      const e = err instanceof HushError ? err : new HushError('Internal', String(err));
+      return { state: 'Error', message: `invalid gcpsm credentials (${this.p.session.methodName}): ${e.message}`, error: e };
+    }
+    return { state: 'Ready', message: 'store validated' };
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.p.onClose();
+    await this.p.api.close();
+  }
+
+  /** AccessSecretVersion with ESO's secretVersionSelectionPolicy. */
+  private async payload(key: string, version: string | undefined, signal: AbortSignal): Promise<Uint8Array> {
+    const name = versionName(this.p.names, key, version || 'latest');
+    let res;
+    try {
+      res = await this.p.api.access(name, signal);
+    } catch (err) {
+      if (!(this.p.policy === 'LatestOrFetch' && !version && isDisabledOrDestroyed(err))) throw this.notFoundNamed(err, key);
+      res = await this.latestEnabled(key, signal).catch((e: unknown) => {
+        throw this.notFoundNamed(e, key);
+      });
+    }
+    if (!res.data || res.data.length === 0) throw new InvalidDataError(`gcpsm: invalid secret received. no secret string for key: ${key}`);
+    return res.data;
+  }
+
+  /** LatestOrFetch: the newest ENABLED version when `latest` is disabled or destroyed. */
+  private async latestEnabled(key: string, signal: AbortSignal): Promise<{ name: string; data: Uint8Array | undefined }> {
+    const secret = secretName(this.p.names, key);
+    const versions = await this.p.api.listEnabledVersions(secret, signal);
+    let best: { name: string; createdMs: number } | undefined;
+    for (const v of versions) if (!best || v.createdMs > best.createdMs) best = v;
+    return this.p.api.access(best?.name ?? `${secret}/versions/latest`, signal);
+  }
+
+  /** A NotFound names the key the user wrote, not only the resource name. */
+  private notFoundNamed(err: unknown, key: string): unknown {
+    if (err instanceof NotFoundError) return new NotFoundError(`gcpsm: secret ${goQuote(key)} not found: ${err.message.replace(/^gcpsm: /, '')}`, { cause: err });
+    return err;
+  }
+}
+
+async function forEachLimited<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const item = items[next++] as T;
+      await fn(item);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}

@@ -1,0 +1,225 @@
+/**
+ * One webhook StoreClient per (Cluster)SecretStore: renders ESO's templates,
+ * sends the request over a keep-alive connection pool per origin, and turns
+ * the answer into values as ESO does.
+ *
+ * Messages never carry the rendered URL, headers or body (templates put
+ * secrets there) nor the answer's body: they name the URL template from the
+ * manifest, the status line and the key.
+ */
+import net from 'node:net';
+import { AccessDeniedError, AuthError, HushError, NotFoundError, NotSupportedError, ThrottledError, UnavailableError } from '../../util/errors.ts';
+import type { FindSpec, ProviderKubeAccess, RemoteRef, StoreClient, ValidationResult } from '../types.ts';
+import { HttpClient, HttpTransportError, type HttpResponse } from '../util/http.ts';
+import { readSecretString, type RefScope } from '../util/refs.ts';
+import { redact } from '../util/redact.ts';
+import type { WebhookSpec } from './spec.ts';
+import { readTemplateSecrets, referencedKeys, render, templateData, type TemplateData } from './templates.ts';
+import { parseAnswer, selectPath, singleValue, valueMap } from './values.ts';
+
+/** ESO has no timeout unless the store sets one; Hush does not wait forever. */
+const DEFAULT_TIMEOUT_MS = 30_000;
+const PAUSE_MIN_MS = 1000;
+const PAUSE_MAX_MS = 60_000;
+
+export interface WebhookClientParts {
+  spec: WebhookSpec;
+  kube: ProviderKubeAccess;
+  scope: RefScope;
+  ca: string[] | undefined;
+  recordCall(call: string, status: 'success' | 'error'): void;
+  now?: () => number;
+}
+
+export class WebhookStoreClient implements StoreClient {
+  private readonly p: WebhookClientParts;
+  private readonly clients = new Map<string, HttpClient>();
+  private readonly keys: Map<string, Set<string>>;
+  private readonly secrets = new Set<string>();
+  private readonly now: () => number;
+  private pausedUntil = 0;
+  private pauseMs = 0;
+
+  constructor(parts: WebhookClientParts) {
+    this.p = parts;
+    this.now = parts.now ?? Date.now;
+    const s = parts.spec;
+    this.keys = referencedKeys([s.url, s.body, s.jsonPath, ...Object.values(s.headers)], s.secrets.map((x) => x.name));
+  }
+
+  async getSecret(ref: RemoteRef, signal: AbortSignal): Promise<Uint8Array> {
+    const { body, raw } = await this.fetch(ref, signal);
+    const path = render(this.p.spec.jsonPath, raw, 'result.jsonPath', this.secrets);
+    if (path === '') return body;
+    return singleValue(selectPath(parseAnswer(body, `the answer for key "${ref.key}"`), path));
+  }
+
+  async getSecretMap(ref: RemoteRef, signal: AbortSignal): Promise<Map<string, Uint8Array>> {
+    const { body, raw } = await this.fetch(ref, signal);
+    const path = render(this.p.spec.jsonPath, raw, 'result.jsonPath', this.secrets);
+    let data = parseAnswer(body, `the answer for key "${ref.key}"`);
+    if (path !== '') data = selectPath(data, path);
+    return valueMap(data);
+  }
+
+  findSecrets(_find: FindSpec, _signal: AbortSignal): Promise<Map<string, Uint8Array>> {
+    return Promise.reject(new NotSupportedError('webhook: dataFrom.find is not supported by the webhook provider (ESO does not implement it either)'));
+  }
+
+  /** As ESO: the URL's host must accept a TCP connection (the URL is a template, so nothing is requested). */
+  async validate(signal: AbortSignal): Promise<ValidationResult> {
+    const target = hostOf(this.p.spec.url);
+    if (!target) return { state: 'Unknown', message: 'the url template decides the host per key; nothing to check yet' };
+    try {
+      await dial(target.host, target.port, 15_000, signal);
+      return { state: 'Ready', message: 'store validated' };
+    } catch (err) {
+      const e = new UnavailableError(`webhook: cannot connect to ${target.host}:${target.port}: ${err instanceof Error ? err.message : String(err)}`);
+      return { state: 'Error', message: e.message, error: e };
+    }
+  }
+
+  close(): Promise<void> {
+    for (const c of this.clients.values()) c.close();
+    this.clients.clear();
+    return Promise.resolve();
+  }
+
+  /** Renders the request for `ref`, sends it and returns the answer's body on 2xx. */
+  private async fetch(ref: RemoteRef, signal: AbortSignal): Promise<{ body: Buffer; raw: TemplateData }> {
+    const s = this.p.spec;
+    const named = await readTemplateSecrets(this.p.kube, this.p.scope, s.secrets, this.keys, (v) => this.remember(v));
+    const escaped = templateData(ref, this.p.scope.namespace, named, true);
+    const raw = templateData(ref, this.p.scope.namespace, named, false);
+    const url = render(s.url, escaped, 'url', this.secrets);
+    const body = render(s.body, raw, 'body', this.secrets);
+    const headers: Record<string, string> = {};
+    for (const [k, v] of Object.entries(s.headers)) headers[k.toLowerCase()] = render(v, raw, `header ${k}`, this.secrets);
+
+    let u: URL;
+    try {
+      u = new URL(url);
+      if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error('scheme');
+    } catch {
+      throw new HushError('InvalidConfig', `webhook: the url template ${JSON.stringify(s.url)} did not render to an http(s) URL for key "${ref.key}"`, { retryable: false });
+    }
+    const wait = this.pausedUntil - this.now();
+    if (wait > 0) throw new ThrottledError(`webhook: ${s.url}: the store is backing off after 429 Too Many Requests; next try in ${Math.ceil(wait / 1000)} s`, { retryAfterMs: wait });
+
+    let res = await this.send(u, headers, body, signal);
+    if (res.status === 401 && s.ntlm) res = await this.retryWithCredentials(u, headers, body, res, signal);
+    return { body: this.check(res, ref), raw };
+  }
+
+  /**
+   * auth.ntlm, as ESO's transport does it: the request goes out without
+   * credentials first; a 401 that does not ask for NTLM is retried with
+   * Basic credentials. The NTLM handshake itself is not implemented.
+   */
+  private async retryWithCredentials(u: URL, headers: Record<string, string>, body: string, first: HttpResponse, signal: AbortSignal): Promise<HttpResponse> {
+    const ntlm = this.p.spec.ntlm!;
+    const wantsNtlm = (r: HttpResponse): boolean => /\b(NTLM|Negotiate)\b/i.test(String(r.headers['www-authenticate'] ?? ''));
+    if (wantsNtlm(first)) throw new NotSupportedError('webhook: the server asks for an NTLM handshake, which Hush does not implement yet');
+    const user = await readSecretString(this.p.kube, this.p.scope, ntlm.username, 'webhook auth.ntlm.usernameSecret');
+    const pass = await readSecretString(this.p.kube, this.p.scope, ntlm.password, 'webhook auth.ntlm.passwordSecret');
+    this.remember(pass);
+    const basic = Buffer.from(`${user}:${pass}`, 'utf8').toString('base64');
+    this.remember(basic);
+    const res = await this.send(u, { ...headers, authorization: `Basic ${basic}` }, body, signal);
+    if (res.status === 401 && wantsNtlm(res)) throw new NotSupportedError('webhook: the server asks for an NTLM handshake, which Hush does not implement yet');
+    return res;
+  }
+
+  private async send(u: URL, headers: Record<string, string>, body: string, signal: AbortSignal): Promise<HttpResponse> {
+    const s = this.p.spec;
+    let client = this.clients.get(u.origin);
+    if (!client) {
+      client = new HttpClient(u.origin, { ca: this.p.ca, timeoutMs: s.timeoutMs && s.timeoutMs > 0 ? s.timeoutMs : DEFAULT_TIMEOUT_MS });
+      this.clients.set(u.origin, client);
+    }
+    try {
+      const res = await client.request({ method: s.method, path: u.pathname + u.search, headers, ...(body === '' ? {} : { body }), signal });
+      this.p.recordCall('HTTPRequest', 'success');
+      return res;
+    } catch (err) {
+      // ESO counts only transport failures as errors; an error status is still an answer.
+      this.p.recordCall('HTTPRequest', 'error');
+      if (err instanceof HttpTransportError) {
+        const why = redact(err.message, this.secrets);
+        if (err.kind === 'timeout') throw new HushError('Timeout', `webhook: ${s.url}: failed to call endpoint: ${why}`, { cause: err });
+        throw new UnavailableError(`webhook: ${s.url}: failed to call endpoint: ${why}`, { cause: err });
+      }
+      throw err;
+    }
+  }
+
+  private check(res: HttpResponse, ref: RemoteRef): Buffer {
+    const s = this.p.spec;
+    if (res.status >= 200 && res.status < 300) {
+      this.pauseMs = 0;
+      return res.body;
+    }
+    const line = `${res.status}${statusText(res.status)}`;
+    const where = `webhook: ${s.method} ${s.url} for key "${ref.key}"`;
+    if (res.status === 404) throw new NotFoundError(`${where}: secret not found (endpoint answered ${line})`);
+    if (res.status === 429) {
+      const after = retryAfterMs(res.headers['retry-after']);
+      this.pauseMs = after ?? Math.min(PAUSE_MAX_MS, this.pauseMs === 0 ? PAUSE_MIN_MS : this.pauseMs * 2);
+      this.pausedUntil = this.now() + this.pauseMs;
+      throw new ThrottledError(`${where}: endpoint gave error ${line}`, { retryAfterMs: this.pauseMs });
+    }
+    if (res.status === 401) throw new AuthError(`${where}: endpoint gave error ${line}`);
+    if (res.status === 403) throw new AccessDeniedError(`${where}: endpoint gave error ${line}`);
+    if (res.status === 304) throw new UnavailableError(`${where}: endpoint answered ${line}; Hush has no not-modified handling, the Secret stays as it is`);
+    throw new UnavailableError(`${where}: endpoint gave error ${line}`);
+  }
+
+  private remember(v: string): void {
+    if (v.length >= 4) this.secrets.add(v);
+  }
+}
+
+const texts: Record<number, string> = { 304: 'Not Modified', 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 429: 'Too Many Requests', 500: 'Internal Server Error', 502: 'Bad Gateway', 503: 'Service Unavailable', 504: 'Gateway Timeout' };
+function statusText(status: number): string {
+  const t = texts[status];
+  return t ? ` ${t}` : '';
+}
+
+function retryAfterMs(h: string | string[] | undefined): number | undefined {
+  const v = Array.isArray(h) ? h[0] : h;
+  if (!v) return undefined;
+  const secs = Number(v);
+  if (Number.isFinite(secs) && secs >= 0) return Math.min(PAUSE_MAX_MS, secs * 1000);
+  const date = Date.parse(v);
+  return Number.isNaN(date) ? undefined : Math.min(PAUSE_MAX_MS, Math.max(0, date - Date.now()));
+}
+
+/** The URL template's host and port, when the host itself is not templated. */
+function hostOf(urlTemplate: string): { host: string; port: number } | undefined {
+  const m = /^(https?):\/\/([^/?#]*)/i.exec(urlTemplate.trim());
+  if (!m || (m[2] as string).includes('{{')) return undefined;
+  try {
+    const u = new URL(`${m[1] as string}://${m[2] as string}/`);
+    return { host: u.hostname.replace(/^\[|\]$/g, ''), port: u.port ? Number(u.port) : u.protocol === 'https:' ? 443 : 80 };
+  } catch {
+    return undefined;
+  }
+}
+
+function dial(host: string, port: number, timeoutMs: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const sock = net.connect({ host, port });
+    const done = (err?: Error): void => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', onAbort);
+      sock.destroy();
+      if (err) reject(err);
+      else resolve();
+    };
+    const timer = setTimeout(() => done(new Error(`no connection within ${timeoutMs} ms`)), timeoutMs);
+    const onAbort = (): void => done(new Error('aborted'));
+    signal.addEventListener('abort', onAbort, { once: true });
+    sock.once('connect', () => done());
+    sock.once('error', (e) => done(e));
+  });
+}

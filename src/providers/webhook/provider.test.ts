@@ -1,0 +1,181 @@
+/**
+ * The webhook provider against a real HTTP(S) server on loopback
+ * (testing/server.ts). Kubernetes reads come from memory.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { HushError } from '../../util/errors.ts';
+import { MemoryKube, testStoreContext } from '../util/testing/memoryKube.ts';
+import { makeTestPki, type TestPki } from '../util/testing/pki.ts';
+import { webhookProvider } from './provider.ts';
+import { BOOM_CANARY, startSecretsApi, type SecretsApi } from './testing/server.ts';
+
+const signal = new AbortController().signal;
+const text = (b: Uint8Array): string => Buffer.from(b).toString('utf8');
+const TOKEN = 'api-token-canary-91c2';
+
+let api: SecretsApi;
+let tlsApi: SecretsApi;
+let pki: TestPki;
+
+before(async () => {
+  api = await startSecretsApi();
+  pki = makeTestPki();
+  tlsApi = await startSecretsApi({ tls: { certPath: pki.serverCertPath, keyPath: pki.serverKeyPath } });
+  for (const a of [api, tlsApi]) {
+    a.values.set('db', { username: 'admin', password: 'pw', port: 5432, ratio: 1.5, tags: ['a', 'b'], nested: { x: 1 } });
+    a.values.set('a b/c', { value: 'odd key' });
+    a.values.set('plain', 'just text');
+    a.values.set('plain@2', 'second version');
+    a.values.set('packed', JSON.stringify({ inner: 'json in a string' }));
+  }
+});
+
+after(async () => {
+  await api?.stop();
+  await tlsApi?.stop();
+  pki?.cleanup();
+});
+
+function kube(): MemoryKube {
+  return new MemoryKube().setSecret('default', 'creds', { token: TOKEN, user: 'svc', pass: 'svc-password' });
+}
+
+async function connect(spec: Record<string, unknown>, k = kube(), storeKind: 'SecretStore' | 'ClusterSecretStore' = 'SecretStore') {
+  const { ctx, log } = testStoreContext({ spec, kube: k, storeKind, namespace: 'default' });
+  return { client: await webhookProvider.connect(ctx), log };
+}
+
+async function rejectsWith(p: Promise<unknown>, code: string, re?: RegExp): Promise<HushError> {
+  try {
+    await p;
+  } catch (err) {
+    assert.ok(err instanceof HushError, `expected a HushError, got ${String(err)}`);
+    assert.equal(err.code, code, err.message);
+    if (re) assert.match(err.message, re);
+    for (const secret of [TOKEN, 'svc-password', BOOM_CANARY]) assert.ok(!err.message.includes(secret), `message leaks a secret: ${err.message}`);
+    return err;
+  }
+  assert.fail(`expected a ${code} error`);
+}
+
+test('GET with templates: the URL gets the query-escaped key, headers get secrets, jsonPath picks the value', async () => {
+  api.token = TOKEN;
+  try {
+    const { client, log } = await connect({
+      url: `${api.url}/secrets/{{ .remoteRef.key }}?version={{ .remoteRef.version }}`,
+      headers: { Authorization: 'Bearer {{ .creds.token }}', 'X-Property': '{{ .remoteRef.property }}' },
+      result: { jsonPath: '$.data.{{ .remoteRef.property }}' },
+      secrets: [{ name: 'creds', secretRef: { name: 'creds' } }],
+    });
+    assert.equal(text(await client.getSecret({ key: 'db', property: 'username' }, signal)), 'admin');
+    const last = api.seen.at(-1)!;
+    assert.equal(last.url, '/secrets/db?version=');
+    assert.equal(last.headers['x-property'], 'username');
+    assert.equal(text(await client.getSecret({ key: 'a b/c', property: 'value' }, signal)), 'odd key');
+    assert.equal(api.seen.at(-1)!.url, '/secrets/a+b%2Fc?version=', 'url.QueryEscape of the key');
+    assert.equal(text(await client.getSecret({ key: 'db', property: 'ratio' }, signal)), '2', 'numbers are rounded as ESO does');
+    assert.equal(text(await client.getSecret({ key: 'db', property: 'tags' }, signal)), 'a', 'a list gives its first element');
+    assert.equal(text(await client.getSecret({ key: 'db', property: 'nested' }, signal)), '{"x":1}');
+    await rejectsWith(client.getSecret({ key: 'db', property: 'nope' }, signal), 'PropertyNotFound', /failed to get response path \$\.data\.nope: unknown key nope/);
+    assert.equal(log.count('HTTPRequest', 'success'), 6);
+    await client.close();
+  } finally {
+    api.token = undefined;
+  }
+});
+
+test('POST with a body template; no jsonPath returns the body as received; versions reach the URL', async () => {
+  const { client } = await connect({ url: `${api.url}/lookup`, method: 'POST', body: '{"key":"{{ .remoteRef.key }}"}', headers: { 'Content-Type': 'application/json' } });
+  assert.equal(text(await client.getSecret({ key: 'a b/c' }, signal)), '{"data":{"value":"odd key"}}');
+  assert.equal(api.seen.at(-1)!.body, '{"key":"a b/c"}', 'the body gets the raw key');
+  await client.close();
+  const { client: raw } = await connect({ url: `${api.url}/secrets/{{ .remoteRef.key }}{{ if .remoteRef.version }}?version={{ .remoteRef.version }}{{ end }}`, result: { jsonPath: '$.data' } });
+  assert.equal(text(await raw.getSecret({ key: 'plain', version: '2' }, signal)), 'second version');
+  await raw.close();
+});
+
+test('extract: an object (or a string holding one) split into keys as ESO does', async () => {
+  const { client } = await connect({ url: `${api.url}/secrets/{{ .remoteRef.key }}`, result: { jsonPath: '$.data' } });
+  const m = Object.fromEntries([...(await client.getSecretMap({ key: 'db' }, signal))].map(([k, v]) => [k, text(v)]));
+  assert.deepEqual(m, { username: 'admin', password: 'pw', port: '5432', ratio: '1.5', tags: '["a","b"]', nested: '{"x":1}' });
+  const packed = await client.getSecretMap({ key: 'packed' }, signal);
+  assert.equal(text(packed.get('inner')!), 'json in a string');
+  await rejectsWith(client.getSecretMap({ key: 'plain' }, signal), 'InvalidData', /not JSON/);
+  await rejectsWith(client.findSecrets({ name: { regexp: '.' } }, signal), 'NotSupported');
+  await client.close();
+});
+
+test('status answers: 404 is NotFound, 429 backs the store off, 5xx names the status without the body, timeouts are Timeout', async () => {
+  const { client } = await connect({ url: `${api.url}/{{ .remoteRef.key }}`, timeout: '300ms' });
+  await rejectsWith(client.getSecret({ key: 'secrets/absent' }, signal), 'NotFound', /secret not found \(endpoint answered 404 Not Found\)/);
+  await rejectsWith(client.getSecret({ key: 'boom' }, signal), 'Unavailable', /endpoint gave error 500 Internal Server Error/);
+  const t0 = Date.now();
+  await rejectsWith(client.getSecret({ key: 'slow' }, signal), 'Timeout', /failed to call endpoint/);
+  assert.ok(Date.now() - t0 < 1500, 'the store timeout applies');
+  const e = await rejectsWith(client.getSecret({ key: 'throttled' }, signal), 'Throttled', /429 Too Many Requests/);
+  assert.equal(e.retryAfterMs, 1000, 'Retry-After is honoured');
+  const sent = api.seen.length;
+  await rejectsWith(client.getSecret({ key: 'raw/plain' }, signal), 'Throttled', /backing off/);
+  assert.equal(api.seen.length, sent, 'nothing sent while the store backs off');
+  await client.close();
+});
+
+test('https with caBundle or caProvider; without the CA the TLS error is reported', async () => {
+  const caBundle = Buffer.from(pki.caPem).toString('base64');
+  const { client } = await connect({ url: `${tlsApi.url}/raw/{{ .remoteRef.key }}`, caBundle });
+  assert.equal(text(await client.getSecret({ key: 'plain' }, signal)), 'just text');
+  await client.close();
+  const k = kube();
+  k.setConfigMap('default', 'ca', { 'ca.crt': pki.caPem });
+  const { client: viaProvider } = await connect({ url: `${tlsApi.url}/raw/{{ .remoteRef.key }}`, caProvider: { type: 'ConfigMap', name: 'ca', key: 'ca.crt' } }, k);
+  assert.equal(text(await viaProvider.getSecret({ key: 'plain' }, signal)), 'just text');
+  await viaProvider.close();
+  const { client: untrusted } = await connect({ url: `${tlsApi.url}/raw/{{ .remoteRef.key }}` });
+  await rejectsWith(untrusted.getSecret({ key: 'plain' }, signal), 'Unavailable', /certificate/);
+  await untrusted.close();
+});
+
+test('auth.ntlm: credentials from Secrets are sent as Basic after an anonymous 401', async () => {
+  api.basic = { user: 'svc', password: 'svc-password' };
+  try {
+    const { client } = await connect({
+      url: `${api.url}/raw/{{ .remoteRef.key }}`,
+      auth: { ntlm: { usernameSecret: { name: 'creds', key: 'user' }, passwordSecret: { name: 'creds', key: 'pass' } } },
+    });
+    const before = api.seen.length;
+    assert.equal(text(await client.getSecret({ key: 'plain' }, signal)), 'just text');
+    assert.equal(api.seen.length - before, 2, 'anonymous first, then with credentials');
+    await client.close();
+    const { client: noAuth } = await connect({ url: `${api.url}/raw/{{ .remoteRef.key }}` });
+    await rejectsWith(noAuth.getSecret({ key: 'plain' }, signal), 'AuthFailed', /401 Unauthorized/);
+    await noAuth.close();
+  } finally {
+    api.basic = undefined;
+  }
+});
+
+test('template secrets: only referenced keys are read; ClusterSecretStore refs need a namespace; template errors name the field', async () => {
+  const k = kube();
+  const { client } = await connect({ url: `${api.url}/raw/{{ index .creds "token" | len }}-{{ .remoteRef.key }}`, secrets: [{ name: 'creds', secretRef: { name: 'creds' } }] }, k);
+  const reads = k.reads;
+  await rejectsWith(client.getSecret({ key: 'x' }, signal), 'NotFound', /404 Not Found/); // /raw/21-x does not exist, but the URL rendered
+  assert.equal(api.seen.at(-1)!.url, `/raw/${TOKEN.length}-x`);
+  assert.equal(k.reads - reads, 1, 'one key read: the one the template names');
+  await client.close();
+
+  const { ctx } = testStoreContext({ spec: { url: `${api.url}/raw/x`, secrets: [{ name: 'creds', secretRef: { name: 'creds' } }] }, kube: k, storeKind: 'ClusterSecretStore', namespace: 'default' });
+  const cluster = await webhookProvider.connect(ctx);
+  await rejectsWith(cluster.getSecret({ key: 'x' }, signal), 'InvalidConfig', /no namespace on ClusterScoped webhook secret creds/);
+
+  const { client: bad } = await connect({ url: `${api.url}/raw/{{ .remoteRef.key | nosuchfunc }}` });
+  await rejectsWith(bad.getSecret({ key: 'x' }, signal), 'InvalidConfig', /failed to parse url: .*nosuchfunc/);
+});
+
+test('validate checks that the URL’s host accepts connections', async () => {
+  const { client } = await connect({ url: `${api.url}/secrets/{{ .remoteRef.key }}` });
+  assert.equal((await client.validate(signal)).state, 'Ready');
+  const { client: down } = await connect({ url: 'http://127.0.0.1:1/x' });
+  assert.equal((await down.validate(signal)).state, 'Error');
+  assert.deepEqual(webhookProvider.validateStore({ method: 'GET' }, 'SecretStore'), [{ field: 'spec.provider.webhook.url', message: 'is required' }]);
+});

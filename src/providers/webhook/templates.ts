@@ -1,0 +1,96 @@
+/**
+ * The data ESO's webhook templates see, and their rendering:
+ *
+ *   .remoteRef.key / .version / .property / .namespace
+ *   .<secrets[i].name>.<key of that Secret>
+ *
+ * In the URL the remoteRef values are query-escaped (Go's url.QueryEscape;
+ * the namespace is not); the body, headers and result.jsonPath get them raw.
+ * Templates are Go text/template with ESO's functions, and a missing key
+ * prints `<no value>` as in ESO (which does not set missingkey=error here).
+ *
+ * Hush reads Secret keys one at a time (ProviderKubeAccess), so it reads the
+ * keys the templates name: `.<name>.<key>` and `index .<name> "<key>"`,
+ * plus secretRef.key when set. A key reached only through `with`, `range`
+ * or a variable is not seen; the template then prints `<no value>`.
+ */
+import { InvalidConfigError, HushError, NotFoundError } from '../../util/errors.ts';
+import { renderTemplate } from '../../template/index.ts';
+import { queryEscape } from '../../template/builtins.ts';
+import type { ProviderKubeAccess, RemoteRef } from '../types.ts';
+import { readSecretString, type RefScope } from '../util/refs.ts';
+import { redact } from '../util/redact.ts';
+import type { WebhookSecretRef } from './spec.ts';
+
+export type TemplateData = Record<string, Record<string, string>>;
+
+/** The keys of each named secret the templates refer to. */
+export function referencedKeys(templates: string[], names: string[]): Map<string, Set<string>> {
+  const out = new Map<string, Set<string>>(names.map((n) => [n, new Set<string>()]));
+  const text = templates.join('\n');
+  for (const n of names) {
+    const keys = out.get(n) as Set<string>;
+    const esc = n.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    for (const m of text.matchAll(new RegExp(`(?<![\\w.])\\.${esc}\\.([A-Za-z_][A-Za-z0-9_]*)`, 'g'))) keys.add(m[1] as string);
+    for (const m of text.matchAll(new RegExp(`index\\s+\\.${esc}\\s+"((?:[^"\\\\]|\\\\.)*)"`, 'g'))) keys.add(JSON.parse(`"${m[1] as string}"`) as string);
+    for (const m of text.matchAll(new RegExp(`index\\s+\\.${esc}\\s+\`([^\`]*)\``, 'g'))) keys.add(m[1] as string);
+  }
+  return out;
+}
+
+/** Reads the named secrets' keys; ESO's scoping: a ClusterSecretStore ref must name its namespace. */
+export async function readTemplateSecrets(
+  kube: ProviderKubeAccess,
+  scope: RefScope,
+  secrets: WebhookSecretRef[],
+  keys: Map<string, Set<string>>,
+  remember: (value: string) => void,
+): Promise<TemplateData> {
+  const out: TemplateData = {};
+  for (const s of secrets) {
+    const data: Record<string, string> = (out[s.name] ??= {});
+    if (scope.storeKind === 'ClusterSecretStore' && s.secretRef.namespace === undefined) {
+      throw new InvalidConfigError(`webhook: secrets[${s.name}]: no namespace on ClusterScoped webhook secret ${s.secretRef.name}`);
+    }
+    const wanted = new Set(keys.get(s.name) ?? []);
+    if (s.secretRef.key) wanted.add(s.secretRef.key);
+    for (const key of wanted) {
+      let value: string;
+      try {
+        // A SecretStore reads from its own namespace whatever the ref says, as ESO does.
+        const ref = { name: s.secretRef.name, key, namespace: scope.storeKind === 'SecretStore' ? undefined : s.secretRef.namespace };
+        value = await readSecretString(kube, scope, ref, `webhook secrets[${s.name}]`);
+      } catch (err) {
+        // A key only a template mentions may be absent: the template prints <no value>, as ESO's would.
+        if (err instanceof NotFoundError && key !== s.secretRef.key && /has no key/.test(err.message)) continue;
+        throw err;
+      }
+      remember(value);
+      data[key] = value;
+    }
+  }
+  return out;
+}
+
+/** The template data for one read; `escaped` for the URL. */
+export function templateData(ref: RemoteRef | undefined, namespace: string | undefined, secrets: TemplateData, escaped: boolean): TemplateData {
+  const data: TemplateData = {};
+  if (ref) {
+    const e = (s: string): string => (escaped ? queryEscape(Buffer.from(s, 'utf8').toString('latin1')) : s);
+    data.remoteRef = { key: e(ref.key), version: e(ref.version ?? ''), property: e(ref.property ?? ''), namespace: namespace ?? '' };
+  }
+  // ESO fills remoteRef first, then the secrets: a secret named "remoteRef" adds to it.
+  for (const [name, values] of Object.entries(secrets)) data[name] = { ...(data[name] ?? {}), ...values };
+  return data;
+}
+
+/** Renders one template; errors name the field and are redacted of every secret value read. */
+export function render(text: string, data: TemplateData, field: string, secrets: Iterable<string>): string {
+  if (text === '') return '';
+  try {
+    return renderTemplate(text, data, { name: 'webhooktemplate', missingKey: 'default' });
+  } catch (err) {
+    const msg = err instanceof HushError ? err.message : String(err);
+    throw new InvalidConfigError(`webhook: failed to parse ${field}: ${redact(msg, secrets)}`);
+  }
+}
