@@ -265,6 +265,11 @@ export class Manager {
   }
 }
 
+/**
+ * What a reconcile depends on: spec (generation), labels, annotations (force-sync) and deletion.
+ * Status writes and our own finalizer patch are left out, or every reconcile would wake itself
+ * again at once and a failing object would skip its backoff.
+ */
 function specOrMetaChanged(a: KubeObject, b: KubeObject): boolean {
   const ma = a.metadata;
   const mb = b.metadata;
@@ -272,7 +277,6 @@ function specOrMetaChanged(a: KubeObject, b: KubeObject): boolean {
     ma.generation !== mb.generation ||
     ma.deletionTimestamp !== mb.deletionTimestamp ||
     JSON.stringify(ma.labels ?? {}) !== JSON.stringify(mb.labels ?? {}) ||
-    JSON.stringify(ma.annotations ?? {}) !== JSON.stringify(mb.annotations ?? {}) ||
-    JSON.stringify(ma.finalizers ?? []) !== JSON.stringify(mb.finalizers ?? [])
+    JSON.stringify(ma.annotations ?? {}) !== JSON.stringify(mb.annotations ?? {})
   );
 }
