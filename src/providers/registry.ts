@@ -2,6 +2,7 @@
  * The providers this build implements, by their key under spec.provider.
  * OpenBao has no key of its own in ESO: its stores use `vault`.
  */
+import { awsProvider } from './aws/provider.ts';
 import { azureKvProvider } from './azurekv/provider.ts';
 import { fakeProvider } from './fake/provider.ts';
 import { gcpsmProvider } from './gcpsm/provider.ts';
@@ -17,6 +18,7 @@ const providers = new Map<string, Provider>([
   [azureKvProvider.name, azureKvProvider],
   [gcpsmProvider.name, gcpsmProvider],
   [webhookProvider.name, webhookProvider],
+  [awsProvider.name, awsProvider],
 ]);
 
 export const implementedProviders: string[] = [...providers.keys()];

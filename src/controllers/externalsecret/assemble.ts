@@ -24,11 +24,15 @@ export async function assembleData(spec: ExternalSecretSpec, resolve: ClientReso
   const missing: string[] = [];
   const skipMissing = spec.target?.deletionPolicy === 'Delete' || spec.target?.deletionPolicy === 'Merge';
 
+  // Only the provider saying "this secret does not exist" may be skipped under Delete/Merge. A
+  // missing store, auth Secret or client is an error, resolved outside the skip, or a typo in
+  // secretStoreRef would look like "all secrets gone" and delete a live Secret.
   for (const [i, item] of (spec.dataFrom ?? []).entries()) {
     const field = `spec.dataFrom[${i}]`;
+    const store = await resolve(item.sourceRef?.storeRef, field);
     let got: Map<string, Uint8Array>;
     try {
-      got = await readDataFrom(item, field, resolve, signal);
+      got = await readDataFrom(item, field, store, signal);
     } catch (err) {
       if (skipMissing && err instanceof NotFoundError) {
         missing.push(field);
@@ -41,8 +45,9 @@ export async function assembleData(spec: ExternalSecretSpec, resolve: ClientReso
 
   for (const [i, item] of (spec.data ?? []).entries()) {
     const field = `spec.data[${i}] (key: ${item.secretKey})`;
+    const store = await resolve(item.sourceRef?.storeRef, field);
     try {
-      out.set(item.secretKey, await readDataItem(item, field, resolve, signal));
+      out.set(item.secretKey, await readDataItem(item, field, store, signal));
     } catch (err) {
       if (skipMissing && err instanceof NotFoundError) {
         missing.push(field);
@@ -54,8 +59,9 @@ export async function assembleData(spec: ExternalSecretSpec, resolve: ClientReso
   return { data: out, missing };
 }
 
-async function readDataItem(item: DataItem, field: string, resolve: ClientResolver, signal: AbortSignal): Promise<Uint8Array> {
-  const { client, storeLabel } = await resolve(item.sourceRef?.storeRef, field);
+type ResolvedClient = Awaited<ReturnType<ClientResolver>>;
+
+async function readDataItem(item: DataItem, field: string, { client, storeLabel }: ResolvedClient, signal: AbortSignal): Promise<Uint8Array> {
   const ref = item.remoteRef;
   let value: Uint8Array;
   try {
@@ -71,8 +77,7 @@ async function readDataItem(item: DataItem, field: string, resolve: ClientResolv
   return value;
 }
 
-async function readDataFrom(item: DataFromItem, field: string, resolve: ClientResolver, signal: AbortSignal): Promise<Map<string, Uint8Array>> {
-  const { client, storeLabel } = await resolve(item.sourceRef?.storeRef, field);
+async function readDataFrom(item: DataFromItem, field: string, { client, storeLabel }: ResolvedClient, signal: AbortSignal): Promise<Map<string, Uint8Array>> {
   let raw: Map<string, Uint8Array>;
   let conversion;
   let decoding;

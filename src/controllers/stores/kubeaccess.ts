@@ -1,4 +1,13 @@
 /**
+ * A referenced object that is missing is a configuration problem of the store, not a secret
+ * missing at the provider: it must never count as "the secret is gone" (which can delete a
+ * Secret under deletionPolicy Delete). Retryable, since GitOps often creates it a moment later.
+ */
+function missing(what: string): InvalidConfigError {
+  return new InvalidConfigError(`${what}; create it or fix the reference in the store`, { retryable: true });
+}
+
+/**
  * The Kubernetes reads a provider may make for its store: referenced Secrets
  * and ConfigMaps, and ServiceAccount tokens. The namespace rules are ESO's:
  * a SecretStore may only reference objects in its own namespace (a namespace
@@ -7,7 +16,7 @@
  */
 import type { KubeClient } from '../../kube/client.ts';
 import { ConfigMaps, Secrets, ServiceAccounts } from '../../kube/resources.ts';
-import { InvalidConfigError, NotFoundError } from '../../util/errors.ts';
+import { InvalidConfigError } from '../../util/errors.ts';
 import type { ProviderKubeAccess } from '../../providers/types.ts';
 import type { StoreKind } from './types.ts';
 
@@ -40,23 +49,23 @@ export function createKubeAccess(kube: KubeClient, storeKind: StoreKind, storeNa
     async readSecretKey(ref) {
       const ns = namespaceFor(`Secret "${ref.name}"`, ref.namespace);
       const secret = await kube.get<SecretLike>(Secrets, ref.name, ns);
-      if (!secret) throw new NotFoundError(`Secret "${ns}/${ref.name}" not found`);
+      if (!secret) throw missing(`Secret "${ns}/${ref.name}" not found`);
       const b64 = secret.data?.[ref.key];
-      if (b64 === undefined) throw new NotFoundError(`Secret "${ns}/${ref.name}" has no key "${ref.key}"`);
+      if (b64 === undefined) throw missing(`Secret "${ns}/${ref.name}" has no key "${ref.key}"`);
       return new Uint8Array(Buffer.from(b64, 'base64'));
     },
     async readConfigMapKey(ref) {
       const ns = namespaceFor(`ConfigMap "${ref.name}"`, ref.namespace);
       const cm = await kube.get<ConfigMapLike>(ConfigMaps, ref.name, ns);
-      if (!cm) throw new NotFoundError(`ConfigMap "${ns}/${ref.name}" not found`);
+      if (!cm) throw missing(`ConfigMap "${ns}/${ref.name}" not found`);
       const v = cm.data?.[ref.key];
-      if (v === undefined) throw new NotFoundError(`ConfigMap "${ns}/${ref.name}" has no key "${ref.key}"`);
+      if (v === undefined) throw missing(`ConfigMap "${ns}/${ref.name}" has no key "${ref.key}"`);
       return v;
     },
     async readServiceAccount(ref) {
       const ns = namespaceFor(`ServiceAccount "${ref.name}"`, ref.namespace);
       const sa = await kube.get(ServiceAccounts, ref.name, ns);
-      if (!sa) throw new NotFoundError(`ServiceAccount "${ns}/${ref.name}" not found`);
+      if (!sa) throw missing(`ServiceAccount "${ns}/${ref.name}" not found`);
       return { annotations: { ...(sa.metadata.annotations ?? {}) } };
     },
     async createServiceAccountToken(ref) {

@@ -12,7 +12,7 @@ import type { KubeClient } from '../../kube/client.ts';
 import type { Informer } from '../../kube/informer.ts';
 import type { KubeObject } from '../../kube/resources.ts';
 import type { Provider, StoreClient } from '../../providers/types.ts';
-import { AccessDeniedError, HushError, InvalidConfigError, NotFoundError, NotSupportedError, UnavailableError, describeError } from '../../util/errors.ts';
+import { AccessDeniedError, HushError, InvalidConfigError, NotSupportedError, UnavailableError, describeError } from '../../util/errors.ts';
 import { compileGoRegexp } from '../../util/goregexp.ts';
 import type { Logger } from '../../util/log.ts';
 import type { StoreRef } from '../externalsecret/spec.ts';
@@ -78,10 +78,12 @@ export class StoreResolver {
     const { store, kind } = this.lookup(esNamespace, ref);
     const label = kind === 'SecretStore' ? `SecretStore "${esNamespace}/${ref.name}"` : `ClusterSecretStore "${ref.name}"`;
     if (!store) {
-      throw new NotFoundError(
+      // Not a NotFoundError: a missing store must never read as "secret gone at the provider".
+      throw new InvalidConfigError(
         kind === 'SecretStore'
           ? `${label} not found (an ExternalSecret can only use a SecretStore in its own namespace; for a shared store use kind: ClusterSecretStore)`
           : `${label} not found`,
+        { retryable: true },
       );
     }
     if (kind === 'ClusterSecretStore') this.checkClusterStoreConditions(store, esNamespace, label);

@@ -1,0 +1,45 @@
+/**
+ * `role` and `additionalRoles`: STS AssumeRole with the credentials of the
+ * previous step. additionalRoles are assumed in order, then `role`, which
+ * alone carries externalID, session tags and transitive tag keys (as in ESO).
+ */
+import { AssumeRoleCommand } from '@aws-sdk/client-sts';
+import { fromSts, stsClient } from './sts.ts';
+import type { AuthContext, AwsCredentials, CredentialProvider, CredentialSource } from './types.ts';
+
+export interface AssumeRoleOptions {
+  externalID?: string | undefined;
+  tags?: { key: string; value: string }[] | undefined;
+  transitiveTagKeys?: string[] | undefined;
+  now?: () => number;
+}
+
+export function assumeRole(roleArn: string, upstream: CredentialProvider, ctx: AuthContext, opts: AssumeRoleOptions = {}): CredentialSource {
+  const sts = stsClient(ctx, upstream);
+  const now = opts.now ?? Date.now;
+  return {
+    name: `role ${roleArn}`,
+    async obtain(signal): Promise<AwsCredentials> {
+      const tags = opts.tags && opts.tags.length > 0 ? opts.tags.map((t) => ({ Key: t.key, Value: t.value })) : undefined;
+      const out = await ctx.caller.send(
+        'AssumeRole',
+        `AssumeRole ${roleArn}`,
+        (s) =>
+          sts.send(
+            new AssumeRoleCommand({
+              RoleArn: roleArn,
+              // The Go SDK names sessions after the time too; something unique per assumption helps CloudTrail.
+              RoleSessionName: `hush-${now()}`,
+              ...(opts.externalID ? { ExternalId: opts.externalID } : {}),
+              ...(tags ? { Tags: tags } : {}),
+              ...(tags && opts.transitiveTagKeys && opts.transitiveTagKeys.length > 0 ? { TransitiveTagKeys: opts.transitiveTagKeys } : {}),
+            }),
+            { abortSignal: s },
+          ),
+        signal,
+        { kind: 'login' },
+      );
+      return fromSts(ctx, out.Credentials, `AssumeRole ${roleArn}`);
+    },
+  };
+}

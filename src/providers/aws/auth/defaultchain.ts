@@ -1,0 +1,30 @@
+/**
+ * No auth block: the SDK's default credential chain — environment variables,
+ * the shared config/credentials files, web identity from
+ * AWS_WEB_IDENTITY_TOKEN_FILE (EKS IRSA on the controller's own pod), EKS Pod
+ * Identity, ECS and EC2 instance metadata — the same chain ESO falls back to.
+ */
+import { STSClient } from '@aws-sdk/client-sts';
+import { AuthError } from '../../../util/errors.ts';
+import { sdkClientDefaults } from '../endpoints.ts';
+import type { AuthContext, AwsCredentials, CredentialSource } from './types.ts';
+
+export function defaultChain(ctx: AuthContext): CredentialSource {
+  // A client built without credentials resolves the SDK's default chain; we only borrow that resolver.
+  const probe = new STSClient(sdkClientDefaults(ctx.region, ctx.stsEndpoint, ctx.requestTimeoutMs));
+  return {
+    name: 'default credential chain',
+    async obtain(): Promise<AwsCredentials> {
+      let c;
+      try {
+        c = await probe.config.credentials();
+      } catch (err) {
+        const reason = err instanceof Error ? err.message.replace(/\s+/g, ' ').slice(0, 200) : 'no credentials';
+        throw new AuthError(`aws: no auth block and the default credential chain found no credentials: ${reason}`);
+      }
+      ctx.remember(c.secretAccessKey);
+      ctx.remember(c.sessionToken);
+      return { accessKeyId: c.accessKeyId, secretAccessKey: c.secretAccessKey, sessionToken: c.sessionToken, expiration: c.expiration };
+    },
+  };
+}

@@ -1,0 +1,139 @@
+/**
+ * The aws provider: `spec.provider.aws` with service SecretsManager or
+ * ParameterStore. One client per store, holding the SDK client (its
+ * keep-alive connections), the credential chain (refreshed before it
+ * expires) and the store's rate limiter.
+ */
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SSMClient } from '@aws-sdk/client-ssm';
+import { InvalidConfigError, InvalidSpecError } from '../../util/errors.ts';
+import type { Diagnostic, FindSpec, Provider, RemoteRef, StoreClient, StoreContext, ValidationResult } from '../types.ts';
+import { parseGoDuration } from '../util/duration.ts';
+import { isReferentUnresolved, type RefScope } from '../util/refs.ts';
+import { isObj } from '../util/spec.ts';
+import { credentialChain } from './auth/index.ts';
+import type { AuthContext } from './auth/types.ts';
+import { AwsCaller } from './caller.ts';
+import { endpointFromEnv, sdkClientDefaults } from './endpoints.ts';
+import { StoreLimiter } from './limiter.ts';
+import { ParameterStoreStore } from './parameterstore.ts';
+import { SecretsManagerStore } from './secretsmanager.ts';
+import { StoreSessions } from './session.ts';
+import { authRefNamespaces, parseAwsSpec, type AwsService } from './spec.ts';
+
+/** AWS's SDK default is 3 attempts; ESO keeps it unless retrySettings is set. */
+const DEFAULT_RETRIES = 2;
+const DEFAULT_RETRY_WAIT_MS = 200;
+/**
+ * Per-store call budgets, below the services' documented throughput so a
+ * store does not provoke throttling on its own: Parameter Store's standard
+ * throughput is 40 calls a second; Secrets Manager's read calls allow far
+ * more, but ListSecrets and BatchGetSecretValue are limited to about 50.
+ */
+const RATES: Record<AwsService, { ratePerSecond: number; burst: number }> = {
+  ParameterStore: { ratePerSecond: 30, burst: 30 },
+  SecretsManager: { ratePerSecond: 50, burst: 50 },
+};
+/**
+ * Reads of one key share one call while it is in flight. Finished reads are
+ * not kept (window 0): nothing here knows where one reconcile ends, and a
+ * kept value could hide a change from a force-sync that follows it.
+ */
+const READ_CACHE_MS = 0;
+
+/** Knobs for tests; production uses the defaults. */
+export interface AwsProviderTuning {
+  rates?: Partial<Record<AwsService, { ratePerSecond: number; burst: number }>>;
+  readCacheMs?: number;
+  limiter?: { basePauseMs?: number; maxPauseMs?: number; maxWaitMs?: number };
+  requestTimeoutMs?: number;
+}
+
+/** A client for a ClusterSecretStore whose credentials live in each ExternalSecret's namespace: it can only say so. */
+class ReferentPlaceholder implements StoreClient {
+  private fail(): Promise<never> {
+    return Promise.reject(new InvalidConfigError('aws: this ClusterSecretStore reads credentials from the ExternalSecret namespace; use it through an ExternalSecret'));
+  }
+  getSecret(_ref: RemoteRef): Promise<Uint8Array> {
+    return this.fail();
+  }
+  getSecretMap(_ref: RemoteRef): Promise<Map<string, Uint8Array>> {
+    return this.fail();
+  }
+  findSecrets(_find: FindSpec): Promise<Map<string, Uint8Array>> {
+    return this.fail();
+  }
+  validate(): Promise<ValidationResult> {
+    return Promise.resolve({ state: 'Unknown', message: 'credentials are read from the namespace of each ExternalSecret (referent auth); nothing to check yet' });
+  }
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+}
+
+export function createAwsProvider(tuning: AwsProviderTuning = {}): Provider {
+  return {
+    name: 'aws',
+    // One label for the provider; ESO splits it by service (awsMetricsName in spec.ts).
+    metricsName: 'AWS/SecretsManager',
+
+    validateStore(spec: unknown, storeKind: StoreContext['storeKind']): Diagnostic[] {
+      return parseAwsSpec(spec, storeKind).diagnostics;
+    },
+
+    async connect(ctx: StoreContext): Promise<StoreClient> {
+      const { spec, diagnostics } = parseAwsSpec(ctx.spec, ctx.storeKind);
+      if (!spec) throw new InvalidSpecError(diagnostics.map((d) => `${d.field}: ${d.message}`).join('; '));
+      const scope: RefScope = { storeKind: ctx.storeKind, namespace: ctx.namespace };
+      if (authRefNamespaces(spec).some((ns) => isReferentUnresolved(scope, ns))) return new ReferentPlaceholder();
+
+      const sent = new Set<string>();
+      const secrets = (): Iterable<string> => sent;
+      const { maxRetries, retryWaitMs } = retrySettings(ctx.storeSpec);
+      const limiter = new StoreLimiter({ ...RATES[spec.service], ...tuning.rates?.[spec.service], ...tuning.limiter });
+      const caller = new AwsCaller({ limiter, recordCall: (c, s) => ctx.recordCall(c, s), maxRetries, retryWaitMs, secrets });
+      const authCtx: AuthContext = {
+        kube: ctx.kube,
+        scope,
+        region: spec.region,
+        caller,
+        stsEndpoint: endpointFromEnv('sts'),
+        requestTimeoutMs: tuning.requestTimeoutMs,
+        remember: (s) => {
+          if (s && s.length >= 4) sent.add(s);
+        },
+        storeSignal: ctx.signal,
+      };
+      const sessions = new StoreSessions(credentialChain(spec, authCtx, { storeName: ctx.storeName, storeKind: ctx.storeKind, namespace: ctx.namespace }));
+      const credentials = async () => {
+        const c = await sessions.current();
+        // The SDK re-asks once its copy is near `expiration`; the session decides when to really refresh.
+        return { ...c, expiration: c.expiration ?? new Date(Date.now() + 60_000) };
+      };
+      const common = { sessions, caller, prefix: spec.prefix, storeSignal: ctx.signal, cacheTtlMs: tuning.readCacheMs ?? READ_CACHE_MS, secrets };
+      const client =
+        spec.service === 'SecretsManager'
+          ? new SecretsManagerStore({ ...common, sm: new SecretsManagerClient({ ...sdkClientDefaults(spec.region, endpointFromEnv('secretsmanager'), tuning.requestTimeoutMs), credentials }) })
+          : new ParameterStoreStore({ ...common, ssm: new SSMClient({ ...sdkClientDefaults(spec.region, endpointFromEnv('ssm'), tuning.requestTimeoutMs), credentials }) });
+      try {
+        // Obtain credentials now, so a store with bad auth fails at connect (ESO's "unable to create client").
+        await sessions.current();
+      } catch (err) {
+        await client.close();
+        throw err;
+      }
+      return client;
+    },
+  };
+}
+
+export const awsProvider: Provider = createAwsProvider();
+
+/** ESO: the SDK's 3 attempts unless spec.retrySettings exists, then maxRetries (default 3) and retryInterval. */
+function retrySettings(storeSpec: Record<string, unknown>): { maxRetries: number; retryWaitMs: number } {
+  const rs = storeSpec.retrySettings;
+  if (!isObj(rs)) return { maxRetries: DEFAULT_RETRIES, retryWaitMs: DEFAULT_RETRY_WAIT_MS };
+  const max = typeof rs.maxRetries === 'number' && rs.maxRetries >= 0 ? Math.floor(rs.maxRetries) : 3;
+  const wait = typeof rs.retryInterval === 'string' ? parseGoDuration(rs.retryInterval) : undefined;
+  return { maxRetries: max, retryWaitMs: wait !== undefined && wait > 0 ? wait : DEFAULT_RETRY_WAIT_MS };
+}

@@ -1,0 +1,264 @@
+/**
+ * The aws provider through the real controller, against moto (Secrets
+ * Manager, Parameter Store, STS) started on a free loopback port. The
+ * controller reaches moto through the AWS_*_ENDPOINT variables ESO reads,
+ * via a recording proxy that forwards every call unchanged (so the test can
+ * see which role signed which call). moto does not validate web-identity
+ * tokens: the ServiceAccount token here is minted by the real apiserver's
+ * TokenRequest, but moto accepts it without checking its signature.
+ *
+ * Web identity needs the ServiceAccount's eks.amazonaws.com/role-arn
+ * annotation. Until the controller's ProviderKubeAccess offers
+ * readServiceAccount, this test hands the aws provider one that reads the
+ * ServiceAccount with the test's admin client (see withServiceAccounts).
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { CreateSecretCommand, DeleteSecretCommand, PutSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { ExternalSecrets, SecretStores, Secrets, createNamespace, getSecret, harness, readyOf, secretStrings, startController, waitReady, getEs, type Harness, type RunningController } from './harness.ts';
+import { ServiceAccounts } from '../../src/kube/resources.ts';
+import { waitFor } from '../support/index.ts';
+import { motoBinary, startMoto, type Moto } from '../../src/devenv/stores/moto.ts';
+import { startAwsProxy, type AwsProxy } from '../../src/providers/aws/testing/awsproxy.ts';
+import { awsProvider } from '../../src/providers/aws/provider.ts';
+import type { ServiceAccountReader } from '../../src/providers/aws/auth/types.ts';
+import { providerFor } from '../../src/providers/registry.ts';
+import type { Provider, ProviderKubeAccess } from '../../src/providers/types.ts';
+
+const skip = motoBinary() ? false : 'moto not installed (run scripts/install-moto.sh)';
+const CANARY = 'CANARY-e2e-aws-4b9d';
+const REGION = 'eu-west-1';
+const ROLE = (n: string): string => `arn:aws:iam::123456789012:role/${n}`;
+const ENV = ['AWS_SECRETSMANAGER_ENDPOINT', 'AWS_SSM_ENDPOINT', 'AWS_STS_ENDPOINT', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY'] as const;
+
+let h: Harness;
+let ctl: RunningController;
+let moto: Moto;
+let proxy: AwsProxy;
+let sm: SecretsManagerClient;
+let ssm: SSMClient;
+const savedEnv: Record<string, string | undefined> = {};
+
+/** The aws provider, with ServiceAccount reads added to its Kubernetes access if the controller does not offer them. */
+function withServiceAccounts(base: Provider): Provider {
+  return {
+    ...base,
+    connect(ctx) {
+      const kube = ctx.kube as ProviderKubeAccess & Partial<ServiceAccountReader>;
+      if (typeof kube.readServiceAccount === 'function') return base.connect(ctx);
+      const reader: ServiceAccountReader = {
+        async readServiceAccount(ref) {
+          const sa = await h.kube.get<{ metadata: { name: string; annotations?: Record<string, string> } }>(ServiceAccounts, ref.name, ref.namespace);
+          if (!sa) throw new Error(`ServiceAccount "${ref.namespace}/${ref.name}" not found`);
+          return { annotations: sa.metadata.annotations ?? {} };
+        },
+      };
+      return base.connect({ ...ctx, kube: Object.assign(Object.create(kube) as ProviderKubeAccess, reader) });
+    },
+  };
+}
+
+before(async () => {
+  if (skip) return;
+  for (const k of ENV) savedEnv[k] = process.env[k];
+  moto = await startMoto();
+  proxy = await startAwsProxy(moto.endpoint);
+  for (const k of ['AWS_SECRETSMANAGER_ENDPOINT', 'AWS_SSM_ENDPOINT', 'AWS_STS_ENDPOINT']) process.env[k] = proxy.endpoint;
+  const admin = { region: REGION, endpoint: moto.endpoint, credentials: { accessKeyId: 'AKIAADMIN', secretAccessKey: 'admin' } };
+  sm = new SecretsManagerClient(admin);
+  ssm = new SSMClient(admin);
+  h = await harness();
+  ctl = await startController(h, { providerFor: (key) => (key === 'aws' ? withServiceAccounts(awsProvider) : providerFor(key)) });
+});
+
+after(async () => {
+  await ctl?.stop();
+  sm?.destroy();
+  ssm?.destroy();
+  await proxy?.stop();
+  await moto?.stop();
+  for (const k of ENV) {
+    if (savedEnv[k] === undefined) delete process.env[k];
+    else process.env[k] = savedEnv[k];
+  }
+});
+
+async function awsStore(ns: string, name: string, provider: Record<string, unknown>, keys = true): Promise<void> {
+  if (keys) {
+    await h.kube.create(Secrets, { apiVersion: 'v1', kind: 'Secret', metadata: { name: `${name}-keys`, namespace: ns }, stringData: { id: 'AKIAE2ESTATICKEY0001', secret: 'e2e-static-secret-key' } } as never);
+  }
+  const auth = keys ? { secretRef: { accessKeyIDSecretRef: { name: `${name}-keys`, key: 'id' }, secretAccessKeySecretRef: { name: `${name}-keys`, key: 'secret' } } } : undefined;
+  await h.kube.create(SecretStores, {
+    apiVersion: 'external-secrets.io/v1', kind: 'SecretStore', metadata: { name, namespace: ns },
+    spec: { provider: { aws: { region: REGION, ...(auth ? { auth } : {}), ...provider } } },
+  } as never);
+  await waitReady(h.kube, SecretStores, ns, name);
+}
+
+async function es(ns: string, name: string, store: string, spec: Record<string, unknown>, want: 'True' | 'False' = 'True') {
+  await h.kube.create(ExternalSecrets, {
+    apiVersion: 'external-secrets.io/v1', kind: 'ExternalSecret', metadata: { name, namespace: ns },
+    spec: { refreshInterval: '1h', secretStoreRef: { name: store }, ...spec },
+  } as never);
+  return waitReady(h.kube, ExternalSecrets, ns, name, want);
+}
+
+async function forceSync(ns: string, name: string): Promise<void> {
+  await h.kube.patch(ExternalSecrets, name, ns, { metadata: { annotations: { 'external-secrets.io/force-sync': String(Date.now()) } } }, 'merge');
+}
+
+const createSecret = (Name: string, SecretString: string, tags: Record<string, string> = {}) =>
+  sm.send(new CreateSecretCommand({ Name, SecretString, Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })) }));
+
+test('SecretsManager: simple sync, JSON property, version stage, extract, find by name and tags, rewrite, decoding', { skip }, async () => {
+  const ns = await createNamespace(h.kube);
+  const p = `e2e/${ns}`;
+  await createSecret(`${p}/db`, `{"user":"svc","password":"${CANARY}","port":5432}`, { env: 'prod' });
+  await sm.send(new PutSecretValueCommand({ SecretId: `${p}/db`, SecretString: `{"user":"svc2","password":"${CANARY}","port":5432}` }));
+  await createSecret(`${p}/plain`, 'hello', { env: 'prod' });
+  await createSecret(`${p}/b64`, Buffer.from('decoded!').toString('base64'));
+  await createSecret(`${p}/cfg/one`, '1', { app: ns });
+  await createSecret(`${p}/cfg/two`, '2', { app: ns });
+  await awsStore(ns, 'aws', { service: 'SecretsManager' });
+  await es(ns, 'all', 'aws', {
+    data: [
+      { secretKey: 'plain', remoteRef: { key: `${p}/plain` } },
+      { secretKey: 'user', remoteRef: { key: `${p}/db`, property: 'user' } },
+      { secretKey: 'previous-user', remoteRef: { key: `${p}/db`, property: 'user', version: 'AWSPREVIOUS' } },
+      { secretKey: 'decoded', remoteRef: { key: `${p}/b64`, decodingStrategy: 'Base64' } },
+      { secretKey: 'env-tag', remoteRef: { key: `${p}/db`, metadataPolicy: 'Fetch', property: 'env' } },
+    ],
+    dataFrom: [
+      { extract: { key: `${p}/db` } },
+      { find: { name: { regexp: `^${p}/cfg/` } }, rewrite: [{ regexp: { source: '.*/cfg/(.*)', target: 'cfg-$1' } }] },
+      { find: { tags: { app: ns } }, rewrite: [{ regexp: { source: '.*/cfg/(.*)', target: 'tagged-$1' } }] },
+    ],
+  });
+  assert.deepEqual(secretStrings(await getSecret(h.kube, ns, 'all')), {
+    plain: 'hello',
+    user: 'svc2',
+    'previous-user': 'svc',
+    decoded: 'decoded!',
+    'env-tag': 'prod',
+    password: CANARY,
+    port: '5432',
+    'cfg-one': '1',
+    'cfg-two': '2',
+    'tagged-one': '1',
+    'tagged-two': '2',
+  });
+  // The reconcile's reads went to moto signed with the store's static key.
+  assert.ok(proxy.calls.some((c) => c.action === 'GetSecretValue' && c.accessKeyId === 'AKIAE2ESTATICKEY0001'));
+  assert.ok(proxy.calls.some((c) => c.action === 'BatchGetSecretValue'));
+  assert.ok(ctl.metrics.providerCalls.get({ provider: awsProvider.metricsName, call: 'GetSecretValue', status: 'success' }) > 0);
+});
+
+test('ParameterStore: decrypted value, property, version and label-less reads, find by path', { skip }, async () => {
+  const ns = await createNamespace(h.kube);
+  const p = `/e2e/${ns}`;
+  await ssm.send(new PutParameterCommand({ Name: `${p}/db`, Value: `{"user":"psu","password":"${CANARY}"}`, Type: 'SecureString' }));
+  await ssm.send(new PutParameterCommand({ Name: `${p}/plain`, Value: 'one', Type: 'String' }));
+  await ssm.send(new PutParameterCommand({ Name: `${p}/plain`, Value: 'two', Type: 'String', Overwrite: true }));
+  await ssm.send(new PutParameterCommand({ Name: `${p}/sub/x`, Value: 'deep', Type: 'String' }));
+  await awsStore(ns, 'ps', { service: 'ParameterStore' });
+  await es(ns, 'ps', 'ps', {
+    data: [
+      { secretKey: 'user', remoteRef: { key: `${p}/db`, property: 'user' } },
+      { secretKey: 'plain', remoteRef: { key: `${p}/plain` } },
+      { secretKey: 'first', remoteRef: { key: `${p}/plain`, version: '1' } },
+    ],
+    dataFrom: [{ find: { path: p, name: { regexp: 'sub/' } }, rewrite: [{ regexp: { source: '.*/', target: '' } }] }],
+  });
+  assert.deepEqual(secretStrings(await getSecret(h.kube, ns, 'ps')), { user: 'psu', plain: 'two', first: 'one', x: 'deep' });
+});
+
+test('missing key: Ready=False with AWS reason, Secret unchanged; deletionPolicy Delete removes it, Retain keeps it', { skip }, async () => {
+  const ns = await createNamespace(h.kube);
+  const p = `e2e/${ns}`;
+  await createSecret(`${p}/k`, '{"v":"1"}');
+  await createSecret(`${p}/keep`, '{"v":"2"}');
+  await awsStore(ns, 'aws', { service: 'SecretsManager' });
+  await es(ns, 'del', 'aws', { target: { deletionPolicy: 'Delete' }, dataFrom: [{ extract: { key: `${p}/k` } }] });
+  await es(ns, 'ret', 'aws', { target: { deletionPolicy: 'Retain' }, data: [{ secretKey: 'v', remoteRef: { key: `${p}/k`, property: 'v' } }] });
+  await es(ns, 'miss', 'aws', { data: [{ secretKey: 'v', remoteRef: { key: `${p}/keep`, property: 'v' } }] });
+
+  await sm.send(new DeleteSecretCommand({ SecretId: `${p}/k`, ForceDeleteWithoutRecovery: true }));
+  await h.kube.patch(ExternalSecrets, 'miss', ns, { spec: { data: [{ secretKey: 'v', remoteRef: { key: `${p}/nope`, property: 'v' } }] } }, 'merge');
+  for (const name of ['del', 'ret']) await forceSync(ns, name);
+
+  await waitFor(async () => (await getSecret(h.kube, ns, 'del')) === undefined, { timeoutMs: 15_000, message: 'Delete policy removed the Secret' });
+  const ret = await waitReady(h.kube, ExternalSecrets, ns, 'ret', 'False');
+  assert.match(readyOf(ret)?.message ?? '', /ResourceNotFoundException/);
+  assert.deepEqual(secretStrings(await getSecret(h.kube, ns, 'ret')), { v: '1' }, 'Retain: the Secret keeps its last value');
+  const miss = await waitFor(async () => {
+    const o = await getEs(h.kube, ns, 'miss');
+    return readyOf(o)?.status === 'False' ? o : undefined;
+  }, { timeoutMs: 15_000, message: 'miss Ready=False' });
+  const msg = readyOf(miss)?.message ?? '';
+  assert.match(msg, new RegExp(`SecretStore "${ns}/aws"`));
+  assert.match(msg, /GetSecretValue "e2e\/[^"]+\/nope": ResourceNotFoundException/);
+  assert.ok(!msg.includes(CANARY));
+  assert.deepEqual(secretStrings(await getSecret(h.kube, ns, 'miss')), { v: '2' });
+});
+
+test('auth.jwt: a real ServiceAccount token exchanged for the role in its eks.amazonaws.com/role-arn annotation, then role assumed', { skip }, async () => {
+  const ns = await createNamespace(h.kube);
+  await createSecret(`e2e/${ns}/irsa`, 'via-irsa');
+  await h.kube.create(ServiceAccounts, { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'app', namespace: ns, annotations: { 'eks.amazonaws.com/role-arn': ROLE(`irsa-${ns}`) } } } as never);
+  const start = proxy.calls.length;
+  await awsStore(ns, 'irsa', { service: 'SecretsManager', auth: { jwt: { serviceAccountRef: { name: 'app' } } }, role: ROLE(`target-${ns}`), externalID: 'ext-e2e' }, false);
+  await es(ns, 'irsa', 'irsa', { data: [{ secretKey: 'v', remoteRef: { key: `e2e/${ns}/irsa` } }] });
+  assert.deepEqual(secretStrings(await getSecret(h.kube, ns, 'irsa')), { v: 'via-irsa' });
+  const calls = proxy.calls.slice(start);
+  const web = calls.find((c) => c.action === 'AssumeRoleWithWebIdentity' && c.params.RoleArn === ROLE(`irsa-${ns}`));
+  assert.ok(web, 'AssumeRoleWithWebIdentity with the annotated role');
+  const token = String(web.params.WebIdentityToken);
+  const claims = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) as { sub: string; aud: string[] };
+  assert.equal(claims.sub, `system:serviceaccount:${ns}:app`, 'a token minted by the apiserver for the ServiceAccount');
+  assert.deepEqual(claims.aud, ['sts.amazonaws.com']);
+  const assume = calls.find((c) => c.action === 'AssumeRole' && c.params.RoleArn === ROLE(`target-${ns}`));
+  assert.equal(assume?.params.ExternalId, 'ext-e2e');
+  // The logs never carry the token.
+  assert.ok(!ctl.logs.some((l) => l.includes(token)));
+});
+
+test('auth.jwt without the role annotation: the store is not ready and says why', { skip }, async () => {
+  const ns = await createNamespace(h.kube);
+  await h.kube.create(ServiceAccounts, { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'bare', namespace: ns } } as never);
+  await h.kube.create(SecretStores, {
+    apiVersion: 'external-secrets.io/v1', kind: 'SecretStore', metadata: { name: 'bad', namespace: ns },
+    spec: { provider: { aws: { service: 'SecretsManager', region: REGION, auth: { jwt: { serviceAccountRef: { name: 'bare' } } } } } },
+  } as never);
+  const store = await waitReady(h.kube, SecretStores, ns, 'bad', 'False');
+  assert.match(readyOf(store)?.message ?? '', /an IAM role must be associated with service account bare/);
+});
+
+test('no auth block: the default credential chain (environment variables of the controller)', { skip }, async () => {
+  const ns = await createNamespace(h.kube);
+  await createSecret(`e2e/${ns}/dflt`, 'via-default-chain');
+  process.env.AWS_ACCESS_KEY_ID = 'AKIAE2EDEFAULTCHAIN1';
+  process.env.AWS_SECRET_ACCESS_KEY = 'e2e-default-chain-secret';
+  await awsStore(ns, 'dflt', { service: 'SecretsManager', additionalRoles: [ROLE(`hop-${ns}`)] }, false);
+  await es(ns, 'dflt', 'dflt', { data: [{ secretKey: 'v', remoteRef: { key: `e2e/${ns}/dflt` } }] });
+  assert.deepEqual(secretStrings(await getSecret(h.kube, ns, 'dflt')), { v: 'via-default-chain' });
+  const hop = proxy.calls.find((c) => c.action === 'AssumeRole' && c.params.RoleArn === ROLE(`hop-${ns}`));
+  assert.equal(hop?.accessKeyId, 'AKIAE2EDEFAULTCHAIN1');
+});
+
+test('throttling: ThrottlingException backs the store off as a whole; the ExternalSecret recovers by itself', { skip }, async () => {
+  const ns = await createNamespace(h.kube);
+  await createSecret(`e2e/${ns}/t`, 'after-throttle');
+  await awsStore(ns, 'aws', { service: 'SecretsManager' });
+  proxy.fail({ match: (c) => c.action === 'GetSecretValue' && String(c.params.SecretId).startsWith(`e2e/${ns}/`), times: 3, code: 'ThrottlingException', message: 'Rate exceeded' });
+  await h.kube.create(ExternalSecrets, {
+    apiVersion: 'external-secrets.io/v1', kind: 'ExternalSecret', metadata: { name: 't', namespace: ns },
+    spec: { refreshInterval: '1h', secretStoreRef: { name: 'aws' }, data: [{ secretKey: 'v', remoteRef: { key: `e2e/${ns}/t` } }] },
+  } as never);
+  // The first reconcile waits out a 1 s pause and is throttled again: Ready=False naming the throttling…
+  const failed = await waitReady(h.kube, ExternalSecrets, ns, 't', 'False', 15_000);
+  assert.match(readyOf(failed)?.message ?? '', /ThrottlingException/);
+  // …and the requeue after the store's pause succeeds without any outside help.
+  await waitReady(h.kube, ExternalSecrets, ns, 't', 'True', 20_000);
+  assert.deepEqual(secretStrings(await getSecret(h.kube, ns, 't')), { v: 'after-throttle' });
+});
