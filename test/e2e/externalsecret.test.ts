@@ -304,5 +304,18 @@ describe('sync from OpenBao', () => {
     assert.match(readyOf(failed)?.message ?? '', /spec\.target\.template\.templateFrom\[0\]\.configMap\.items\[0\]: template: app\.env:1: function "oops" not defined/);
     assert.equal((await getSecret(h.kube, ns, 'regcred'))?.metadata.resourceVersion, before, 'the Secret is untouched');
   });
+
+  test('Merge: a key the ExternalSecret stops producing is removed; other writers\' keys stay', async () => {
+    const ns = await createNamespace(h.kube);
+    const p = uniqueName('mergedrop');
+    await putVaultKv2(h.env, `${p}/k`, { v: 'x' });
+    await createVaultTokenStore(h, ns);
+    await storeReady(ns);
+    await h.kube.create(Secrets, { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'shared', namespace: ns }, stringData: { mine: 'keep' } } as never);
+    await es(ns, 'm', { target: { name: 'shared', creationPolicy: 'Merge' }, data: [{ secretKey: 'v', remoteRef: { key: `${p}/k`, property: 'v' } }] });
+    await waitFor(async () => secretStrings(await getSecret(h.kube, ns, 'shared')).v === 'x', { timeoutMs: 10_000, message: 'merged' });
+    await h.kube.patch(ExternalSecrets, 'm', ns, { spec: { data: [{ secretKey: 'w', remoteRef: { key: `${p}/k`, property: 'v' } }] } }, 'merge');
+    await waitFor(async () => JSON.stringify(secretStrings(await getSecret(h.kube, ns, 'shared'))) === JSON.stringify({ mine: 'keep', w: 'x' }), { timeoutMs: 10_000, message: 'v dropped, w added, mine kept' });
+  });
 });
 

@@ -133,6 +133,13 @@ export class ExternalSecretReconciler {
           reason = Reasons.SecretMissing;
           message = 'secret will not be created due to CreationPolicy=Merge';
         } else if (plan.changed) {
+          if (plan.staleKeys.length > 0) {
+            // Removed first, with a test that the Secret is the version we planned against.
+            await this.d.kube.patch(Secrets, plan.secret.metadata.name, namespace, [
+              { op: 'test', path: '/metadata/resourceVersion', value: existing!.metadata.resourceVersion },
+              ...plan.staleKeys.map((k) => ({ op: 'remove', path: `/data/${k.replace(/~/g, '~0').replace(/\//g, '~1')}` })),
+            ], 'json', { signal });
+          }
           await this.writeSecret(es, plan.secret, plan.action, plan.mergeKeys, signal);
           this.d.events.record(es, 'Normal', plan.action === 'create' ? 'Created' : 'Updated', plan.action === 'create' ? 'secret created' : 'secret updated');
         }

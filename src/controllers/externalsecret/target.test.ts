@@ -62,3 +62,21 @@ test('Orphan removes our ownerReference from a Secret we used to own', () => {
   assert.ok(plan.action === 'update' && plan.changed);
   assert.deepEqual(plan.secret.metadata.ownerReferences, []);
 });
+
+test('Merge drops the keys this ExternalSecret wrote before and no longer produces, and only those', () => {
+  const existing: SecretObject = {
+    metadata: {
+      name: 'db', namespace: 'ns', resourceVersion: '7',
+      managedFields: [
+        { manager: 'externalsecrets.external-secrets.io/db', operation: 'Apply', fieldsV1: { 'f:data': { 'f:a': {}, 'f:old': {} } } },
+        { manager: 'kubectl', operation: 'Update', fieldsV1: { 'f:data': { 'f:theirs': {} } } },
+      ],
+    },
+    data: { a: b64('1'), old: b64('gone'), theirs: b64('t') },
+  };
+  const plan = planTarget(es({ creationPolicy: 'Merge' }), existing, new Map([['a', b('1')]]));
+  assert.ok(plan.action === 'update');
+  assert.deepEqual(plan.staleKeys, ['old']);
+  assert.equal(plan.changed, true, 'removing a key is a change even when the rest is equal');
+  assert.equal(plan.secret.metadata.annotations?.['reconcile.external-secrets.io/data-hash'], dataHash({ a: b('1'), theirs: b('t') }));
+});

@@ -6,7 +6,7 @@
 import { HushError } from '../../util/errors.ts';
 import { ANNOTATION_DATA_HASH, ExternalSecrets, LABEL_CREATED_BY, LABEL_MANAGED } from '../resources.ts';
 import { apiVersionOf, type ObjectMeta } from '../../kube/resources.ts';
-import { createdByLabel, dataHash } from './hash.ts';
+import { createdByLabel, dataHash, fieldManagerFor } from './hash.ts';
 import { creationPolicyOf, targetNameOf, type ExternalSecretObject } from './spec.ts';
 import type { RenderedTarget } from './template.ts';
 
@@ -50,7 +50,35 @@ export function controllerOwnerOf(secret: SecretObject): { kind: string; name: s
 export type TargetPlan =
   | { action: 'none'; reason: 'CreationPolicyNone' }
   | { action: 'missing'; reason: 'MergeTargetMissing' }
-  | { action: 'create' | 'update'; secret: SecretObject; changed: boolean; mergeKeys: boolean };
+  | {
+      action: 'create' | 'update';
+      secret: SecretObject;
+      changed: boolean;
+      mergeKeys: boolean;
+      /** Merge modes: keys this ExternalSecret wrote before and no longer produces, to remove first. */
+      staleKeys: string[];
+    };
+
+interface ManagedFieldsEntry {
+  manager?: string;
+  operation?: string;
+  fieldsV1?: Record<string, unknown>;
+}
+
+/**
+ * Keys of Secret.data that `manager` owns, from metadata.managedFields. Both
+ * Apply (Hush) and Update (ESO writes with Update under the same manager name)
+ * entries count, so keys ESO wrote are cleaned up after a migration too.
+ */
+export function ownedDataKeys(secret: SecretObject | undefined, manager: string): Set<string> {
+  const out = new Set<string>();
+  for (const e of (secret?.metadata.managedFields ?? []) as ManagedFieldsEntry[]) {
+    if (e.manager !== manager) continue;
+    const data = e.fieldsV1?.['f:data'];
+    if (data && typeof data === 'object') for (const k of Object.keys(data)) if (k.startsWith('f:')) out.add(k.slice(2));
+  }
+  return out;
+}
 
 /**
  * Plans the write. `mergeKeys` means foreign keys in the Secret must be kept
@@ -69,7 +97,11 @@ export function planTarget(es: ExternalSecretObject, existing: SecretObject | un
 
   const mergeKeys = policy === 'Merge' || policy === 'CreateOrMerge';
   const ours = encodeSecretData(data);
-  const finalData = mergeKeys ? { ...(existing?.data ?? {}), ...ours } : ours;
+  // Merge modes keep other writers' keys but drop the ones this ExternalSecret wrote and no longer produces.
+  const staleKeys = mergeKeys ? [...ownedDataKeys(existing, fieldManagerFor(es.metadata.name))].filter((k) => !(k in ours) && existing?.data?.[k] !== undefined) : [];
+  const kept = { ...(existing?.data ?? {}) };
+  for (const k of staleKeys) delete kept[k];
+  const finalData = mergeKeys ? { ...kept, ...ours } : ours;
   const hash = dataHash(decodeSecretData({ metadata: { name }, data: finalData }));
 
   if (existing?.immutable && !sameData(existing.data ?? {}, finalData)) {
@@ -122,13 +154,14 @@ export function planTarget(es: ExternalSecretObject, existing: SecretObject | un
 
   const changed =
     !existing ||
+    staleKeys.length > 0 ||
     !sameData(existing.data ?? {}, finalData) ||
     !subsetOf(labels, existing.metadata.labels) ||
     !subsetOf(annotations, existing.metadata.annotations) ||
     (!mergeKeys && !sameOwners(ownerReferences, existing.metadata.ownerReferences ?? [])) ||
     (es.spec.target?.immutable === true && existing.immutable !== true) ||
     (target.type !== undefined && existing.type !== target.type);
-  return { action: existing ? 'update' : 'create', secret, changed, mergeKeys };
+  return { action: existing ? 'update' : 'create', secret, changed, mergeKeys, staleKeys };
 }
 
 function sameData(a: Record<string, string>, b: Record<string, string>): boolean {
