@@ -10,12 +10,12 @@
 import type { KubeClient } from '../../kube/client.ts';
 import type { EventRecorder } from '../../kube/events.ts';
 import type { Informer } from '../../kube/informer.ts';
-import type { KubeObject, ObjectMeta } from '../../kube/resources.ts';
+import { Namespaces, type KubeObject, type ObjectMeta } from '../../kube/resources.ts';
 import { describeError } from '../../util/errors.ts';
 import { parseGoDuration } from '../../util/duration.ts';
 import type { Logger } from '../../util/log.ts';
 import { setConditionGauge, type ControllerMetrics } from '../../metrics/hush.ts';
-import { ClusterExternalSecrets, ExternalSecrets, LABEL_CES_OWNER } from '../resources.ts';
+import { ClusterExternalSecrets, ExternalSecrets, FINALIZER_CES, LABEL_CES_OWNER } from '../resources.ts';
 import type { Condition, ExternalSecretObject, ExternalSecretSpec } from '../externalsecret/spec.ts';
 import { withReady } from '../externalsecret/status.ts';
 import { matchesSelector } from '../stores/selector.ts';
@@ -71,7 +71,15 @@ export class ClusterExternalSecretReconciler {
 
   async reconcile(name: string, signal: AbortSignal): Promise<{ requeueAfterMs?: number }> {
     const cached = this.d.informer.get(name);
-    if (!cached || cached.metadata.deletionTimestamp) {
+    if (!cached) {
+      this.d.metrics.cesCondition.remove({ name });
+      return {};
+    }
+    if (cached.metadata.deletionTimestamp) {
+      // The children go with the garbage collector (controller ownerReference). What is left is
+      // ESO's own bookkeeping after a migration: its finalizers on this object and on namespaces
+      // would otherwise hang the deletion (and namespace deletions) forever.
+      await this.dropEsoFinalizers(cached, signal);
       this.d.metrics.cesCondition.remove({ name });
       return {};
     }
@@ -110,8 +118,11 @@ export class ClusterExternalSecretReconciler {
     failed.sort((a, b) => a.namespace.localeCompare(b.namespace));
     const ready = failed.length === 0 ? 'True' : 'False';
     const message = failed.length === 0 ? `provisioned ${provisioned.length} namespace(s)` : 'one or more namespaces failed';
+    // ESO's ClusterExternalSecret Ready condition has no reason; keep it that way for tools that match on it.
+    const withReason = withReady(ces.status, ready, '', message, new Date());
     const status = {
-      ...withReady(ces.status, ready, ready === 'True' ? 'Provisioned' : 'NamespacesFailed', message, new Date()),
+      ...withReason,
+      conditions: withReason.conditions?.map(({ reason: _reason, ...c }) => c),
       externalSecretName: esName,
       provisionedNamespaces: provisioned,
       failedNamespaces: failed,
@@ -126,6 +137,19 @@ export class ClusterExternalSecretReconciler {
     return refresh > 0 ? { requeueAfterMs: refresh } : {};
   }
 
+  private async dropEsoFinalizers(ces: ClusterExternalSecretObject, signal: AbortSignal): Promise<void> {
+    const nsFinalizer = `externalsecrets.external-secrets.io/ces-${ces.metadata.name}`;
+    for (const ns of this.d.namespaces.list()) {
+      const f = ns.metadata.finalizers ?? [];
+      if (!f.includes(nsFinalizer)) continue;
+      await this.d.kube.patch(Namespaces, ns.metadata.name, undefined, { metadata: { finalizers: f.filter((x) => x !== nsFinalizer), resourceVersion: ns.metadata.resourceVersion } }, 'merge', { signal });
+    }
+    const own = ces.metadata.finalizers ?? [];
+    if (own.includes(FINALIZER_CES)) {
+      await this.d.kube.patch(ClusterExternalSecrets, ces.metadata.name, undefined, { metadata: { finalizers: own.filter((x) => x !== FINALIZER_CES), resourceVersion: ces.metadata.resourceVersion } }, 'merge', { signal });
+    }
+  }
+
   private async ensureChild(ces: ClusterExternalSecretObject & { apiVersion: string; kind: string }, esName: string, namespace: string, signal: AbortSignal): Promise<void> {
     const existing = this.d.externalSecrets.get(esName, namespace);
     const owner = existing?.metadata.ownerReferences as { uid?: string; controller?: boolean }[] | undefined;
@@ -136,6 +160,16 @@ export class ClusterExternalSecretReconciler {
     const annotations = { ...(ces.spec.externalSecretMetadata?.annotations ?? {}) };
     const forceSync = ces.metadata.annotations?.['external-secrets.io/force-sync'];
     if (forceSync !== undefined) annotations['external-secrets.io/force-sync'] = forceSync;
+    // No write when the child already says what we would apply: a ClusterExternalSecret over many
+    // namespaces must not re-apply every child on every wake-up.
+    if (
+      existing &&
+      JSON.stringify(existing.spec) === JSON.stringify(ces.spec.externalSecretSpec) &&
+      Object.entries(labels).every(([k, v]) => existing.metadata.labels?.[k] === v) &&
+      Object.entries(annotations).every(([k, v]) => existing.metadata.annotations?.[k] === v)
+    ) {
+      return;
+    }
     await this.d.kube.apply(
       ExternalSecrets,
       {

@@ -15,6 +15,7 @@ import type { EventRecorder } from '../../kube/events.ts';
 import type { Informer } from '../../kube/informer.ts';
 import { ConfigMaps, Secrets, type KubeObject } from '../../kube/resources.ts';
 import { HushError, NotFoundError, describeError } from '../../util/errors.ts';
+import { redactValues } from '../../util/redact.ts';
 import type { Logger } from '../../util/log.ts';
 import { setConditionGauge, type ControllerMetrics } from '../../metrics/hush.ts';
 import { ExternalSecrets, FINALIZER_ES, LABEL_CREATED_BY } from '../resources.ts';
@@ -26,6 +27,7 @@ import { creationPolicyOf, deletionPolicyOf, targetNameOf, type ExternalSecretOb
 import { Reasons, sameStatus, withReady } from './status.ts';
 import { controllerOwnerOf, isSecretValid, planTarget, type SecretObject } from './target.ts';
 import { validateExternalSecret } from './validate.ts';
+import { parseStoreKey, storesOf } from '../indexes.ts';
 import { renderTarget } from './template.ts';
 
 export interface ReconcileResult {
@@ -65,14 +67,15 @@ export class ExternalSecretReconciler {
     const es = structuredClone(cached) as EsRef;
     es.apiVersion = 'external-secrets.io/v1';
     es.kind = 'ExternalSecret';
-    if (es.metadata.deletionTimestamp) return this.finalize(es, signal);
-
-    // ESO skips, silently, an ExternalSecret whose store belongs to another controller class.
-    const ref = es.spec.secretStoreRef;
-    if (ref?.name) {
-      const { store } = this.d.stores.lookup(namespace, ref);
+    // ESO skips, silently, an ExternalSecret any of whose stores belongs to another controller
+    // class — before anything else, deletion included, so that two controllers can share a
+    // cluster during a migration without touching each other's objects.
+    for (const key of storesOf(es)) {
+      const k = parseStoreKey(key);
+      const { store } = this.d.stores.lookup(namespace, { name: k.name, kind: k.kind });
       if (store && !this.d.stores.classMatches(store)) return {};
     }
+    if (es.metadata.deletionTimestamp) return this.finalize(es, signal);
     if (!(es.metadata.finalizers ?? []).includes(FINALIZER_ES)) {
       await this.d.kube.patch(ExternalSecrets, name, namespace, { metadata: { finalizers: [...(es.metadata.finalizers ?? []), FINALIZER_ES], resourceVersion: es.metadata.resourceVersion } }, 'merge', { signal });
     }
@@ -104,15 +107,18 @@ export class ExternalSecretReconciler {
       return { client: resolved.client, storeLabel: resolved.storeLabel };
     };
 
+    // Every value read or rendered in this reconcile: cut out of any error text before it is shown.
+    const seen: Uint8Array[] = [];
     let data: Map<string, Uint8Array>;
     try {
       const result = await assembleData(es.spec, resolver, signal);
       data = result.data;
+      seen.push(...data.values());
       for (const where of result.missing) {
         this.d.events.record(es, 'Normal', 'MissingProviderSecret', `secret does not exist at provider using ${where}`);
       }
     } catch (err) {
-      return this.fail(es, err, signal);
+      return this.fail(es, err, signal, seen);
     }
 
     let reason: string = Reasons.SecretSynced;
@@ -126,6 +132,7 @@ export class ExternalSecretReconciler {
         message = 'secret retained due to DeletionPolicy=Retain';
       } else {
         const rendered = await renderTarget(es, data, (kind, srcName, key) => this.readTemplateSource(namespace, kind, srcName, key, signal));
+        seen.push(...rendered.data.values());
         const plan = planTarget(es, existing, rendered);
         if (plan.action === 'none') {
           message = 'secret synced (creationPolicy None: Hush does not write the Secret)';
@@ -146,7 +153,7 @@ export class ExternalSecretReconciler {
         if (creationPolicyOf(es.spec) === 'Owner') await this.deleteRenamedTargets(es, targetName, signal);
       }
     } catch (err) {
-      return this.fail(es, err, signal);
+      return this.fail(es, err, signal, seen);
     }
 
     const status: ExternalSecretStatus = {
@@ -237,13 +244,16 @@ export class ExternalSecretReconciler {
    * error metrics. The Secret is not touched. Retryable errors go back to the
    * queue by throwing; the others wait for a change to the object.
    */
-  private async fail(es: EsRef, err: unknown, signal: AbortSignal): Promise<ReconcileResult> {
+  private async fail(es: EsRef, err: unknown, signal: AbortSignal, seen: Uint8Array[] = []): Promise<ReconcileResult> {
     const { name } = es.metadata;
     const namespace = es.metadata.namespace!;
+    // Stopping (shutdown, lost leadership) is not a failure of this object: record nothing.
+    if (signal.aborted) throw err;
     // A write that lost an optimistic-concurrency race is not a failure worth a status change or an
     // event: the next attempt reads the new version and succeeds.
     if (isConflict(err) || isAlreadyExists(err)) throw err;
-    const error = err instanceof HushError ? err : new HushError('Internal', describeError(err), { cause: err });
+    const base = err instanceof HushError ? err : new HushError('Internal', describeError(err), { cause: err });
+    const error = new HushError(base.code, redactValues(base.message, seen), { cause: err, retryable: base.retryable, retryAfterMs: base.retryAfterMs });
     this.d.metrics.syncErrors.inc({ name, namespace });
     this.d.metrics.reconcileErrors.inc({ controller: 'externalsecret', code: error.code });
     setConditionGauge(this.d.metrics.esCondition, { name, namespace }, 'False');
