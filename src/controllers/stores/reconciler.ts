@@ -32,6 +32,8 @@ export interface StoreReconcilerDeps {
 }
 
 const DEFAULT_STORE_REFRESH_MS = 5 * 60_000;
+/** How soon a store with rejected credentials is checked again (a change to the store is seen at once anyway). */
+const CREDENTIAL_RETRY_MS = 60_000;
 
 export function storeRefreshMs(store: StoreObject): number {
   const r = store.spec.refreshInterval;
@@ -80,21 +82,24 @@ export class StoreReconciler {
     try {
       const client = await this.d.resolver.clientFor(store, this.d.kind, provider, pk.key, undefined, label);
       const result = await client.validate(signal);
-      if (result.state === 'Error') {
-        await this.setReady(store, 'False', 'InvalidProviderConfig', result.message, signal);
-        if (result.error?.retryable !== false) throw result.error ?? new HushError('Unavailable', result.message);
-        return {};
-      }
+      if (result.state === 'Error') throw result.error ?? new HushError('Unavailable', result.message);
       const reason = result.state === 'Ready' ? 'Valid' : 'ValidationUnknown';
       await this.setReady(store, 'True', reason, result.state === 'Ready' ? 'store validated' : result.message, signal);
       return { requeueAfterMs: refreshMs };
     } catch (err) {
+      if (signal.aborted) throw err;
       const e = err instanceof HushError ? err : new HushError('Internal', describeError(err));
-      if (readyCondition(store)?.message !== e.message || readyCondition(store)?.status !== 'False') {
-        await this.setReady(store, 'False', 'InvalidProviderConfig', e.message, signal);
+      // The next check connects afresh: rotated credentials, CA bundles and client certificates are
+      // read again instead of failing forever with what the old client loaded.
+      this.d.resolver.forgetStore(this.d.kind, namespace, name);
+      await this.setReady(store, 'False', 'InvalidProviderConfig', e.message, signal);
+      if (!e.retryable) return {};
+      // Unreachable stores are re-checked within seconds (their ExternalSecrets wait on them); bad
+      // credentials are not retried that often, or a userpass/LDAP account could be locked out.
+      if (e.code === 'AuthFailed' || e.code === 'AccessDenied' || e.code === 'InvalidConfig') {
+        throw new HushError(e.code, e.message, { cause: e, retryable: true, retryAfterMs: Math.max(e.retryAfterMs ?? 0, CREDENTIAL_RETRY_MS) });
       }
-      if (e.retryable) throw e;
-      return {};
+      throw e;
     }
   }
 

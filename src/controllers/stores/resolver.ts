@@ -46,6 +46,9 @@ interface CacheEntry {
   provider: Provider;
   client: Promise<StoreClient>;
   abort: AbortController;
+  /** Settles once the client is closed (after drop). */
+  closed: Promise<void>;
+  markClosed: () => void;
 }
 
 export class StoreResolver {
@@ -96,7 +99,10 @@ export class StoreResolver {
     if ('error' in pk) throw new InvalidConfigError(`${label}: ${pk.error}`);
     const provider = this.deps.providerFor(pk.key);
     if (!provider) throw new NotSupportedError(`${label}: provider "${pk.key}" is not supported yet`);
-    const client = await this.clientFor(store, kind, provider, pk.key, kind === 'ClusterSecretStore' ? esNamespace : undefined, label);
+    // A ClusterSecretStore needs the ExternalSecret's namespace only when some reference in it
+    // has no namespace of its own (ESO's referent auth); otherwise one client serves everyone.
+    const referent = kind === 'ClusterSecretStore' && isReferentSpec(store.spec.provider?.[pk.key]) ? esNamespace : undefined;
+    const client = await this.clientFor(store, kind, provider, pk.key, referent, label);
     return { client, store, storeKind: kind, storeLabel: label, provider };
   }
 
@@ -147,7 +153,9 @@ export class StoreResolver {
         throw new HushError(base.code, `${label}: ${base.message}`, { cause: err, retryable: base.retryable, retryAfterMs: base.retryAfterMs });
       }
     })();
-    const entry: CacheEntry = { generationKey, provider, client: connecting, abort };
+    let markClosed: () => void = () => undefined;
+    const closed = new Promise<void>((r) => (markClosed = r));
+    const entry: CacheEntry = { generationKey, provider, client: connecting, abort, closed, markClosed };
     this.clients.set(id, entry);
     try {
       const client = await connecting;
@@ -174,14 +182,36 @@ export class StoreResolver {
     entry.client.then(
       (c) => {
         this.deps.onClientCountChange?.(entry.provider.metricsName, -1);
-        c.close().catch((err: unknown) => this.deps.logger.warn('closing store client failed', { store: id, error: describeError(err) }));
+        c.close()
+          .catch((err: unknown) => this.deps.logger.warn('closing store client failed', { store: id, error: describeError(err) }))
+          .finally(entry.markClosed);
       },
-      () => undefined,
+      () => entry.markClosed(),
     );
   }
 
-  async closeAll(): Promise<void> {
-    for (const [id, entry] of [...this.clients]) this.drop(id, entry);
-    await Promise.resolve();
+  /** Closes every client and waits (at most `timeoutMs`) for them to finish closing. */
+  async closeAll(timeoutMs = 5000): Promise<void> {
+    const closing = [...this.clients].map(([id, entry]) => {
+      this.drop(id, entry);
+      return entry.closed;
+    });
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([Promise.allSettled(closing), new Promise((r) => (timer = setTimeout(r, timeoutMs)))]);
+    clearTimeout(timer);
   }
+}
+
+/**
+ * Whether a ClusterSecretStore's provider block references Kubernetes objects without a
+ * namespace — SecretKeySelectors ({name, key}) or serviceAccountRef — which ESO then resolves
+ * in the namespace of the ExternalSecret that uses the store.
+ */
+export function isReferentSpec(spec: unknown, parentKey = ''): boolean {
+  if (Array.isArray(spec)) return spec.some((v) => isReferentSpec(v, parentKey));
+  if (spec === null || typeof spec !== 'object') return false;
+  const o = spec as Record<string, unknown>;
+  const isRef = typeof o.name === 'string' && (typeof o.key === 'string' || parentKey === 'serviceAccountRef' || parentKey === 'serviceAccount');
+  if (isRef && (o.namespace === undefined || o.namespace === '')) return true;
+  return Object.entries(o).some(([k, v]) => isReferentSpec(v, k));
 }
