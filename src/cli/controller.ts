@@ -131,7 +131,17 @@ export async function runController(argv: string[]): Promise<number> {
         onStartedLeading: async (leaderSignal) => {
           leading = true;
           logger.info('became leader', { identity });
-          await manager.run(leaderSignal);
+          try {
+            await manager.run(leaderSignal);
+          } catch (err) {
+            logger.error('controllers failed', { error: describeError(err) });
+          }
+          if (!leaderSignal.aborted) {
+            // The work stopped while we still hold the Lease: give it up (by exiting) so another
+            // replica leads, rather than hold it while doing nothing.
+            lost = true;
+            stop.abort();
+          }
         },
         onStoppedLeading: () => {
           leading = false;

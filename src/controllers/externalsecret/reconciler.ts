@@ -52,6 +52,8 @@ type EsRef = ExternalSecretObject & { apiVersion: string; kind: string };
 export class ExternalSecretReconciler {
   private readonly d: ExternalSecretReconcilerDeps;
   private readonly now: () => number;
+  /** The last successful sync per ExternalSecret uid, newer than the cache for a moment after we write it. */
+  private readonly lastSync = new Map<string, { refreshTime: string; syncedResourceVersion: string }>();
 
   constructor(deps: ExternalSecretReconcilerDeps) {
     this.d = deps;
@@ -64,6 +66,7 @@ export class ExternalSecretReconciler {
       this.forgetMetrics(namespace, name);
       return {};
     }
+    if (cached.metadata.deletionTimestamp && cached.metadata.uid) this.lastSync.delete(cached.metadata.uid);
     const es = structuredClone(cached) as EsRef;
     es.apiVersion = 'external-secrets.io/v1';
     es.kind = 'ExternalSecret';
@@ -90,6 +93,12 @@ export class ExternalSecretReconciler {
       existing = await this.d.kube.get<SecretObject>(Secrets, targetName, namespace, { signal });
     } catch (err) {
       return this.fail(es, err, signal);
+    }
+    // Our own status write may not be in the cache yet when a Secret event (from our own write)
+    // wakes us again; without this the store would be read twice for every change.
+    const remembered = this.lastSync.get(es.metadata.uid ?? '');
+    if (remembered && Date.parse(remembered.refreshTime) > Date.parse(es.status?.refreshTime ?? '') ) {
+      es.status = { ...(es.status ?? {}), ...remembered };
     }
     const decision = shouldRefresh(es, started);
     if (!decision.refresh && isSecretValid(es, existing)) {
@@ -163,6 +172,7 @@ export class ExternalSecretReconciler {
       binding: { name: targetName },
     };
     await this.writeStatus(es, status, signal);
+    if (es.metadata.uid) this.lastSync.set(es.metadata.uid, { refreshTime: status.refreshTime!, syncedResourceVersion: status.syncedResourceVersion! });
     setConditionGauge(this.d.metrics.esCondition, { name, namespace }, 'True');
     this.d.metrics.esReconcileDuration.set({ name, namespace }, (this.now() - started) * 1e6);
     if (readyStatus(es.status) !== 'True') this.d.logger.info('reconciled secret', { namespace, name, target: targetName });
