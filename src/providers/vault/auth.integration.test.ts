@@ -89,6 +89,17 @@ void describe('vault auth methods and TLS against OpenBao', { skip: baoBinary() 
     assert.equal((await client.validate(signal)).state, 'Ready');
   });
 
+  void it('closing a client revokes the token it logged in for (not a token the user gave)', async () => {
+    await appRole('revoke', {});
+    const { client, log } = await connect(appRoleSpec('revoke'));
+    await client.getSecret({ key: 'app', property: 'user' }, signal);
+    const accessors = (await bao.api('LIST', 'auth/token/accessors')).body.data.keys as string[];
+    await client.close();
+    assert.equal(log.count('RevokeSelf', 'success'), 1);
+    const after = (await bao.api('LIST', 'auth/token/accessors')).body.data.keys as string[];
+    assert.equal(after.length, accessors.length - 1, 'one token fewer in OpenBao');
+  });
+
   void it('appRole with an inline roleId', async () => {
     const roleId = (await bao.api('GET', 'auth/approle/role/plain/role-id')).body.data.role_id as string;
     const { client } = await connect({ auth: { appRole: { roleId, secretRef: { name: 'approle-plain', key: 'secretId' } } } });

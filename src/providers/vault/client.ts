@@ -97,12 +97,14 @@ export class VaultStoreClient implements StoreClient {
     return { state: 'Ready', message: 'store validated' };
   }
 
-  close(): Promise<void> {
-    if (!this.closed) {
-      this.closed = true;
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    try {
+      await this.p.session.revoke(AbortSignal.timeout(2000));
+    } finally {
       this.p.http.close();
     }
-    return Promise.resolve();
   }
 
   // --- reads -----------------------------------------------------------------

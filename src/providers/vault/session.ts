@@ -54,6 +54,23 @@ export class TokenSession {
     return (await this.refresh(h, signal)).token;
   }
 
+  /**
+   * Revokes a token this session obtained by logging in (never a token the user gave us), so
+   * replaced or shut-down clients do not leave live tokens behind until their TTL runs out.
+   * Best effort: a failure is counted and otherwise ignored.
+   */
+  async revoke(signal: AbortSignal): Promise<void> {
+    const h = this.held;
+    this.held = undefined;
+    if (!h || !this.auth || this.auth.staticToken) return;
+    try {
+      await this.api.send({ method: 'POST', path: 'auth/token/revoke-self', token: h.token, signal });
+      this.ctx.recordCall('RevokeSelf', 'success');
+    } catch {
+      this.ctx.recordCall('RevokeSelf', 'error');
+    }
+  }
+
   /** Forgets `token` if it is still the current one, so the next token() call logs in. */
   invalidate(token: string | undefined): void {
     if (token !== undefined && this.held?.token === token) this.held = undefined;
