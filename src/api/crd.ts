@@ -1,15 +1,18 @@
 /**
- * The CustomResourceDefinitions of the external-secrets.io group, built from
- * the schemas in v1/. Names, short names, categories, printer columns and the
- * CRD label match ESO's, so `kubectl get es`, `kubectl get externalsecrets`
- * and ESO-aware tools keep working.
+ * The CustomResourceDefinitions Hush serves, built from the schemas: the
+ * external-secrets.io group (v1/), and Hush's own secrets.hush.dev group
+ * (hush/). For the ESO group, names, short names, categories, printer columns
+ * and the CRD label match ESO's, so `kubectl get es`, `kubectl get
+ * externalsecrets` and ESO-aware tools keep working.
  *
- * Both v1 (storage) and v1beta1 are served with the same schema and no
- * conversion webhook (strategy None): an old v1beta1 manifest applies as is
- * and is stored as v1. ESO 2.9 no longer serves v1beta1; Hush does, marked
- * deprecated, so clusters can move over without rewriting manifests first.
+ * ESO group: both v1 (storage) and v1beta1 are served with the same schema
+ * and no conversion webhook (strategy None): an old v1beta1 manifest applies
+ * as is and is stored as v1. ESO 2.9 no longer serves v1beta1; Hush does,
+ * marked deprecated, so clusters can move over without rewriting manifests
+ * first.
  */
 import type { JsonSchema } from './schema.ts';
+import { hushGroupDefinition } from './hush/group.ts';
 import { clusterExternalSecretSpec, clusterExternalSecretStatus } from './v1/clusterexternalsecret.ts';
 import { externalSecretSpec, externalSecretStatus } from './v1/externalsecret.ts';
 import { secretStoreSpec, secretStoreStatus } from './v1/secretstore.ts';
@@ -53,7 +56,7 @@ export interface CustomResourceDefinition {
   };
 }
 
-interface KindDefinition {
+export interface KindDefinition {
   kind: string;
   plural: string;
   shortNames: string[];
@@ -74,6 +77,17 @@ const storeColumns: PrinterColumn[] = [
   { name: 'Capabilities', type: 'string', jsonPath: '.status.capabilities' },
   { name: 'Ready', type: 'string', jsonPath: readyStatus },
 ];
+
+/** One API group: its versions (all served with one schema), CRD labels, category and kinds. */
+export interface GroupDefinition {
+  group: string;
+  storageVersion: string;
+  /** Every served version, storage version first; the others are marked deprecated. */
+  servedVersions: readonly string[];
+  labels: Readonly<Record<string, string>>;
+  category: string;
+  kinds: KindDefinition[];
+}
 
 const kinds: KindDefinition[] = [
   {
@@ -131,6 +145,11 @@ const kinds: KindDefinition[] = [
   },
 ];
 
+const esoGroupDefinition: GroupDefinition = { group, storageVersion, servedVersions, labels: crdLabels, category, kinds };
+
+/** Every group Hush serves, ESO's first (the order of the generated files). */
+const groups: GroupDefinition[] = [esoGroupDefinition, hushGroupDefinition];
+
 function rootSchema(def: KindDefinition): JsonSchema {
   return {
     description: def.description,
@@ -145,20 +164,20 @@ function rootSchema(def: KindDefinition): JsonSchema {
   };
 }
 
-function buildCrd(def: KindDefinition): CustomResourceDefinition {
+function buildCrd(g: GroupDefinition, def: KindDefinition): CustomResourceDefinition {
   const schema = { openAPIV3Schema: rootSchema(def) };
   const version = (name: string): CrdVersion => {
     const v: CrdVersion = {
       name,
       served: true,
-      storage: name === storageVersion,
+      storage: name === g.storageVersion,
       additionalPrinterColumns: def.printerColumns,
       schema,
       subresources: { status: {} },
     };
-    if (name !== storageVersion) {
+    if (name !== g.storageVersion) {
       v.deprecated = true;
-      v.deprecationWarning = `${group}/${name} ${def.kind} is deprecated; use ${group}/${storageVersion}`;
+      v.deprecationWarning = `${g.group}/${name} ${def.kind} is deprecated; use ${g.group}/${g.storageVersion}`;
     }
     if (def.selectableFields !== undefined) v.selectableFields = def.selectableFields.map((jsonPath) => ({ jsonPath }));
     return v;
@@ -166,11 +185,11 @@ function buildCrd(def: KindDefinition): CustomResourceDefinition {
   return {
     apiVersion: 'apiextensions.k8s.io/v1',
     kind: 'CustomResourceDefinition',
-    metadata: { name: `${def.plural}.${group}`, labels: { ...crdLabels } },
+    metadata: { name: `${def.plural}.${g.group}`, labels: { ...g.labels } },
     spec: {
-      group,
+      group: g.group,
       names: {
-        categories: [category],
+        categories: [g.category],
         kind: def.kind,
         listKind: `${def.kind}List`,
         plural: def.plural,
@@ -179,14 +198,14 @@ function buildCrd(def: KindDefinition): CustomResourceDefinition {
       },
       scope: def.scope,
       conversion: { strategy: 'None' },
-      versions: servedVersions.map(version),
+      versions: g.servedVersions.map(version),
     },
   };
 }
 
-/** All CRDs of the group, in a stable order. Fresh objects on every call. */
+/** All CRDs of every group, in a stable order (ESO's first). Fresh objects on every call. */
 export function allCrds(): CustomResourceDefinition[] {
-  return structuredClone(kinds.map(buildCrd));
+  return structuredClone(groups.flatMap((g) => g.kinds.map((k) => buildCrd(g, k))));
 }
 
 /** The CRD that serves `kind`, if Hush defines it. */
@@ -194,14 +213,14 @@ export function crdForKind(kind: string): CustomResourceDefinition | undefined {
   return allCrds().find((c) => c.spec.names.kind === kind);
 }
 
-/** The openAPIV3Schema that validates objects of `apiVersion`/`kind`, or undefined if the group does not define it. */
+/** The openAPIV3Schema that validates objects of `apiVersion`/`kind`, or undefined if no group serves it. */
 export function schemaFor(apiVersion: string, kind: string): JsonSchema | undefined {
-  const def = kinds.find((k) => k.kind === kind);
-  if (def === undefined) return undefined;
-  const [g, v] = apiVersion.split('/');
-  if (g !== group || v === undefined || !(servedVersions as readonly string[]).includes(v)) return undefined;
+  const [name, v] = apiVersion.split('/');
+  const g = groups.find((x) => x.group === name);
+  const def = g?.kinds.find((k) => k.kind === kind);
+  if (g === undefined || def === undefined || v === undefined || !g.servedVersions.includes(v)) return undefined;
   return rootSchema(def);
 }
 
-/** The kinds of the group. */
+/** The kinds of the external-secrets.io group. */
 export const kindNames = kinds.map((k) => k.kind);

@@ -45,6 +45,7 @@ void test('the kustomization lists every CRD file, and the YAML has no anchors',
     'secretstores.external-secrets.io.yaml',
     'clustersecretstores.external-secrets.io.yaml',
     'clusterexternalsecrets.external-secrets.io.yaml',
+    'sopssecrets.secrets.hush.dev.yaml',
   ]);
   for (const [name, text] of files) {
     assert.doesNotMatch(text, /(^|\s)[&*][A-Za-z0-9]+\s*$/m, `${name} uses YAML anchors/aliases`);

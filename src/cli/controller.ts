@@ -7,7 +7,8 @@ import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import type { Server } from 'node:http';
-import { KubeClient } from '../kube/client.ts';
+import { KubeClient, isNotFound } from '../kube/client.ts';
+import { SopsSecrets } from '../controllers/sopssecret/resources.ts';
 import { LeaderElector } from '../kube/leader.ts';
 import { createLogger, type Level } from '../util/log.ts';
 import { createControllerMetrics } from '../metrics/hush.ts';
@@ -33,6 +34,8 @@ flags:
   --health-addr ADDR                /healthz and /readyz listen address (default ":8081", "0" = off)
   --enable-cluster-store-reconciler            (default true; --no-... to disable)
   --enable-cluster-external-secret-reconciler  (default true; --no-... to disable)
+  --enable-sopssecret-reconciler               SopsSecret (secrets.hush.dev) decryption (default true;
+                                               off by itself when that CRD is not installed)
   --log-level LEVEL                 debug, info, warn or error (default info)
 `;
 
@@ -53,6 +56,7 @@ export async function runController(argv: string[]): Promise<number> {
       'health-addr': { type: 'string', default: ':8081' },
       'enable-cluster-store-reconciler': { type: 'boolean', default: true },
       'enable-cluster-external-secret-reconciler': { type: 'boolean', default: true },
+      'enable-sopssecret-reconciler': { type: 'boolean', default: true },
       'log-level': { type: 'string', default: 'info' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -80,6 +84,12 @@ export async function runController(argv: string[]): Promise<number> {
     return 1;
   }
   const metrics = createControllerMetrics();
+  let enableSops = values['enable-sopssecret-reconciler'];
+  if (enableSops && !(await servesSopsSecrets(kube))) {
+    // An ESO-only install (its CRDs, not Hush's) must work unchanged: skip what it lacks.
+    logger.warn('the SopsSecret CRD (secrets.hush.dev) is not installed: SopsSecret decryption is off; apply deploy/crds to enable it');
+    enableSops = false;
+  }
   const manager = new Manager({
     kube,
     logger,
@@ -89,6 +99,7 @@ export async function runController(argv: string[]): Promise<number> {
     concurrency,
     enableClusterStores: values['enable-cluster-store-reconciler'],
     enableClusterExternalSecrets: values['enable-cluster-external-secret-reconciler'],
+    enableSopsSecrets: enableSops,
   });
 
   const stop = new AbortController();
@@ -167,4 +178,14 @@ export async function runController(argv: string[]): Promise<number> {
   }
   logger.info('stopped');
   return exitCode;
+}
+
+/** Whether the API server serves SopsSecrets (the CRD is installed). Other errors count as yes, so they surface. */
+async function servesSopsSecrets(kube: KubeClient): Promise<boolean> {
+  try {
+    await kube.list(SopsSecrets, { limit: 1 });
+    return true;
+  } catch (err) {
+    return !isNotFound(err);
+  }
 }

@@ -12,6 +12,8 @@
  *    within seconds of a store coming back, instead of waiting out the ES's backoff)
  *  - namespace labels changed             → every ClusterExternalSecret; the store resolver
  *    reads namespace labels for ClusterSecretStore conditions at use time
+ *  - SopsSecret spec/metadata change      → that SopsSecret
+ *  - Secret written by a SopsSecret changed or deleted → its owner (drift repair at once)
  */
 import type { KubeClient } from '../kube/client.ts';
 import { EventRecorder } from '../kube/events.ts';
@@ -30,6 +32,8 @@ import { cesOwnerOf, parseStoreKey, storeKey, storesOf, targetOf } from './index
 import { ClusterExternalSecrets, ClusterSecretStores, ExternalSecrets, LABEL_MANAGED, SecretStores } from './resources.ts';
 import { StoreReconciler } from './stores/reconciler.ts';
 import { StoreResolver } from './stores/resolver.ts';
+import { SopsSecretReconciler } from './sopssecret/reconciler.ts';
+import { LABEL_SOPS_MANAGED, SopsSecrets, type SopsSecretObject } from './sopssecret/resources.ts';
 import { readyCondition, type StoreObject } from './stores/types.ts';
 
 export interface ManagerOptions {
@@ -43,6 +47,10 @@ export interface ManagerOptions {
   enableClusterStores: boolean;
   enableClusterExternalSecrets: boolean;
   providerFor?: (key: string) => Provider | undefined;
+  /** Run the SopsSecret controller (needs the secrets.hush.dev CRD); default true. */
+  enableSopsSecrets?: boolean;
+  /** age identities offered to every SopsSecret after its own keys; default $SOPS_AGE_KEY_FILE. */
+  sopsAgeKeyFile?: string | undefined;
 }
 
 interface Reconcile {
@@ -62,6 +70,10 @@ export class Manager {
   // the ExternalSecrets waiting on it are released within seconds of it coming back.
   private readonly storeQueue = new WorkQueue<string>({ name: 'secretstore', maxDelayMs: 5_000 });
   private readonly cesQueue = new WorkQueue<string>({ name: 'clusterexternalsecret' });
+  /** SopsSecrets and the Secrets they wrote (metadata only, by label); undefined when disabled. */
+  readonly sops: { informer: Informer<SopsSecretObject>; secrets: Informer<KubeObject> } | undefined;
+  // A SopsSecret waiting for a key Secret or Vault is retried at least once a minute: nothing else wakes it.
+  private readonly sopsQueue = new WorkQueue<string>({ name: 'sopssecret', maxDelayMs: 60_000 });
   readonly resolver: StoreResolver;
   private synced = false;
 
@@ -121,8 +133,31 @@ export class Manager {
     } else {
       this.reconcileCes = () => Promise.resolve({});
     }
+    if (o.enableSopsSecrets ?? true) {
+      this.sops = {
+        informer: new Informer<SopsSecretObject>(o.kube, SopsSecrets, { ...(ns ? { namespace: ns } : {}), logger: logger.child({ informer: 'sopssecrets' }) }),
+        secrets: new Informer<KubeObject>(o.kube, Secrets, { ...(ns ? { namespace: ns } : {}), metadataOnly: true, labelSelector: `${LABEL_SOPS_MANAGED}=true`, logger: logger.child({ informer: 'sopssecret-secrets' }) }),
+      };
+      const sopsReconciler = new SopsSecretReconciler({
+        kube: o.kube,
+        sopsSecrets: this.sops.informer,
+        managedSecrets: this.sops.secrets,
+        events: new EventRecorder(o.kube, { component: 'hush-sopssecret', logger }),
+        metrics: o.metrics,
+        logger: logger.child({ controller: 'sopssecret' }),
+        defaultAgeKeyFile: 'sopsAgeKeyFile' in o ? o.sopsAgeKeyFile : process.env.SOPS_AGE_KEY_FILE || undefined,
+      });
+      this.reconcileSops = (key, signal) => {
+        const { namespace, name } = splitObjectKey(key);
+        return sopsReconciler.reconcile(namespace ?? '', name, signal);
+      };
+    } else {
+      this.reconcileSops = () => Promise.resolve({});
+    }
     this.wireEvents();
   }
+
+  private readonly reconcileSops: Reconcile;
 
   private readonly reconcileEs: Reconcile;
   private readonly reconcileStore: Reconcile;
@@ -135,7 +170,8 @@ export class Manager {
     };
     this.externalSecrets.onAdd((es) => this.esQueue.add(esKey(es)));
     this.externalSecrets.onUpdate((a, b) => {
-      if (specOrMetaChanged(a, b)) this.esQueue.add(esKey(b));
+      if (!specOrMetaChanged(a, b)) return; // status writes: nothing for us or the parent ClusterExternalSecret
+      this.esQueue.add(esKey(b));
       for (const uid of cesOwnerOf(b)) this.enqueueCesByUid(uid);
     });
     this.externalSecrets.onDelete((es) => {
@@ -161,14 +197,41 @@ export class Manager {
         if (a.metadata.generation !== b.metadata.generation || a.metadata.deletionTimestamp !== b.metadata.deletionTimestamp) this.storeQueue.add(keyOf(b));
         const wasReady = readyCondition(a)?.status === 'True';
         const isReady = readyCondition(b)?.status === 'True';
-        // A store that turns Ready again releases every ExternalSecret waiting on it, now.
-        if (wasReady !== isReady || a.metadata.generation !== b.metadata.generation) enqueueEsOfStore(keyOf(b));
+        // A store that turns Ready (again) releases every ExternalSecret waiting on it, now. Turning
+        // not-Ready wakes nobody: their next read would fail anyway, and they keep their Secrets.
+        if ((isReady && !wasReady) || a.metadata.generation !== b.metadata.generation) enqueueEsOfStore(keyOf(b));
       });
       informer.onDelete((s) => {
         this.storeQueue.add(keyOf(s));
         enqueueEsOfStore(keyOf(s));
       });
     }
+
+    if (this.sops) {
+      const { informer, secrets } = this.sops;
+      const key = (o: KubeObject) => `${o.metadata.namespace ?? ''}/${o.metadata.name}`;
+      informer.onAdd((s) => this.sopsQueue.add(key(s)));
+      informer.onUpdate((a, b) => {
+        if (specOrMetaChanged(a, b)) this.sopsQueue.add(key(b));
+      });
+      informer.onDelete((s) => this.sopsQueue.add(key(s)));
+      const onSecret = (s: KubeObject) => {
+        const owner = s.metadata.ownerReferences?.find((r) => r.controller === true && r.kind === 'SopsSecret');
+        if (owner) this.sopsQueue.add(`${s.metadata.namespace ?? ''}/${owner.name}`);
+      };
+      secrets.onUpdate((a, b) => {
+        if (a.metadata.resourceVersion !== b.metadata.resourceVersion) onSecret(b);
+      });
+      secrets.onDelete(onSecret);
+    }
+
+    // ClusterSecretStore conditions may select namespaces by label: a label change can grant access.
+    this.namespaces.onUpdate((a, b) => {
+      if (JSON.stringify(a.metadata.labels ?? {}) === JSON.stringify(b.metadata.labels ?? {})) return;
+      for (const es of this.externalSecrets.list(b.metadata.name)) {
+        if (storesOf(es).some((k) => k.startsWith('ClusterSecretStore/'))) this.esQueue.add(esKey(es));
+      }
+    });
 
     if (this.clusterExternalSecrets) {
       const ces = this.clusterExternalSecrets;
@@ -206,6 +269,7 @@ export class Manager {
     if (this.o.enableClusterStores || this.clusterExternalSecrets) informers.push(this.namespaces);
     if (this.o.enableClusterStores) informers.push(this.clusterStores);
     if (this.clusterExternalSecrets) informers.push(this.clusterExternalSecrets);
+    if (this.sops) informers.push(this.sops.informer, this.sops.secrets);
     await Promise.all(informers.map((i) => i.start(signal)));
     this.synced = true;
     this.o.logger.info('caches synced, starting workers', { concurrency: this.o.concurrency });
@@ -213,12 +277,14 @@ export class Manager {
       this.esQueue.shutDown();
       this.storeQueue.shutDown();
       this.cesQueue.shutDown();
+      this.sopsQueue.shutDown();
     };
     signal.addEventListener('abort', stop, { once: true });
     const depth = setInterval(() => {
       this.o.metrics.queueDepth.set({ controller: 'externalsecret' }, this.esQueue.len());
       this.o.metrics.queueDepth.set({ controller: 'secretstore' }, this.storeQueue.len());
       this.o.metrics.queueDepth.set({ controller: 'clusterexternalsecret' }, this.cesQueue.len());
+      if (this.sops) this.o.metrics.queueDepth.set({ controller: 'sopssecret' }, this.sopsQueue.len());
     }, 5000);
     depth.unref();
     try {
@@ -226,6 +292,7 @@ export class Manager {
         runWorkers(this.storeQueue, Math.max(1, Math.ceil(this.o.concurrency / 2)), (k) => this.handle('secretstore', this.storeQueue, this.reconcileStore, k, signal), signal),
         runWorkers(this.esQueue, this.o.concurrency, (k) => this.handle('externalsecret', this.esQueue, this.reconcileEs, k, signal), signal),
         runWorkers(this.cesQueue, 1, (k) => this.handle('clusterexternalsecret', this.cesQueue, this.reconcileCes, k, signal), signal),
+        runWorkers(this.sopsQueue, Math.max(1, Math.ceil(this.o.concurrency / 2)), (k) => this.handle('sopssecret', this.sopsQueue, this.reconcileSops, k, signal), signal),
       ]);
     } finally {
       clearInterval(depth);
@@ -250,6 +317,16 @@ export class Manager {
       else queue.addRateLimited(key);
       // An ExternalSecret that finds its store unreachable asks for the store to be checked now, so the
       // store turns not-Ready at once and its return (Ready again) re-queues every waiting ExternalSecret.
+      // Rejected credentials: drop the stores' clients so the next attempt connects afresh and reads
+      // rotated credentials, CA bundles and client certificates again.
+      if (controller === 'externalsecret' && e?.code === 'AuthFailed') {
+        const { namespace, name } = splitObjectKey(key);
+        const es = this.externalSecrets.get(name, namespace);
+        for (const s of es ? storesOf(es) : []) {
+          const k = parseStoreKey(s);
+          this.resolver.forgetStore(k.kind, k.namespace, k.name);
+        }
+      }
       if (controller === 'externalsecret' && (e?.code === 'Unavailable' || e?.code === 'Timeout')) {
         const { namespace, name } = splitObjectKey(key);
         const es = this.externalSecrets.get(name, namespace);

@@ -20,6 +20,8 @@ export function createControllerMetrics(registry = new Registry()) {
     queueDepth: registry.gauge('hush_workqueue_depth', 'Items waiting in a controller work queue.', ['controller']),
     secretWrites: registry.counter('hush_secret_writes_total', 'Writes of managed Secrets, by operation.', ['operation']),
     reconcileErrors: registry.counter('hush_reconcile_errors_total', 'Failed reconciles by controller and error code.', ['controller', 'code']),
+    sopsDecryptions: registry.counter('hush_sopssecret_decryptions_total', 'SopsSecret decryptions, by result (success, or the failure reason).', ['name', 'namespace', 'result']),
+    sopsCondition: registry.gauge('hush_sopssecret_status_condition', 'SopsSecret Ready condition: 1 for the current status, 0 for the other.', ['name', 'namespace', 'condition', 'status']),
   };
 }
 
