@@ -319,6 +319,15 @@ export class Manager {
       // store turns not-Ready at once and its return (Ready again) re-queues every waiting ExternalSecret.
       // Rejected credentials: drop the stores' clients so the next attempt connects afresh and reads
       // rotated credentials, CA bundles and client certificates again.
+      // A store that throttles is paused for everyone who uses it, not per ExternalSecret.
+      if (controller === 'externalsecret' && e?.code === 'Throttled') {
+        const { namespace, name } = splitObjectKey(key);
+        const es = this.externalSecrets.get(name, namespace);
+        for (const s of es ? storesOf(es) : []) {
+          const k = parseStoreKey(s);
+          this.resolver.pauseStore(k.kind, k.namespace, k.name, e.retryAfterMs ?? 5_000);
+        }
+      }
       if (controller === 'externalsecret' && e?.code === 'AuthFailed') {
         const { namespace, name } = splitObjectKey(key);
         const es = this.externalSecrets.get(name, namespace);

@@ -21,3 +21,42 @@ test('label selectors: matchLabels and every matchExpressions operator', () => {
   assert.equal(matchesSelector({ matchExpressions: [{ key: 'env', operator: 'Exists' }] }, labels), false);
   assert.equal(matchesSelector({}, undefined), true, 'an empty selector selects everything');
 });
+
+test('a store that throttled is paused for every ExternalSecret that uses it', async () => {
+  const { StoreResolver } = await import('./resolver.ts');
+  const { silentLogger } = await import('../../util/log.ts');
+  const store = {
+    metadata: { name: 'vault', namespace: 'ns', uid: 'u', generation: 1 },
+    spec: { provider: { fake: { data: [] } } },
+    status: { conditions: [{ type: 'Ready', status: 'True' as const }] },
+  };
+  // The resolver reads stores from informer caches; a plain lookup stands in for them here.
+  const cache = { get: (name: string) => (name === 'vault' ? store : undefined), list: () => [] };
+  let connects = 0;
+  const provider = {
+    name: 'fake',
+    metricsName: 'Fake',
+    validateStore: () => [],
+    connect: () => {
+      connects++;
+      return Promise.resolve({ getSecret: () => Promise.reject(new Error('unused')), getSecretMap: () => Promise.reject(new Error('unused')), findSecrets: () => Promise.reject(new Error('unused')), validate: () => Promise.resolve({ state: 'Ready' as const, message: 'ok' }), close: () => Promise.resolve() });
+    },
+  };
+  const resolver = new StoreResolver({
+    kube: { server: 'https://x', caPem: undefined } as never,
+    stores: cache as never,
+    clusterStores: cache as never,
+    namespaces: cache as never,
+    providerFor: (k) => (k === 'fake' ? provider : undefined),
+    controllerClass: 'default',
+    recordCall: () => undefined,
+    logger: silentLogger,
+  });
+  await resolver.resolve('ns', { name: 'vault' }, 'spec.secretStoreRef');
+  resolver.pauseStore('SecretStore', 'ns', 'vault', 3000);
+  await assert.rejects(resolver.resolve('ns', { name: 'vault' }, 'spec.secretStoreRef'), (err: Error & { code?: string; retryAfterMs?: number }) =>
+    err.code === 'Throttled' && /SecretStore "ns\/vault" asked Hush to slow down; calls to it are paused for 3 s/.test(err.message) && (err.retryAfterMs ?? 0) > 2000);
+  assert.equal(connects, 1, 'one client, and no call while paused');
+  resolver.forgetStore('SecretStore', 'ns', 'vault');
+  await resolver.resolve('ns', { name: 'vault' }, 'spec.secretStoreRef');
+});

@@ -12,7 +12,7 @@ import type { KubeClient } from '../../kube/client.ts';
 import type { Informer } from '../../kube/informer.ts';
 import type { KubeObject } from '../../kube/resources.ts';
 import type { Provider, StoreClient } from '../../providers/types.ts';
-import { AccessDeniedError, HushError, InvalidConfigError, NotSupportedError, UnavailableError, describeError } from '../../util/errors.ts';
+import { AccessDeniedError, HushError, InvalidConfigError, NotSupportedError, ThrottledError, UnavailableError, describeError } from '../../util/errors.ts';
 import { compileGoRegexp } from '../../util/goregexp.ts';
 import type { Logger } from '../../util/log.ts';
 import type { StoreRef } from '../externalsecret/spec.ts';
@@ -54,6 +54,8 @@ interface CacheEntry {
 export class StoreResolver {
   private readonly deps: StoreResolverDeps;
   private readonly clients = new Map<string, CacheEntry>();
+  /** Stores that answered "slow down": no call goes to them before this time (ms since epoch). */
+  private readonly pausedUntil = new Map<string, number>();
 
   constructor(deps: StoreResolverDeps) {
     this.deps = deps;
@@ -90,6 +92,10 @@ export class StoreResolver {
       );
     }
     if (kind === 'ClusterSecretStore') this.checkClusterStoreConditions(store, esNamespace, label);
+    const paused = (this.pausedUntil.get(pauseKey(kind, store.metadata.namespace, store.metadata.name)) ?? 0) - Date.now();
+    if (paused > 0) {
+      throw new ThrottledError(`${label} asked Hush to slow down; calls to it are paused for ${Math.ceil(paused / 1000)} s`, { retryAfterMs: paused });
+    }
     const ready = readyCondition(store);
     if (ready?.status !== 'True') {
       const why = ready?.message ? `: ${ready.message}` : ' (not validated yet)';
@@ -168,8 +174,20 @@ export class StoreResolver {
     }
   }
 
+  /**
+   * Pauses every call to a store that throttled one of them. Throttling is a property of the
+   * store (its quota), not of the ExternalSecret that happened to hit it: without a shared pause,
+   * each ExternalSecret would keep probing on its own backoff and the store would stay saturated.
+   */
+  pauseStore(kind: StoreKind, namespace: string | undefined, name: string, forMs: number): void {
+    const key = pauseKey(kind, namespace, name);
+    const until = Date.now() + Math.min(Math.max(forMs, 1000), 5 * 60_000);
+    if ((this.pausedUntil.get(key) ?? 0) < until) this.pausedUntil.set(key, until);
+  }
+
   /** Closes clients of stores that are gone or changed. Called on store delete/update events. */
   forgetStore(kind: StoreKind, namespace: string | undefined, name: string): void {
+    this.pausedUntil.delete(pauseKey(kind, namespace, name));
     const prefix = `${kind}/${namespace ?? ''}/${name}`;
     for (const [id, entry] of this.clients) {
       if (id === prefix || id.startsWith(`${prefix}|`)) this.drop(id, entry);
@@ -214,4 +232,8 @@ export function isReferentSpec(spec: unknown, parentKey = ''): boolean {
   const isRef = typeof o.name === 'string' && (typeof o.key === 'string' || parentKey === 'serviceAccountRef' || parentKey === 'serviceAccount');
   if (isRef && (o.namespace === undefined || o.namespace === '')) return true;
   return Object.entries(o).some(([k, v]) => isReferentSpec(v, k));
+}
+
+function pauseKey(kind: StoreKind, namespace: string | undefined, name: string): string {
+  return kind === 'SecretStore' ? `${kind}/${namespace ?? ''}/${name}` : `${kind}//${name}`;
 }
