@@ -12,6 +12,7 @@
  * - `invalidate` drops credentials AWS rejected, so the next call gets new ones.
  */
 import type { AwsCredentials, CredentialProvider, CredentialSource } from './auth/types.ts';
+import { SingleFlight } from '../../util/singleflight.ts';
 
 const STATIC_REREAD_MS = 5 * 60_000;
 const MIN_MARGIN_MS = 60_000;
@@ -26,7 +27,7 @@ export class CredentialSession implements CredentialProvider {
   private readonly storeSignal: AbortSignal | undefined;
   private readonly now: () => number;
   private held: Held | undefined;
-  private pending: Promise<Held> | undefined;
+  private readonly pending = new SingleFlight<Held>();
 
   constructor(source: CredentialSource, opts: { storeSignal?: AbortSignal; now?: () => number } = {}) {
     this.source = source;
@@ -46,25 +47,18 @@ export class CredentialSession implements CredentialProvider {
 
   /** Forgets the current credentials (AWS rejected them); the next get() obtains new ones. */
   invalidate(): void {
-    if (!this.pending) this.held = undefined;
+    if (!this.pending.busy) this.held = undefined;
   }
 
   private refresh(): Promise<Held> {
-    if (this.pending) return this.pending;
-    const p = (async (): Promise<Held> => {
+    return this.pending.run(async (): Promise<Held> => {
       const obtainedAt = this.now();
       // The store's signal, not a caller's: one cancelled reconcile must not fail a refresh others wait for.
       const creds = await this.source.obtain(this.storeSignal);
       const held: Held = { creds, refreshAt: refreshTime(obtainedAt, creds.expiration) };
       this.held = held;
       return held;
-    })();
-    this.pending = p;
-    const clear = (): void => {
-      if (this.pending === p) this.pending = undefined;
-    };
-    p.then(clear, clear);
-    return p;
+    });
   }
 }
 

@@ -15,6 +15,7 @@
  */
 import type { AccessToken, GetTokenOptions, TokenCredential } from '@azure/core-auth';
 import type { AuthContext, AzureAuthMethod, AzureToken } from './auth/types.ts';
+import { SingleFlight } from '../../util/singleflight.ts';
 
 
 interface Held extends AzureToken {
@@ -29,7 +30,7 @@ export class TokenSession implements TokenCredential {
   private readonly storeSignal: AbortSignal;
   private readonly now: () => number;
   private held: Held | undefined;
-  private pending: Promise<Held> | undefined;
+  private readonly pending = new SingleFlight<Held>();
 
   constructor(method: AzureAuthMethod, ctx: AuthContext, storeSignal: AbortSignal, now: () => number = Date.now) {
     this.method = method;
@@ -67,22 +68,15 @@ export class TokenSession implements TokenCredential {
   }
 
   private refresh(resource: string): Promise<Held> {
-    if (this.pending) return this.pending;
     // Token requests follow the store's life, not one read's: a read that is
     // cancelled must not fail the token every other read is waiting for.
-    const p = (async (): Promise<Held> => {
+    return this.pending.run(async (): Promise<Held> => {
       const obtainedAt = this.now();
       const t = await this.method.token(this.ctx, resource, this.storeSignal);
       const held: Held = { ...t, obtainedAt, resource };
       this.ctx.remember(t.token);
       this.held = held;
       return held;
-    })();
-    this.pending = p;
-    const clear = (): void => {
-      if (this.pending === p) this.pending = undefined;
-    };
-    p.then(clear, clear);
-    return p;
+    });
   }
 }

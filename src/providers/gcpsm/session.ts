@@ -10,6 +10,7 @@
  *   next call fetches a new one.
  */
 import type { AccessToken, GcpAuthContext, GcpAuthMethod } from './auth/types.ts';
+import { SingleFlight } from '../../util/singleflight.ts';
 
 /** When the issuer gives no expiry, assume Google's usual hour. */
 const DEFAULT_LIFETIME_MS = 3600_000;
@@ -25,7 +26,7 @@ export class AccessTokenSession {
   private readonly ctx: GcpAuthContext;
   private readonly now: () => number;
   private held: Held | undefined;
-  private pending: Promise<Held> | undefined;
+  private readonly pending = new SingleFlight<Held>();
 
   constructor(auth: GcpAuthMethod, ctx: GcpAuthContext, now: () => number = Date.now) {
     this.auth = auth;
@@ -48,8 +49,7 @@ export class AccessTokenSession {
   }
 
   private refresh(signal: AbortSignal): Promise<Held> {
-    if (this.pending) return this.pending;
-    const p = (async (): Promise<Held> => {
+    return this.pending.run(async (): Promise<Held> => {
       const t: AccessToken = await this.auth.fetchToken(this.ctx, signal);
       this.ctx.remember(t.token);
       const obtainedAt = this.now();
@@ -57,12 +57,6 @@ export class AccessTokenSession {
       const held: Held = { token: t.token, obtainedAt, refreshAt: obtainedAt + (lifetime * 2) / 3 };
       this.held = held;
       return held;
-    })();
-    this.pending = p;
-    const clear = (): void => {
-      if (this.pending === p) this.pending = undefined;
-    };
-    p.then(clear, clear);
-    return p;
+    });
   }
 }
