@@ -73,6 +73,8 @@ flags:
       --age R1,R2             age recipients            --add-age / --rm-age  (rotate)
       --hc-vault-transit U    Vault transit key URIs    --add-hc-vault-transit / --rm-hc-vault-transit
       --kms ARN               AWS KMS key ARNs          --add-kms / --rm-kms
+      --gcp-kms ID            GCP KMS key resource ids  --add-gcp-kms / --rm-gcp-kms
+      --azure-kv URL          Azure Key Vault key URLs  --add-azure-kv / --rm-azure-kv
       --shamir-secret-sharing-threshold N
       --unencrypted-suffix S | --encrypted-suffix S | --unencrypted-regex R | --encrypted-regex R
       | --unencrypted-comment-regex R | --encrypted-comment-regex R
@@ -98,6 +100,12 @@ const options = {
   'rm-hc-vault-transit': { type: 'string' },
   'add-kms': { type: 'string' },
   'rm-kms': { type: 'string' },
+  'gcp-kms': { type: 'string' },
+  'add-gcp-kms': { type: 'string' },
+  'rm-gcp-kms': { type: 'string' },
+  'azure-kv': { type: 'string' },
+  'add-azure-kv': { type: 'string' },
+  'rm-azure-kv': { type: 'string' },
   'shamir-secret-sharing-threshold': { type: 'string' },
   'unencrypted-suffix': { type: 'string' },
   'encrypted-suffix': { type: 'string' },
@@ -312,6 +320,8 @@ class Command {
         age: list(this.#f[`${prefix}age`]),
         hc_vault_transit_uri: list(this.#f[`${prefix}hc-vault-transit`]),
         kms: list(this.#f[`${prefix}kms`]),
+        gcp_kms: list(this.#f[`${prefix}gcp-kms`]),
+        azure_keyvault: list(this.#f[`${prefix}azure-kv`]),
       },
       'command line',
     );
@@ -338,7 +348,7 @@ class Command {
   #configSettings(file: string): EncryptSettings {
     const configPath = this.#f.config ?? this.#io.env.SOPS_CONFIG ?? findConfig(this.#io.cwd);
     if (configPath === undefined) {
-      throw new ExitError(EXIT.noEncryptionKey, `${file}: no keys given (use --age, --hc-vault-transit or --kms) and no .sops.yaml found`);
+      throw new ExitError(EXIT.noEncryptionKey, `${file}: no keys given (use --age, --hc-vault-transit, --kms, --gcp-kms or --azure-kv) and no .sops.yaml found`);
     }
     return step_sync(file, () => {
       const config = loadConfig(this.#resolvePath(configPath));

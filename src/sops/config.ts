@@ -13,6 +13,8 @@ import type { EncryptSettings } from './codec.ts';
 import { compileGoRegexp } from './goregexp.ts';
 import { parseAgeRecipient } from './keys/age.ts';
 import { parseKmsArn } from './keys/awskms.ts';
+import { azureKeyFromFields, parseAzureKeyUrl } from './keys/azurekv.ts';
+import { parseGcpKmsResourceId } from './keys/gcpkms.ts';
 import { parseVaultUri } from './keys/vault.ts';
 import type { KeyGroup, MasterKey } from './metadata.ts';
 import { ruleFrom } from './rules.ts';
@@ -61,6 +63,16 @@ function strings(v: unknown, where: string): string[] {
   throw new InvalidConfigError(`${where} must be a comma-separated string or a list of strings`);
 }
 
+/** A comma-separated string, or a list of strings and maps. */
+function listOf(v: unknown, where: string): Array<string | Record<string, unknown>> {
+  if (v === undefined || v === null) return [];
+  if (typeof v === 'string') return strings(v, where);
+  if (Array.isArray(v) && v.every((x) => typeof x === 'string' || (typeof x === 'object' && x !== null && !Array.isArray(x)))) {
+    return (v as Array<string | Record<string, unknown>>).flatMap((x): Array<string | Record<string, unknown>> => (typeof x === 'string' ? strings(x, where) : [x]));
+  }
+  throw new InvalidConfigError(`${where} must be a comma-separated string or a list`);
+}
+
 /** Master key templates named by a rule or a key group. */
 export function keysFrom(rec: Record<string, unknown>, where: string): MasterKey[] {
   const keys: MasterKey[] = [];
@@ -76,10 +88,21 @@ export function keysFrom(rec: Record<string, unknown>, where: string): MasterKey
   }
   for (const u of strings(rec.hc_vault_transit_uri ?? rec.hc_vault, `${where}.hc_vault_transit_uri`)) keys.push({ type: 'hc_vault', ...parseVaultUri(u), createdAt: '', enc: '' });
   for (const r of strings(rec.age, `${where}.age`)) keys.push({ type: 'age', recipient: parseAgeRecipient(r), enc: '' });
-  for (const name of ['pgp', 'gcp_kms', 'azure_keyvault', 'hckms']) {
+  // Rules list resource ids / key URLs; key groups list maps ({resource_id}, {vaultUrl, key, version}).
+  for (const [i, k] of listOf(rec.gcp_kms, `${where}.gcp_kms`).entries()) {
+    const id = typeof k === 'string' ? k : str(k.resource_id);
+    if (id === '') throw new InvalidConfigError(`${where}.gcp_kms[${i}] has no resource_id`);
+    keys.push({ type: 'gcp_kms', resourceId: parseGcpKmsResourceId(id), createdAt: '', enc: '' });
+  }
+  for (const [i, k] of listOf(rec.azure_keyvault, `${where}.azure_keyvault`).entries()) {
+    if (typeof k !== 'string' && (str(k.vaultUrl) === '' || str(k.key) === '')) throw new InvalidConfigError(`${where}.azure_keyvault[${i}] needs vaultUrl and key`);
+    const spec = typeof k === 'string' ? parseAzureKeyUrl(k) : azureKeyFromFields(str(k.vaultUrl), str(k.key), str(k.version));
+    keys.push({ type: 'azure_kv', ...spec, createdAt: '', enc: '' });
+  }
+  for (const name of ['pgp', 'hckms']) {
     const v = rec[name];
     if ((typeof v === 'string' && v.trim() !== '') || (Array.isArray(v) && v.length > 0)) {
-      throw new InvalidConfigError(`${where}.${name}: this key type is not supported by Hush yet (supported: age, hc_vault_transit_uri, kms)`);
+      throw new InvalidConfigError(`${where}.${name}: this key type is not supported by Hush yet (supported: age, hc_vault_transit_uri, kms, gcp_kms, azure_keyvault)`);
     }
   }
   return keys;

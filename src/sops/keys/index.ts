@@ -7,6 +7,8 @@ import type { MasterKey } from '../metadata.ts';
 import { describeKey, nowRfc3339 } from '../metadata.ts';
 import { unwrapAge, wrapAge } from './age.ts';
 import { unwrapKms, wrapKms } from './awskms.ts';
+import { unwrapAzureKv, wrapAzureKv } from './azurekv.ts';
+import { unwrapGcpKms, wrapGcpKms } from './gcpkms.ts';
 import type { KeyContext } from './types.ts';
 import { unwrapVault, wrapVault } from './vault.ts';
 
@@ -23,6 +25,10 @@ export async function wrapKey(template: MasterKey, part: Uint8Array, ctx: KeyCon
       return { ...(await wrapVault(template, part, ctx)), createdAt };
     case 'kms':
       return { ...(await wrapKms(template, part, ctx)), createdAt };
+    case 'gcp_kms':
+      return { ...(await wrapGcpKms(template.resourceId, part, ctx)), createdAt };
+    case 'azure_kv':
+      return { ...(await wrapAzureKv(template, part, ctx)), createdAt };
     default:
       throw new NotSupportedError(`encrypting with ${describeKey(template)} is not supported yet`);
   }
@@ -36,6 +42,10 @@ export async function unwrapKey(key: MasterKey, ctx: KeyContext): Promise<Buffer
       return unwrapVault(key, ctx);
     case 'kms':
       return unwrapKms(key, ctx);
+    case 'gcp_kms':
+      return unwrapGcpKms(key, ctx);
+    case 'azure_kv':
+      return unwrapAzureKv(key, ctx);
     default:
       throw new NotSupportedError(`decrypting with ${describeKey(key)} is not supported yet`);
   }
@@ -48,5 +58,9 @@ export function templateOf(key: MasterKey): MasterKey {
 
 /** Whether two master keys name the same key (ignoring the wrapped data). */
 export function sameKey(a: MasterKey, b: MasterKey): boolean {
+  // An Azure key named without a version (in .sops.yaml or a flag) is the one pinned in the file.
+  if (a.type === 'azure_kv' && b.type === 'azure_kv' && (a.version === '' || b.version === '')) {
+    return a.vaultUrl.replace(/\/+$/, '') === b.vaultUrl.replace(/\/+$/, '') && a.name === b.name;
+  }
   return describeKey(a) === describeKey(b) && (a.type !== 'age' || b.type !== 'age' || a.recipient === b.recipient);
 }

@@ -14,8 +14,14 @@ export interface KeyContext {
   vaultToken?: string;
   /** Per-request timeout for network key services, in ms. */
   timeoutMs?: number;
+  /**
+   * Whether GCP KMS may fall back to the GCE metadata server's credentials
+   * (the machine's own identity). The CLI does, as sops; the in-cluster
+   * controller does not, so one namespace's file cannot use the controller's identity.
+   */
+  gcpMetadataCredentials?: boolean;
 }
 
 export function defaultKeyContext(): KeyContext {
-  return { env: process.env, home: process.env.HOME ?? '', timeoutMs: 15_000 };
+  return { env: process.env, home: process.env.HOME ?? '', timeoutMs: 15_000, gcpMetadataCredentials: true };
 }

@@ -17,7 +17,7 @@
  * resource. So a test that passes shows the provider authenticated the way
  * Azure would require.
  */
-import { createHash, createPublicKey, randomBytes, verify, X509Certificate, type JsonWebKey } from 'node:crypto';
+import { constants, createHash, createPublicKey, generateKeyPairSync, privateDecrypt, publicEncrypt, randomBytes, verify, X509Certificate, type JsonWebKey, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
@@ -58,6 +58,12 @@ interface IssuedToken {
 export interface FakeAzureOptions {
   /** Lifetime of issued access tokens (default 3600 s). */
   tokenSeconds?: number;
+  /**
+   * The resource the vault's challenge names and its tokens must be for:
+   * 'azure' (default) = https://vault.azure.net; 'self' = the fake's own
+   * origin, as a vault outside Azure's clouds (e.g. Azure Stack) would say.
+   */
+  resource?: 'azure' | 'self';
 }
 
 export class FakeAzure {
@@ -83,6 +89,9 @@ export class FakeAzure {
   private readonly keys = new Map<string, { version: string; jwk: Record<string, unknown>; tags?: Record<string, string> | undefined; created: number }[]>();
   private readonly certs = new Map<string, { version: string; der: Buffer; tags?: Record<string, string> | undefined; created: number }[]>();
   private throttle = 0;
+  /** Private halves of keys made by createRsaKey, by `name/version`: they serve encrypt/decrypt/wrapkey/unwrapkey. */
+  private readonly privateKeys = new Map<string, KeyObject>();
+  private readonly resource: string;
 
   private constructor(pki: TestPki, tls: Server, imds: Server, options: FakeAzureOptions) {
     this.pki = pki;
@@ -93,6 +102,7 @@ export class FakeAzure {
     this.vaultUrl = `https://127.0.0.1:${(tls.address() as AddressInfo).port}/`;
     this.authorityHost = this.vaultUrl;
     this.imdsUrl = `http://127.0.0.1:${(imds.address() as AddressInfo).port}`;
+    this.resource = options.resource === 'self' ? this.vaultUrl.replace(/\/$/, '') : KEY_VAULT_RESOURCE;
   }
 
   static async start(options: FakeAzureOptions = {}): Promise<FakeAzure> {
@@ -169,6 +179,15 @@ export class FakeAzure {
     return version;
   }
 
+  /** A new RSA key (or a new version of it) whose operations the vault performs; returns the version. */
+  createRsaKey(name: string): string {
+    const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const jwk = publicKey.export({ format: 'jwk' });
+    const version = this.setKey(name, { kty: 'RSA', key_ops: ['encrypt', 'decrypt', 'wrapKey', 'unwrapKey'], n: jwk.n, e: jwk.e });
+    this.privateKeys.set(`${name}/${version}`, privateKey);
+    return version;
+  }
+
   setCertificate(name: string, der: Buffer, tags?: Record<string, string>): string {
     const version = randomBytes(16).toString('hex');
     const list = this.certs.get(name) ?? [];
@@ -183,7 +202,7 @@ export class FakeAzure {
     const url = new URL(req.url ?? '/', this.vaultUrl);
     const token = /^\/([^/]+)\/oauth2\/v2\.0\/token$/.exec(url.pathname);
     if (token && req.method === 'POST') return this.onToken(decodeURIComponent(token[1] as string), url, body, res);
-    return this.onVault(req, url, res);
+    return this.onVault(req, url, body, res);
   }
 
   private onToken(tenantId: string, url: URL, body: string, res: ServerResponse): void {
@@ -255,12 +274,12 @@ export class FakeAzure {
     return token;
   }
 
-  private onVault(req: IncomingMessage, url: URL, res: ServerResponse): void {
+  private onVault(req: IncomingMessage, url: URL, body: string, res: ServerResponse): void {
     this.counts.vaultCalls++;
-    const challenge = `Bearer authorization="${this.authorityHost}fake-tenant", resource="${KEY_VAULT_RESOURCE}"`;
+    const challenge = `Bearer authorization="${this.authorityHost}fake-tenant", resource="${this.resource}"`;
     const auth = req.headers.authorization ?? '';
     const held = auth.startsWith('Bearer ') ? this.tokens.get(auth.slice(7)) : undefined;
-    if (!held || held.expiresAt < Date.now() || held.resource !== KEY_VAULT_RESOURCE) {
+    if (!held || held.expiresAt < Date.now() || held.resource !== this.resource) {
       if (auth !== '') this.counts.vaultUnauthorized++;
       res.setHeader('WWW-Authenticate', challenge);
       return send(res, 401, { error: { code: 'Unauthorized', message: auth === '' ? 'AKV10000: Request is missing a Bearer or PoP token.' : 'AKV10032: Invalid issuer or token.' } });
@@ -273,14 +292,43 @@ export class FakeAzure {
     if (this.denied.has(held.principal)) {
       return send(res, 403, { error: { code: 'Forbidden', message: `The user, group or application 'appid=${held.principal}' does not have secrets get permission on key vault.`, innererror: { code: 'AccessDenied' } } });
     }
-    if (req.method !== 'GET') return send(res, 405, { error: { code: 'BadParameter', message: 'read-only fake' } });
     const parts = url.pathname.split('/').filter((s) => s !== '').map(decodeURIComponent);
+    if (req.method === 'POST' && parts[0] === 'keys' && parts.length === 4) return this.keyOperation(parts[1]!, parts[2]!, parts[3]!, body, res);
+    if (req.method !== 'GET') return send(res, 405, { error: { code: 'BadParameter', message: 'read-only fake' } });
     const [collection, name, version] = parts as [string | undefined, string | undefined, string | undefined];
     if (collection === 'secrets' && name === undefined) return this.listSecrets(url, res);
     if (collection === 'secrets' && name !== undefined) return this.getSecret(name, version, res);
     if (collection === 'keys' && name !== undefined) return this.getKey(name, version, res);
     if (collection === 'certificates' && name !== undefined) return this.getCertificate(name, version, res);
     return send(res, 404, { error: { code: 'NotFound', message: `no route ${url.pathname}` } });
+  }
+
+  /** POST /keys/{name}/{version}/{encrypt|decrypt|wrapkey|unwrapkey} with RSA-OAEP-256 (the only algorithm sops uses). */
+  private keyOperation(name: string, version: string, op: string, body: string, res: ServerResponse): void {
+    const key = this.privateKeys.get(`${name}/${version}`);
+    if (!key) return send(res, 404, { error: { code: 'KeyNotFound', message: `A key with (name/id) ${name}/${version} was not found in this key vault.` } });
+    let req: { alg?: unknown; value?: unknown };
+    try {
+      req = JSON.parse(body) as typeof req;
+    } catch {
+      return send(res, 400, { error: { code: 'BadParameter', message: 'The request body is not JSON.' } });
+    }
+    if (req.alg !== 'RSA-OAEP-256') return send(res, 400, { error: { code: 'BadParameter', message: `Invalid algorithm ${String(req.alg)}; this fake serves RSA-OAEP-256 only.` } });
+    if (typeof req.value !== 'string') return send(res, 400, { error: { code: 'BadParameter', message: 'value is required.' } });
+    const input = Buffer.from(req.value, 'base64url');
+    const oaep = { padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha256' };
+    const kid = `${this.vaultUrl}keys/${name}/${version}`;
+    if (op === 'encrypt' || op === 'wrapkey') {
+      return send(res, 200, { kid, value: publicEncrypt({ key: createPublicKey(key), ...oaep }, input).toString('base64url') });
+    }
+    if (op === 'decrypt' || op === 'unwrapkey') {
+      try {
+        return send(res, 200, { kid, value: privateDecrypt({ key, ...oaep }, input).toString('base64url') });
+      } catch {
+        return send(res, 400, { error: { code: 'BadParameter', message: 'Error occurred while decrypting the ciphertext.' } });
+      }
+    }
+    return send(res, 404, { error: { code: 'NotFound', message: `no key operation ${op}` } });
   }
 
   private getSecret(name: string, version: string | undefined, res: ServerResponse): void {
