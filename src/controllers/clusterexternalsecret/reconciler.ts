@@ -164,27 +164,36 @@ export class ClusterExternalSecretReconciler {
     // namespaces must not re-apply every child on every wake-up.
     if (
       existing &&
-      JSON.stringify(existing.spec) === JSON.stringify(ces.spec.externalSecretSpec) &&
+      canonicalJson(existing.spec) === canonicalJson(ces.spec.externalSecretSpec) &&
       Object.entries(labels).every(([k, v]) => existing.metadata.labels?.[k] === v) &&
       Object.entries(annotations).every(([k, v]) => existing.metadata.annotations?.[k] === v)
     ) {
       return;
     }
-    await this.d.kube.apply(
-      ExternalSecrets,
-      {
-        apiVersion: 'external-secrets.io/v1',
-        kind: 'ExternalSecret',
-        metadata: {
-          name: esName,
-          namespace,
-          labels,
-          annotations,
-          ownerReferences: [{ apiVersion: 'external-secrets.io/v1', kind: 'ClusterExternalSecret', name: ces.metadata.name, uid: ces.metadata.uid!, controller: true, blockOwnerDeletion: true }],
-        },
-        spec: ces.spec.externalSecretSpec,
-      },
-      { fieldManager: 'hush-clusterexternalsecret', force: true, signal },
-    );
+    const ownerRef = { apiVersion: 'external-secrets.io/v1', kind: 'ClusterExternalSecret', name: ces.metadata.name, uid: ces.metadata.uid!, controller: true, blockOwnerDeletion: true };
+    if (!existing) {
+      await this.d.kube.create(
+        ExternalSecrets,
+        { apiVersion: 'external-secrets.io/v1', kind: 'ExternalSecret', metadata: { name: esName, namespace, labels, annotations, ownerReferences: [ownerRef] }, spec: ces.spec.externalSecretSpec },
+        { fieldManager: 'hush-clusterexternalsecret', signal },
+      );
+      return;
+    }
+    // The spec is replaced whole (PUT), as ESO does: fields removed from the ClusterExternalSecret
+    // disappear from its children, whoever wrote them before (ESO's own manager after a migration).
+    const next = structuredClone(existing) as ExternalSecretObject & { apiVersion: string; kind: string };
+    next.apiVersion = 'external-secrets.io/v1';
+    next.kind = 'ExternalSecret';
+    next.spec = ces.spec.externalSecretSpec;
+    next.metadata.labels = { ...(existing.metadata.labels ?? {}), ...labels };
+    next.metadata.annotations = { ...(existing.metadata.annotations ?? {}), ...annotations };
+    await this.d.kube.replace(ExternalSecrets, next, { fieldManager: 'hush-clusterexternalsecret', signal });
   }
+}
+
+/** JSON with object keys sorted, so two equal specs compare equal whatever order their keys came in. */
+function canonicalJson(v: unknown): string {
+  return JSON.stringify(v, (_k, val: unknown) =>
+    val && typeof val === 'object' && !Array.isArray(val) ? Object.fromEntries(Object.entries(val as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : val,
+  );
 }
