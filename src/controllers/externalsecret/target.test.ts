@@ -80,3 +80,26 @@ test('Merge drops the keys this ExternalSecret wrote before and no longer produc
   assert.equal(plan.changed, true, 'removing a key is a change even when the rest is equal');
   assert.equal(plan.secret.metadata.annotations?.['reconcile.external-secrets.io/data-hash'], dataHash({ a: b('1'), theirs: b('t') }));
 });
+
+test('labels and annotations this ExternalSecret set before and no longer produces are removed; others stay', () => {
+  const existing: SecretObject = {
+    metadata: {
+      name: 'db', namespace: 'ns', resourceVersion: '9',
+      labels: { app: 'old', keep: 'theirs', 'reconcile.external-secrets.io/managed': 'true' },
+      annotations: { note: 'old', 'theirs/a': '1' },
+      managedFields: [
+        { manager: 'externalsecrets.external-secrets.io/db', operation: 'Update', fieldsV1: { 'f:metadata': { 'f:labels': { 'f:app': {}, 'f:reconcile.external-secrets.io/managed': {} }, 'f:annotations': { 'f:note': {} } } } },
+        { manager: 'kubectl', operation: 'Update', fieldsV1: { 'f:metadata': { 'f:labels': { 'f:keep': {} }, 'f:annotations': { 'f:theirs/a': {} } } } },
+      ],
+    },
+    data: {},
+  };
+  const templated = es({ template: { metadata: { labels: { tier: 'db' } }, data: { a: '1' } } });
+  const plan = planTarget(templated, existing, { data: new Map([['a', b('1')]]), labels: { tier: 'db' }, annotations: {}, templated: true });
+  assert.ok(plan.action === 'update' && plan.changed);
+  assert.equal(plan.secret.metadata.labels?.app, undefined, 'our old label removed');
+  assert.equal(plan.secret.metadata.labels?.keep, 'theirs');
+  assert.equal(plan.secret.metadata.labels?.tier, 'db');
+  assert.equal(plan.secret.metadata.annotations?.note, undefined);
+  assert.equal(plan.secret.metadata.annotations?.['theirs/a'], '1');
+});

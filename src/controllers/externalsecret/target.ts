@@ -71,11 +71,21 @@ interface ManagedFieldsEntry {
  * entries count, so keys ESO wrote are cleaned up after a migration too.
  */
 export function ownedDataKeys(secret: SecretObject | undefined, manager: string): Set<string> {
+  return ownedKeysUnder(secret, manager, ['f:data']);
+}
+
+/** Labels or annotations that `manager` set, from metadata.managedFields. */
+export function ownedMetadataKeys(secret: SecretObject | undefined, manager: string, what: 'labels' | 'annotations'): Set<string> {
+  return ownedKeysUnder(secret, manager, ['f:metadata', `f:${what}`]);
+}
+
+function ownedKeysUnder(secret: SecretObject | undefined, manager: string, path: string[]): Set<string> {
   const out = new Set<string>();
   for (const e of (secret?.metadata.managedFields ?? []) as ManagedFieldsEntry[]) {
     if (e.manager !== manager) continue;
-    const data = e.fieldsV1?.['f:data'];
-    if (data && typeof data === 'object') for (const k of Object.keys(data)) if (k.startsWith('f:')) out.add(k.slice(2));
+    let node: unknown = e.fieldsV1;
+    for (const p of path) node = node && typeof node === 'object' ? (node as Record<string, unknown>)[p] : undefined;
+    if (node && typeof node === 'object') for (const k of Object.keys(node)) if (k.startsWith('f:')) out.add(k.slice(2));
   }
   return out;
 }
@@ -127,6 +137,13 @@ export function planTarget(es: ExternalSecretObject, existing: SecretObject | un
   labels[LABEL_MANAGED] = 'true';
   if (policy === 'Owner') labels[LABEL_CREATED_BY] = createdByLabel(ns, es.metadata.name);
   annotations[ANNOTATION_DATA_HASH] = hash;
+  if (!mergeKeys) {
+    // Labels and annotations this ExternalSecret set before and no longer produces (a template or
+    // the ExternalSecret's own metadata changed) are removed; other writers' stay.
+    const manager = fieldManagerFor(es.metadata.name);
+    for (const k of ownedMetadataKeys(existing, manager, 'labels')) if (!(k in srcLabels) && k !== LABEL_MANAGED && k !== LABEL_CREATED_BY) delete labels[k];
+    for (const k of ownedMetadataKeys(existing, manager, 'annotations')) if (!(k in srcAnnotations) && k !== ANNOTATION_DATA_HASH) delete annotations[k];
+  }
 
   let ownerReferences = (existing?.metadata.ownerReferences ?? []).filter((r) => r.uid !== es.metadata.uid);
   if (policy === 'Owner') {
@@ -158,6 +175,8 @@ export function planTarget(es: ExternalSecretObject, existing: SecretObject | un
     !sameData(existing.data ?? {}, finalData) ||
     !subsetOf(labels, existing.metadata.labels) ||
     !subsetOf(annotations, existing.metadata.annotations) ||
+    (!mergeKeys && Object.keys(existing.metadata.labels ?? {}).some((k) => !(k in labels))) ||
+    (!mergeKeys && Object.keys(existing.metadata.annotations ?? {}).some((k) => !(k in annotations))) ||
     (!mergeKeys && !sameOwners(ownerReferences, existing.metadata.ownerReferences ?? [])) ||
     (es.spec.target?.immutable === true && existing.immutable !== true) ||
     (target.type !== undefined && existing.type !== target.type);
