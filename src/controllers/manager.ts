@@ -220,7 +220,9 @@ export class Manager {
         if (owner) this.sopsQueue.add(`${s.metadata.namespace ?? ''}/${owner.name}`);
       };
       secrets.onUpdate((a, b) => {
-        if (a.metadata.resourceVersion !== b.metadata.resourceVersion) onSecret(b);
+        if (a.metadata.resourceVersion === b.metadata.resourceVersion) return;
+        onSecret(b);
+        onSecret(a); // an ownerReference someone removed still names the SopsSecret to wake
       });
       secrets.onDelete(onSecret);
     }

@@ -88,3 +88,11 @@ test('bad values are reported by key, never by value', () => {
   rejects({ apiVersion: 'v1', kind: 'Secret', stringData: { 'bad key': 'v' } }, /stringData has a key that is not a valid Secret key/);
   rejects({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'Not_A_Name' } }, /metadata\.name (\(not shown\)|"Not_A_Name"), which is not a valid Secret name/);
 });
+
+test('credential-minting types are refused and built-in types must carry their keys, before any write', () => {
+  const owner = { namespace: 'ns', name: 'db' };
+  const base = { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'x' } };
+  assert.throws(() => secretContentFromManifest({ ...base, type: 'kubernetes.io/service-account-token', stringData: { a: 'b' } }, owner, 'SopsSecret ns/db'), /type kubernetes\.io\/service-account-token, which Hush does not write/);
+  assert.throws(() => secretContentFromManifest({ ...base, type: 'kubernetes.io/tls', stringData: { 'tls.crt': 'c' } }, owner, 'SopsSecret ns/db'), /requires/);
+  assert.equal(secretContentFromManifest({ ...base, type: 'kubernetes.io/basic-auth', stringData: { password: 'p' } }, owner, 'SopsSecret ns/db').type, 'kubernetes.io/basic-auth');
+});

@@ -147,5 +147,31 @@ export function secretContentFromManifest(manifest: unknown, owner: { namespace:
       data[k] = Buffer.from(v, 'utf8');
     }
   }
+  checkType(type, data, where);
   return { name, type, immutable, labels, annotations, data };
+}
+
+/** Keys the API server requires for each built-in Secret type (one of them, where a list has several). */
+const REQUIRED_KEYS: Record<string, string[][]> = {
+  'kubernetes.io/tls': [['tls.crt'], ['tls.key']],
+  'kubernetes.io/basic-auth': [['username', 'password']],
+  'kubernetes.io/ssh-auth': [['ssh-privatekey']],
+  'kubernetes.io/dockercfg': [['.dockercfg']],
+  'kubernetes.io/dockerconfigjson': [['.dockerconfigjson']],
+};
+
+/**
+ * Types that would make the API server mint credentials (a ServiceAccount token, a node join
+ * token) are refused, as ESO refuses them in templates; the built-in types must carry their keys,
+ * so a write is never refused by the API server after we planned it.
+ */
+function checkType(type: string, data: Record<string, Buffer>, where: string): void {
+  if (type === 'kubernetes.io/service-account-token' || type === 'bootstrap.kubernetes.io/token') {
+    throw invalidManifest(`${where} has type ${type}, which Hush does not write: the API server would fill it with credentials. Fix: use another type.`);
+  }
+  for (const oneOf of REQUIRED_KEYS[type] ?? []) {
+    if (!oneOf.some((k) => k in data)) {
+      throw invalidManifest(`${where} has type ${type} but no ${oneOf.map((k) => `"${k}"`).join(' or ')} key, which that type requires`);
+    }
+  }
 }

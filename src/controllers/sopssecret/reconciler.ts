@@ -14,7 +14,7 @@
  * No finalizer: the Secret carries a controller ownerReference to the
  * SopsSecret, and Kubernetes' garbage collector deletes it with its owner.
  */
-import type { KubeClient } from '../../kube/client.ts';
+import { isAlreadyExists, isConflict, type KubeClient } from '../../kube/client.ts';
 import type { EventRecorder } from '../../kube/events.ts';
 import type { Informer } from '../../kube/informer.ts';
 import { Secrets, type KubeObject } from '../../kube/resources.ts';
@@ -102,6 +102,8 @@ export class SopsSecretReconciler {
       await this.write(action, want, content, existing, signal);
       await this.deleteRenamed(obj, want.name, signal);
     } catch (err) {
+      // A lost write race (409) is retried quietly: the next attempt reads the new version.
+      if (isConflict(err) || isAlreadyExists(err)) throw err;
       return this.fail(obj, err, Reasons.WriteFailed, signal);
     }
     this.done.set(key, { uid, generation, want });
@@ -156,7 +158,12 @@ export class SopsSecretReconciler {
         // The uid and resourceVersion preconditions make sure we delete the Secret we looked at, nothing newer.
         await this.d.kube.delete(Secrets, want.name, want.namespace, { preconditions: { uid: existing!.metadata.uid!, resourceVersion: existing!.metadata.resourceVersion! }, signal });
         m.inc({ operation: 'delete' });
-        await this.d.kube.create(Secrets, secretBody(want, content.data), { signal });
+        try {
+          await this.d.kube.create(Secrets, secretBody(want, content.data), { signal });
+        } catch (err) {
+          // The old Secret is gone: whatever went wrong, keep trying (with backoff) until it is back.
+          throw new SopsSecretError(Reasons.WriteFailed, 'Unavailable', `Secret "${want.namespace}/${want.name}" was deleted to change its type or immutable data, and creating it again failed: ${describeError(err)}`, { retryable: true, cause: err });
+        }
         m.inc({ operation: 'create' });
     }
   }
