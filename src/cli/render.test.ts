@@ -68,3 +68,17 @@ test('schema errors and missing templateFrom sources are named; bad usage is exi
   assert.match(noFrom.err, /templateFrom reads ConfigMap "app-config-template": pass the file that holds it with --from/);
   assert.equal((await run(['--values', 'x'])).code, 2);
 });
+
+test('a broken values file names the line, not the secret on it; values keep their text', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'hush-render-'));
+  writeFileSync(join(dir, 'es.yaml'), 'apiVersion: external-secrets.io/v1\nkind: ExternalSecret\nmetadata: { name: x }\nspec:\n  secretStoreRef: { name: s }\n  data: [{ secretKey: pin, remoteRef: { key: k } }]\n');
+  writeFileSync(join(dir, 'bad.yaml'), 'pin: "0123\npassword: hunter2-canary: x\n');
+  const bad = await run(['-f', join(dir, 'es.yaml'), '--values', join(dir, 'bad.yaml')]);
+  assert.equal(bad.code, 1);
+  assert.match(bad.err, /not valid YAML at line \d+, column \d+/);
+  assert.ok(!bad.err.includes('hunter2-canary'));
+  writeFileSync(join(dir, 'good.yaml'), 'pin: 0123\n');
+  const good = await run(['-f', join(dir, 'es.yaml'), '--values', join(dir, 'good.yaml'), '--decoded']);
+  assert.equal(good.code, 0, good.err);
+  assert.match(good.out, /pin: "0123"/);
+});

@@ -36,11 +36,17 @@ interface Io {
   stderr: (s: string) => void;
 }
 
-async function loadDocs(path: string): Promise<Record<string, unknown>[]> {
+/**
+ * Parses a YAML file. Values files hold secrets: the failsafe schema keeps every value the text it
+ * was written as ("0123" stays "0123", as the store would return it), and a syntax error names only
+ * the line and column, never the offending text.
+ */
+async function loadDocs(path: string, schema: 'core' | 'failsafe' = 'core'): Promise<Record<string, unknown>[]> {
   const text = await readFile(path, 'utf8');
-  return parseAllDocuments(text)
+  return parseAllDocuments(text, { schema })
     .map((d) => {
-      if (d.errors.length > 0) throw new InvalidConfigError(`${path}: not valid YAML: ${d.errors[0]!.message}`);
+      const e = d.errors[0];
+      if (e) throw new InvalidConfigError(`${path}: not valid YAML at line ${e.linePos?.[0].line ?? '?'}, column ${e.linePos?.[0].col ?? '?'}`);
       return d.toJS() as unknown;
     })
     .filter((d): d is Record<string, unknown> => typeof d === 'object' && d !== null);
@@ -86,7 +92,7 @@ export async function runRender(argv: string[], io: Io = { stdout: (s) => proces
     const problem = validateExternalSecret(obj.spec);
     if (problem) throw problem;
 
-    const [valueDoc] = await loadDocs(values.values);
+    const [valueDoc] = await loadDocs(values.values, 'failsafe');
     const data = new Map<string, Uint8Array>();
     for (const [k, v] of Object.entries(valueDoc ?? {})) {
       data.set(k, new Uint8Array(Buffer.from(typeof v === 'string' ? v : JSON.stringify(v))));

@@ -72,3 +72,10 @@ test('template validation blocks credential-minting Secret types and unknown eng
   assert.match(bad?.message ?? '', /spec\.target\.template\.data\[conn\]: template: conn:1: function "nosuchfunc" not defined/, 'parsed before any store is read');
   assert.equal(bad?.retryable, false, 'a typo waits for a fix, not a retry');
 });
+
+test('a function that quotes secret data in its error has those details withheld', async () => {
+  const data = new Map([['cfg', b('{"ts":"SECRETVALUE-123"}')]]);
+  await assert.rejects(renderTarget(es({ data: { t: '{{ mustToDate "2006" (.cfg | fromJson).ts }}' } }), data, noSources), (err: Error) =>
+    /spec\.target\.template\.data\[t\]: template: t:1:3: executing "t" at <mustToDate "2006" \(\.cfg \| fromJson\)\.ts>: error calling mustToDate: \(details withheld/.test(err.message) && !err.message.includes('SECRETVALUE'));
+  await assert.rejects(renderTarget(es({ data: { t: '{{ fail "the database is not configured" }}' } }), data, noSources), /error calling fail: the database is not configured/, 'an author\'s own message stays');
+});

@@ -31,18 +31,39 @@ export interface RenderedTarget {
 export type TemplateSourceReader = (kind: 'ConfigMap' | 'Secret', name: string, key: string) => Promise<string>;
 
 /** A template's failure as the field it came from plus Go's own message (template name, line, column). */
-function templateError(field: string, err: unknown): HushError {
+function templateError(field: string, err: unknown, context: Record<string, Uint8Array> = {}): HushError {
   if (err instanceof TemplateError) {
-    return new HushError(err.code, `${field}: ${err.message}`, { cause: err, retryable: err.retryable });
+    return new HushError(err.code, `${field}: ${withholdEchoedData(err.message, context)}`, { cause: err, retryable: err.retryable });
   }
   return err instanceof HushError ? err : new HushError('Internal', `${field}: ${String(err)}`);
+}
+
+/**
+ * Functions such as mustToDate, regexMatch or semverCompare quote their argument when they fail,
+ * and the argument may be secret data or a piece of it (a field of a JSON value). When what
+ * follows "error calling <fn>:" shares a run of characters with any value the template saw, it
+ * is withheld; the template, line, column and function stay, which is what a person needs.
+ */
+export function withholdEchoedData(message: string, context: Record<string, Uint8Array>): string {
+  const m = /^(.*?error calling [^:]+: )([\s\S]*)$/.exec(message);
+  if (!m) return message;
+  const tail = m[2]!;
+  for (const raw of Object.values(context)) {
+    const v = Buffer.from(raw).toString('utf8');
+    if (v.length < 4) continue;
+    const w = Math.min(8, v.length);
+    for (let i = 0; i + w <= tail.length; i++) {
+      if (v.includes(tail.slice(i, i + w))) return `${m[1]}(details withheld: they would show secret data)`;
+    }
+  }
+  return message;
 }
 
 function render(text: string, context: Record<string, Uint8Array>, name: string, field: string): Buffer {
   try {
     return renderTemplateBytes(text, context, { name });
   } catch (err) {
-    throw templateError(field, err);
+    throw templateError(field, err, context);
   }
 }
 
