@@ -105,11 +105,16 @@ export function createAwsProvider(tuning: AwsProviderTuning = {}): Provider {
         storeSignal: ctx.signal,
       };
       const sessions = new StoreSessions(credentialChain(spec, authCtx, { storeName: ctx.storeName, storeKind: ctx.storeKind, namespace: ctx.namespace }));
-      const credentials = async () => {
-        const c = await sessions.current();
-        // The SDK re-asks once its copy is near `expiration`; the session decides when to really refresh.
-        return { ...c, expiration: c.expiration ?? new Date(Date.now() + 60_000) };
-      };
+      // Marked memoized so the SDK asks every time instead of keeping its own copy until near
+      // expiry: the session caches and refreshes, and its invalidate() after an auth error must
+      // take effect on the very next call.
+      const credentials = Object.assign(
+        async () => {
+          const c = await sessions.current();
+          return { ...c, expiration: c.expiration ?? new Date(Date.now() + 60_000) };
+        },
+        { memoized: true },
+      );
       const common = { sessions, caller, prefix: spec.prefix, storeSignal: ctx.signal, cacheTtlMs: tuning.readCacheMs ?? READ_CACHE_MS, secrets };
       const client =
         spec.service === 'SecretsManager'

@@ -89,7 +89,8 @@ export class SecretsManagerStore implements StoreClient {
     if (!hasName && !hasTags) throw new InvalidConfigError('aws: unexpected find operator: SecretsManager finds need find.name or find.tags');
     const matcher = find.name ? compileGoRegexp(find.name.regexp, 'find.name.regexp') : undefined;
     const filters: Filter[] = [];
-    for (const [k, v] of Object.entries(tags)) filters.push({ Key: 'tag-key', Values: [k] }, { Key: 'tag-value', Values: [v] });
+    // As ESO: with a name, tags are ignored.
+    if (!hasName) for (const [k, v] of Object.entries(tags)) filters.push({ Key: 'tag-key', Values: [k] }, { Key: 'tag-value', Values: [v] });
     if (find.path !== undefined) filters.push({ Key: 'name', Values: [find.path] });
     if (!hasName || find.path !== undefined) return this.batchByFilters(filters, matcher, signal);
     const names = await this.listNames(filters, matcher as RegExp, signal);
@@ -152,7 +153,7 @@ export class SecretsManagerStore implements StoreClient {
     return tagsJson(out.Tags ?? []);
   }
 
-  /** ESO's fetchWithBatch: BatchGetSecretValue with filters, paged, 20 per call; entries with errors are skipped as ESO does. */
+  /** ESO's fetchWithBatch: BatchGetSecretValue with filters, paged, 20 per call. */
   private async batchByFilters(filters: Filter[], matcher: RegExp | undefined, signal: AbortSignal): Promise<Map<string, Uint8Array>> {
     const out = new Map<string, Uint8Array>();
     let next: string | undefined;
@@ -167,6 +168,12 @@ export class SecretsManagerStore implements StoreClient {
       for (const e of page.SecretValues ?? []) {
         if (e.Name === undefined || !matches(matcher, e.Name)) continue;
         setEntry(out, e);
+      }
+      // ESO skips entries that failed; Hush fails the read instead, so a secret whose KMS key was
+      // taken away does not silently vanish from the Secret. A secret deleted meanwhile is skipped.
+      for (const e of page.Errors ?? []) {
+        if (e.ErrorCode === 'ResourceNotFoundException' || (e.SecretId !== undefined && !matches(matcher, e.SecretId))) continue;
+        throw toHushError({ name: e.ErrorCode, message: e.Message }, `GetSecretValue ${goQuote(e.SecretId ?? '')}`, { secrets: this.p.secrets() });
       }
       next = page.NextToken || undefined;
     } while (next);

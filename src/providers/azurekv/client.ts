@@ -75,6 +75,7 @@ export class AzureKvStoreClient implements StoreClient {
   }
 
   async getSecret(ref: RemoteRef, signal: AbortSignal): Promise<Uint8Array> {
+    signal = withRequestTimeout(signal);
     this.needCredentials();
     const { type, name } = objectRef(ref.key);
     const fetch = ref.metadataPolicy === 'Fetch';
@@ -107,6 +108,7 @@ export class AzureKvStoreClient implements StoreClient {
   }
 
   async getSecretMap(ref: RemoteRef, signal: AbortSignal): Promise<Map<string, Uint8Array>> {
+    signal = withRequestTimeout(signal);
     this.needCredentials();
     const { type, name } = objectRef(ref.key);
     if (type === 'cert') throw new NotSupportedError('cannot get use dataFrom to get certificate secret');
@@ -124,6 +126,7 @@ export class AzureKvStoreClient implements StoreClient {
   }
 
   async findSecrets(find: FindSpec, signal: AbortSignal): Promise<Map<string, Uint8Array>> {
+    signal = withRequestTimeout(signal);
     this.needCredentials();
     const matcher = find.name?.regexp ? compileGoRegexp(find.name.regexp, 'find.name.regexp') : undefined;
     const tags = Object.entries(find.tags ?? {});
@@ -283,4 +286,13 @@ async function forEachLimited<T>(items: T[], limit: number, fn: (item: T) => Pro
     }
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}
+
+/**
+ * The Azure SDK has no request timeout of its own, and the signal a read gets lives as long as the
+ * controller: a vault that stops answering mid-request would hold a worker forever.
+ */
+const REQUEST_TIMEOUT_MS = 30_000;
+function withRequestTimeout(signal: AbortSignal): AbortSignal {
+  return AbortSignal.any([signal, AbortSignal.timeout(REQUEST_TIMEOUT_MS)]);
 }

@@ -45,6 +45,8 @@ export function statusOf(err: unknown): number | undefined {
  * `action` reads like "GetSecret \"db\" from https://v.vault.azure.net";
  * `notFound` is the message for a 404 (what the user looks for in status).
  */
+const OBJECT_NOT_FOUND = new Set(['SecretNotFound', 'KeyNotFound', 'CertificateNotFound']);
+
 export function toHushError(err: unknown, action: string, notFound: string, sent: Iterable<string>): HushError {
   const inner = findHushError(err);
   if (inner) return inner;
@@ -54,7 +56,11 @@ export function toHushError(err: unknown, action: string, notFound: string, sent
   const reason = redact(code && message ? `${message} (${code})` : message || code || 'no error message', sent);
   if (status !== undefined) {
     const msg = `azurekv: ${action}: ${reason} (${status})`;
-    if (status === 404) return new NotFoundError(`azurekv: ${notFound}${code ? ` (${code})` : ''}`);
+    // Only Key Vault's own "no such object" codes mean the secret is gone (which can delete a
+    // Secret under deletionPolicy Delete). A 404 from anything else in the way (a proxy, a wrong
+    // custom domain, a path in vaultUrl) is a configuration problem.
+    if (status === 404 && code !== undefined && OBJECT_NOT_FOUND.has(code)) return new NotFoundError(`azurekv: ${notFound} (${code})`);
+    if (status === 404) return new InvalidConfigError(`${msg}; is vaultUrl a Key Vault?`, { retryable: true });
     if (status === 401) return new AuthError(msg);
     if (status === 403) return new AccessDeniedError(msg);
     if (status === 429) {

@@ -81,7 +81,14 @@ export class GcpsmStoreClient implements StoreClient {
     }
     const out = new Map<string, Uint8Array>();
     await forEachLimited(keys, FIND_CONCURRENCY, async (key) => {
-      out.set(key, await this.payload(key, undefined, signal));
+      try {
+        out.set(key, await this.payload(key, undefined, signal));
+      } catch (err) {
+        // A listed secret without a readable version yet (created a moment before its first
+        // version) is skipped: a list that worked must never read as "everything is gone".
+        if (err instanceof NotFoundError) return;
+        throw err;
+      }
     });
     return out;
   }

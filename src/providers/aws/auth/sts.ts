@@ -8,7 +8,8 @@ export function stsClient(ctx: AuthContext, credentials: CredentialProvider | un
   return new STSClient({
     ...sdkClientDefaults(ctx.region, ctx.stsEndpoint, ctx.requestTimeoutMs),
     // Web identity calls are unsigned; the SDK still wants a provider, which it never calls for them.
-    credentials: credentials ? () => credentials.get() : () => Promise.resolve({ accessKeyId: '', secretAccessKey: '' }),
+    // memoized: the chain's own session caches; the SDK must not keep a stale copy (see provider.ts).
+    credentials: Object.assign(credentials ? () => credentials.get() : () => Promise.resolve({ accessKeyId: '', secretAccessKey: '' }), { memoized: true }),
   });
 }
 
