@@ -32,7 +32,8 @@ export function convertKeys(data: Map<string, Uint8Array>, strategy: ConversionS
     if (earlier !== undefined && earlier !== key) {
       throw new InvalidDataError(
         `${field}: keys "${earlier}" and "${key}" both convert to "${converted}"; use conversionStrategy: Unicode or a rewrite to keep them apart`,
-        { retryable: false },
+        // Retried with backoff: the keys come from the store and may change there.
+        { retryable: true },
       );
     }
     from.set(converted, key);
@@ -65,9 +66,10 @@ export function rewriteKeys(data: Map<string, Uint8Array>, rewrites: RegexpRewri
       const text = rw.transform.template;
       rename = (key) => {
         try {
-          return renderTemplate(text, { value: key }, { name: 'transform' });
+          // ESO's transform template runs with Go's default missingkey: a missing field prints "<no value>".
+          return renderTemplate(text, { value: key }, { name: 'transform', missingKey: 'default' });
         } catch (err) {
-          if (err instanceof TemplateError) throw new HushError(err.code, `${at}.transform.template: ${err.message}`, { cause: err, retryable: false });
+          if (err instanceof TemplateError) throw new HushError(err.code, `${at}.transform.template: ${err.message}`, { cause: err, retryable: err.retryable });
           throw err;
         }
       };
@@ -89,12 +91,12 @@ export function validateKeys(data: Map<string, Uint8Array>, field: string): Map<
   const out = new Map<string, Uint8Array>();
   for (const [key, value] of data) {
     if (key === '') continue;
-    if (key.length > 253) throw new InvalidDataError(`${field}: key "${key.slice(0, 40)}..." is longer than 253 characters`, { retryable: false });
+    if (key.length > 253) throw new InvalidDataError(`${field}: key "${key.slice(0, 40)}..." is longer than 253 characters`, { retryable: true });
     for (const ch of key) {
       if (!allowedRune.test(ch)) {
         throw new InvalidDataError(
           `${field}: key "${key}" has the character "${ch}", which a Secret key cannot hold; add a rewrite or set conversionStrategy`,
-          { retryable: false },
+          { retryable: true },
         );
       }
     }

@@ -79,3 +79,11 @@ test('a function that quotes secret data in its error has those details withheld
     /spec\.target\.template\.data\[t\]: template: t:1:3: executing "t" at <mustToDate "2006" \(\.cfg \| fromJson\)\.ts>: error calling mustToDate: \(details withheld/.test(err.message) && !err.message.includes('SECRETVALUE'));
   await assert.rejects(renderTarget(es({ data: { t: '{{ fail "the database is not configured" }}' } }), data, noSources), /error calling fail: the database is not configured/, 'an author\'s own message stays');
 });
+
+test('ESO details: one templateFrom entry may hold several sources (configMap, secret, then literal); transform prints <no value> for a missing field', async () => {
+  const read = (kind: string) => Promise.resolve(kind === 'ConfigMap' ? 'from-cm' : 'from-secret');
+  const r = await renderTarget(es({ templateFrom: [{ configMap: { name: 'c', items: [{ key: 'A' }] }, secret: { name: 's', items: [{ key: 'A' }] }, literal: 'B: lit' }] }), provider, read);
+  assert.deepEqual(text(r.data), { A: 'from-secret', B: 'lit' });
+  const out = rewriteKeys(new Map([['k', b('v')]]), [{ transform: { template: '{{ .value }}-{{ .nope }}' } }], 'spec.dataFrom[0]');
+  assert.deepEqual([...out.keys()], ['k-<no value>']);
+});

@@ -76,11 +76,11 @@ function renderMap(text: string, context: Record<string, Uint8Array>, name: stri
     // yaml.Unmarshal into map[string]string does.
     parsed = parseYaml(out, { schema: 'failsafe' });
   } catch {
-    // The rendered text may hold secret values: say where, never what.
-    throw new InvalidSpecError(`${field}: the rendered template is not a YAML map of keys to values`);
+    // The rendered text may hold secret values: say where, never what. Retried: it depends on store data.
+    throw new InvalidSpecError(`${field}: the rendered template is not a YAML map of keys to values`, { retryable: true });
   }
   if (parsed === null || parsed === undefined) return new Map();
-  if (typeof parsed !== 'object' || Array.isArray(parsed)) throw new InvalidSpecError(`${field}: the rendered template must be a YAML map of keys to values`);
+  if (typeof parsed !== 'object' || Array.isArray(parsed)) throw new InvalidSpecError(`${field}: the rendered template must be a YAML map of keys to values`, { retryable: true });
   const map = new Map<string, string>();
   for (const [k, v] of Object.entries(parsed as Record<string, unknown>)) {
     // With the failsafe schema every scalar is a string; nested maps and lists become JSON.
@@ -118,9 +118,7 @@ export async function renderTarget(es: ExternalSecretObject, providerData: Map<s
   for (const [i, tf] of (tpl.templateFrom ?? []).entries()) {
     const field = `${base}.templateFrom[${i}]`;
     const sink = sinkOf(tf, field);
-    if (tf.literal !== undefined) {
-      for (const [k, v] of renderMap(tf.literal, context, `literal-${i}`, `${field}.literal`)) put(sink, k, v);
-    }
+    // ESO's order inside one entry: configMap, then secret, then literal.
     for (const kind of ['configMap', 'secret'] as const) {
       const ref = tf[kind];
       if (!ref) continue;
@@ -133,6 +131,9 @@ export async function renderTarget(es: ExternalSecretObject, providerData: Map<s
           put(sink, item.key, render(text, context, item.key, at));
         }
       }
+    }
+    if (tf.literal !== undefined) {
+      for (const [k, v] of renderMap(tf.literal, context, `literal-${i}`, `${field}.literal`)) put(sink, k, v);
     }
   }
   for (const [key, text] of Object.entries(tpl.data ?? {})) {
@@ -162,7 +163,7 @@ export function validateTemplate(tpl: TemplateSpec | undefined): HushError | und
   }
   for (const [i, tf] of (tpl.templateFrom ?? []).entries()) {
     const kinds = [tf.configMap, tf.secret, tf.literal].filter((x) => x !== undefined).length;
-    if (kinds !== 1) return new InvalidSpecError(`${base}.templateFrom[${i}]: set exactly one of configMap, secret or literal`);
+    if (kinds === 0) return new InvalidSpecError(`${base}.templateFrom[${i}]: set configMap, secret or literal`);
     if (tf.literal !== undefined) {
       const bad = parseProblem(tf.literal, `literal-${i}`, `${base}.templateFrom[${i}].literal`);
       if (bad) return bad;
