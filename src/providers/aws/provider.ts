@@ -6,8 +6,8 @@
  */
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SSMClient } from '@aws-sdk/client-ssm';
-import { InvalidConfigError, InvalidSpecError } from '../../util/errors.ts';
-import type { Diagnostic, FindSpec, Provider, RemoteRef, StoreClient, StoreContext, ValidationResult } from '../types.ts';
+import { InvalidSpecError } from '../../util/errors.ts';
+import type { Diagnostic, Provider, StoreClient, StoreContext } from '../types.ts';
 import { parseGoDuration } from '../util/duration.ts';
 import { isReferentUnresolved, type RefScope } from '../util/refs.ts';
 import { isObj } from '../util/spec.ts';
@@ -20,6 +20,7 @@ import { ParameterStoreStore } from './parameterstore.ts';
 import { SecretsManagerStore } from './secretsmanager.ts';
 import { StoreSessions } from './session.ts';
 import { authRefNamespaces, parseAwsSpec, type AwsService } from './spec.ts';
+import { referentPlaceholder } from '../util/referent.ts';
 
 /** AWS's SDK default is 3 attempts; ESO keeps it unless retrySettings is set. */
 const DEFAULT_RETRIES = 2;
@@ -49,27 +50,6 @@ export interface AwsProviderTuning {
   requestTimeoutMs?: number;
 }
 
-/** A client for a ClusterSecretStore whose credentials live in each ExternalSecret's namespace: it can only say so. */
-class ReferentPlaceholder implements StoreClient {
-  private fail(): Promise<never> {
-    return Promise.reject(new InvalidConfigError('aws: this ClusterSecretStore reads credentials from the ExternalSecret namespace; use it through an ExternalSecret'));
-  }
-  getSecret(_ref: RemoteRef): Promise<Uint8Array> {
-    return this.fail();
-  }
-  getSecretMap(_ref: RemoteRef): Promise<Map<string, Uint8Array>> {
-    return this.fail();
-  }
-  findSecrets(_find: FindSpec): Promise<Map<string, Uint8Array>> {
-    return this.fail();
-  }
-  validate(): Promise<ValidationResult> {
-    return Promise.resolve({ state: 'Unknown', message: 'credentials are read from the namespace of each ExternalSecret (referent auth); nothing to check yet' });
-  }
-  close(): Promise<void> {
-    return Promise.resolve();
-  }
-}
 
 export function createAwsProvider(tuning: AwsProviderTuning = {}): Provider {
   return {
@@ -85,7 +65,7 @@ export function createAwsProvider(tuning: AwsProviderTuning = {}): Provider {
       const { spec, diagnostics } = parseAwsSpec(ctx.spec, ctx.storeKind);
       if (!spec) throw new InvalidSpecError(diagnostics.map((d) => `${d.field}: ${d.message}`).join('; '));
       const scope: RefScope = { storeKind: ctx.storeKind, namespace: ctx.namespace };
-      if (authRefNamespaces(spec).some((ns) => isReferentUnresolved(scope, ns))) return new ReferentPlaceholder();
+      if (authRefNamespaces(spec).some((ns) => isReferentUnresolved(scope, ns))) return referentPlaceholder('aws');
 
       const sent = new Set<string>();
       const secrets = (): Iterable<string> => sent;
