@@ -28,8 +28,7 @@ import { goQuote } from '../util/gojson.ts';
 import { compileGoRegexp } from '../util/regexp.ts';
 import type { AwsCaller, SendOptions } from './caller.ts';
 import { BatchCoalescer, ReadCache, type BatchOutcome } from './coalesce.ts';
-import { toHushError } from './errors.ts';
-import type { StoreSessions } from './session.ts';
+import { checkCredentials, type StoreSessions } from './session.ts';
 import { propertyValue, secretMap, tagsJson } from './values.ts';
 
 const BATCH = 10;
@@ -75,14 +74,8 @@ export class ParameterStoreStore implements StoreClient {
     throw new InvalidConfigError('aws: unexpected find operator: ParameterStore finds need find.name or find.tags');
   }
 
-  async validate(): Promise<ValidationResult> {
-    try {
-      await this.p.sessions.current();
-    } catch (err) {
-      const e = err instanceof HushError ? err : toHushError(err, 'get credentials', { secrets: this.p.secrets(), kind: 'login' });
-      return { state: 'Error', message: `invalid aws credentials: ${e.message}`, error: e };
-    }
-    return { state: 'Ready', message: 'store validated' };
+  validate(): Promise<ValidationResult> {
+    return checkCredentials(this.p.sessions, this.p.secrets());
   }
 
   close(): Promise<void> {

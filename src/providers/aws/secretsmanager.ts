@@ -27,7 +27,7 @@ import { compileGoRegexp } from '../util/regexp.ts';
 import type { AwsCaller, SendOptions } from './caller.ts';
 import { ReadCache } from './coalesce.ts';
 import { toHushError } from './errors.ts';
-import type { StoreSessions } from './session.ts';
+import { checkCredentials, type StoreSessions } from './session.ts';
 import { propertyValue, secretMap, tagsJson } from './values.ts';
 
 const BATCH = 20;
@@ -97,14 +97,8 @@ export class SecretsManagerStore implements StoreClient {
     return this.batchByNames(names, signal);
   }
 
-  async validate(): Promise<ValidationResult> {
-    try {
-      await this.p.sessions.current();
-    } catch (err) {
-      const e = err instanceof HushError ? err : toHushError(err, 'get credentials', { secrets: this.p.secrets(), kind: 'login' });
-      return { state: 'Error', message: `invalid aws credentials: ${e.message}`, error: e };
-    }
-    return { state: 'Ready', message: 'store validated' };
+  validate(): Promise<ValidationResult> {
+    return checkCredentials(this.p.sessions, this.p.secrets());
   }
 
   close(): Promise<void> {

@@ -13,6 +13,9 @@
  */
 import type { AwsCredentials, CredentialProvider, CredentialSource } from './auth/types.ts';
 import { SingleFlight } from '../../util/singleflight.ts';
+import { HushError } from '../../util/errors.ts';
+import type { ValidationResult } from '../types.ts';
+import { toHushError } from './errors.ts';
 
 const STATIC_REREAD_MS = 5 * 60_000;
 const MIN_MARGIN_MS = 60_000;
@@ -96,4 +99,15 @@ export class StoreSessions {
     for (const s of this.chain) s.invalidate();
     return true;
   }
+}
+
+/** A store check for both services: like ESO, it proves only that credentials can be obtained. */
+export async function checkCredentials(sessions: StoreSessions, secrets: Iterable<string>): Promise<ValidationResult> {
+  try {
+    await sessions.current();
+  } catch (err) {
+    const e = err instanceof HushError ? err : toHushError(err, 'get credentials', { secrets, kind: 'login' });
+    return { state: 'Error', message: `invalid aws credentials: ${e.message}`, error: e };
+  }
+  return { state: 'Ready', message: 'store validated' };
 }
