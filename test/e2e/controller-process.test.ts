@@ -11,6 +11,7 @@ import { ExternalSecrets, Secrets, createNamespace, createVaultTokenStore, getSe
 import { SecretStores } from '../../src/controllers/resources.ts';
 import { Leases } from '../../src/kube/resources.ts';
 import { startComponent, stopComponent, waitFor } from '../support/index.ts';
+import { freePort } from '../../src/devenv/ports.ts';
 
 let h: Harness;
 const children = new Set<ChildProcess>();
@@ -115,16 +116,6 @@ test('watches resume after a kube-apiserver restart: changes made afterwards are
   }
 });
 
-async function freePort(): Promise<number> {
-  const { createServer } = await import('node:net');
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 test('metrics and health endpoints: ESO metric names, /healthz, /readyz once caches are synced', async () => {
   const [metricsPort, healthPort] = [await freePort(), await freePort()];

@@ -6,7 +6,6 @@
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { homedir, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { runSops } from '../../src/cli/sops.ts';
@@ -75,15 +74,7 @@ export function ageKeygen(bin: string, pq = false): { identity: string; recipien
   return { identity, recipient };
 }
 
-export async function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      s.close(() => (typeof a === 'object' && a ? res(a.port) : rej(new Error('no port'))));
-    });
-  });
-}
+export { freePort } from '../../src/devenv/ports.ts';
 
 export async function waitFor(url: string, ms = 20_000): Promise<void> {
   const end = Date.now() + ms;

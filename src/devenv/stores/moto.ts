@@ -13,6 +13,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, LOOPBACK } from '../ports.ts';
+import { superviseChild } from '../processes.ts';
 
 export const MOTO_VERSION = '5.2.5';
 
@@ -44,19 +45,9 @@ export async function startMoto(opts: { env?: Record<string, string>; timeoutMs?
   child.stderr?.on('data', (d: Buffer) => {
     stderr = (stderr + d.toString()).slice(-4000);
   });
-  const killOnExit = (): void => {
-    child.kill('SIGKILL');
-  };
-  process.once('exit', killOnExit);
+  const supervised = superviseChild(child);
   const stop = async (): Promise<void> => {
-    process.removeListener('exit', killOnExit);
-    if (child.exitCode === null && child.signalCode === null) {
-      const exited = new Promise((r) => child.once('exit', r));
-      child.kill('SIGTERM');
-      const t = setTimeout(() => child.kill('SIGKILL'), 3000);
-      await exited;
-      clearTimeout(t);
-    }
+    await supervised.stop();
     rmSync(home, { recursive: true, force: true });
   };
 

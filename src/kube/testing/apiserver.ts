@@ -20,6 +20,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { KubeClient } from '../client.ts';
+import { freePort } from '../../devenv/ports.ts';
 
 export interface Binaries {
   etcd: string;
@@ -103,17 +104,6 @@ function track(child: ChildProcess): void {
   }
 }
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise<TestControlPlane> {
   const bins = findBinaries();
@@ -403,3 +393,5 @@ export async function startPartitionProxy(targetPort: number): Promise<Partition
     },
   };
 }
+
+export { freePort };

@@ -13,6 +13,8 @@ import net from 'node:net';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestPki } from '../../util/testing/pki.ts';
+import { freePorts } from '../../../devenv/ports.ts';
+import { superviseChild } from '../../../devenv/processes.ts';
 
 export const ROOT_TOKEN = 'hush-test-root';
 
@@ -34,19 +36,6 @@ export interface OpenBao {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- test helper: callers read Vault JSON freely
   api(method: string, path: string, body?: unknown, token?: string): Promise<{ status: number; body: any }>;
   stop(): Promise<void>;
-}
-
-async function freePorts(n: number): Promise<number[]> {
-  const servers = await Promise.all(
-    Array.from({ length: n }, () => new Promise<net.Server>((resolve, reject) => {
-      const s = net.createServer();
-      s.once('error', reject);
-      s.listen(0, '127.0.0.1', () => resolve(s));
-    })),
-  );
-  const ports = servers.map((s) => (s.address() as net.AddressInfo).port);
-  await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
-  return ports;
 }
 
 function listen(port: number): Promise<net.Server | undefined> {
@@ -99,20 +88,9 @@ export async function startOpenBao(opts: { pki?: TestPki } = {}): Promise<OpenBa
   let output = '';
   child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
   child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
-  const killOnExit = (): void => {
-    child.kill('SIGKILL');
-  };
-  process.once('exit', killOnExit);
-
+  const supervised = superviseChild(child);
   const stop = async (): Promise<void> => {
-    process.removeListener('exit', killOnExit);
-    if (child.exitCode === null && child.signalCode === null) {
-      const exited = new Promise((r) => child.once('exit', r));
-      child.kill('SIGTERM');
-      const t = setTimeout(() => child.kill('SIGKILL'), 3000);
-      await exited;
-      clearTimeout(t);
-    }
+    await supervised.stop();
     rmSync(dir, { recursive: true, force: true });
   };
 
