@@ -9,7 +9,7 @@ import { spawn, execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { HushError } from '../util/errors.ts';
+import { InternalError, InvalidConfigError } from '../util/errors.ts';
 
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 const kubeBinaries = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kubectl'];
@@ -20,7 +20,7 @@ export type ProgressSink = (line: string) => void;
 function checkKubeBinDir(dir: string, source: string): string {
   const missing = kubeBinaries.filter((b) => !existsSync(join(dir, b)));
   if (missing.length > 0) {
-    throw new HushError('InvalidConfig', `${source} ${dir} lacks ${missing.join(', ')}`);
+    throw new InvalidConfigError(`${source} ${dir} lacks ${missing.join(', ')}`);
   }
   return dir;
 }
@@ -30,7 +30,7 @@ export async function resolveKubeBinDir(progress: ProgressSink = () => {}): Prom
   if (override) return checkKubeBinDir(override, 'HUSH_KUBE_BIN_DIR');
   const script = join(repoRoot, 'scripts', 'build-k8s.sh');
   if (!existsSync(script)) {
-    throw new HushError('InvalidConfig', `cannot find ${script} to build Kubernetes; set HUSH_KUBE_BIN_DIR to a directory with ${kubeBinaries.join(', ')}`);
+    throw new InvalidConfigError(`cannot find ${script} to build Kubernetes; set HUSH_KUBE_BIN_DIR to a directory with ${kubeBinaries.join(', ')}`);
   }
   const child = spawn('bash', [script], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
@@ -46,7 +46,7 @@ export async function resolveKubeBinDir(progress: ProgressSink = () => {}): Prom
     child.once('close', (c) => resolve(c ?? 1));
   });
   if (partial) progress(partial);
-  if (code !== 0) throw new HushError('Internal', `scripts/build-k8s.sh failed (exit ${code}); its output is above`);
+  if (code !== 0) throw new InternalError(`scripts/build-k8s.sh failed (exit ${code}); its output is above`);
   const dir = stdout.trim().split('\n').pop() ?? '';
   return checkKubeBinDir(dir, 'scripts/build-k8s.sh printed');
 }
@@ -58,7 +58,7 @@ export async function resolveKubeBinDir(progress: ProgressSink = () => {}): Prom
 export function resolveBaoBin(progress: ProgressSink = () => {}): string {
   const override = process.env.HUSH_BAO_BIN;
   if (override) {
-    if (!existsSync(override)) throw new HushError('InvalidConfig', `HUSH_BAO_BIN ${override} does not exist`);
+    if (!existsSync(override)) throw new InvalidConfigError(`HUSH_BAO_BIN ${override} does not exist`);
     return override;
   }
   const script = join(repoRoot, 'scripts', 'install-openbao.sh');
@@ -72,5 +72,5 @@ export function resolveBaoBin(progress: ProgressSink = () => {}): string {
       // fall through to the error below; the script printed why
     }
   }
-  throw new HushError('InvalidConfig', 'OpenBao (bao) could not be installed: run `npm run setup` to see why (or set HUSH_BAO_BIN)');
+  throw new InvalidConfigError('OpenBao (bao) could not be installed: run `npm run setup` to see why (or set HUSH_BAO_BIN)');
 }

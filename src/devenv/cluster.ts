@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { HushError } from '../util/errors.ts';
+import { NotFoundError, TimeoutError, UnavailableError } from '../util/errors.ts';
 import { resolveBaoBin, resolveKubeBinDir, type ProgressSink } from './binaries.ts';
 import { apiserverUrl, componentSpec, type ComponentContext, type ComponentSpec } from './components.ts';
 import { describeEnv, type DevEnv } from './dev-env.ts';
@@ -85,8 +85,7 @@ function running(state: DevEnvState, name: ComponentName): StartedProcess | unde
 async function startComponentProcess(ctx: ComponentContext, spec: ComponentSpec, progress: ProgressSink): Promise<StartedProcess> {
   const port = spec.port(ctx);
   if (!(await portIsFree(port))) {
-    throw new HushError(
-      'Unavailable',
+    throw new UnavailableError(
       `cannot start ${spec.name}: port ${port} is in use by a process this dev env did not start; ` +
         `stop it, or use a new state dir (the ports of ${ctx.layout.stateDir} are fixed at creation)`,
     );
@@ -113,10 +112,10 @@ async function waitHealthy(ctx: ComponentContext, spec: ComponentSpec, progress:
     if (await spec.healthy(ctx)) break;
     const proc = ctx.state.processes[spec.name];
     if (!proc || !isRunning(proc)) {
-      throw new HushError('Unavailable', `${spec.name} exited during start-up; see ${log}:\n${tailFile(log)}`);
+      throw new UnavailableError(`${spec.name} exited during start-up; see ${log}:\n${tailFile(log)}`);
     }
     if (Date.now() - t0 > spec.startTimeoutMs) {
-      throw new HushError('Timeout', `${spec.name} did not become healthy within ${spec.startTimeoutMs / 1000}s; see ${log}:\n${tailFile(log)}`);
+      throw new TimeoutError(`${spec.name} did not become healthy within ${spec.startTimeoutMs / 1000}s; see ${log}:\n${tailFile(log)}`);
     }
     await sleep(100);
   }
@@ -142,7 +141,7 @@ async function waitForDefaultServiceAccount(env: DevEnv, timeoutMs = 60_000): Pr
   const deadline = Date.now() + timeoutMs;
   while ((await kubeCall(env, 'GET', '/api/v1/namespaces/default/serviceaccounts/default')).status !== 200) {
     if (Date.now() > deadline) {
-      throw new HushError('Timeout', `the default ServiceAccount did not appear within ${timeoutMs / 1000}s; see ${env.logsDir}/kube-controller-manager.log`);
+      throw new TimeoutError(`the default ServiceAccount did not appear within ${timeoutMs / 1000}s; see ${env.logsDir}/kube-controller-manager.log`);
     }
     await sleep(200);
   }
@@ -268,7 +267,7 @@ export async function status(options: DevEnvOptions = {}): Promise<DevEnvStatus>
 export async function loadEnv(stateDir?: string): Promise<DevEnv> {
   const dir = resolveStateDir(stateDir);
   const state = await readState(layout(dir));
-  if (!state) throw new HushError('NotFound', `no dev environment in ${dir}; run \`hush dev up\``);
+  if (!state) throw new NotFoundError(`no dev environment in ${dir}; run \`hush dev up\``);
   return describeEnv(dir, state);
 }
 
@@ -303,7 +302,7 @@ export async function startComponent(
   const l = layout(env.stateDir);
   await withLock(l.lockFile, async () => {
     const state = await readState(l);
-    if (!state) throw new HushError('NotFound', `no dev environment in ${env.stateDir}`);
+    if (!state) throw new NotFoundError(`no dev environment in ${env.stateDir}`);
     const ctx = await prepareContext(l, state);
     await ensureStarted(ctx, name, progress);
     await waitHealthy(ctx, componentSpec(name), progress);

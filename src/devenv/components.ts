@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { HushError } from '../util/errors.ts';
+import { InvalidConfigError } from '../util/errors.ts';
 import { httpCall } from './http.ts';
 import type { Pki } from './pki.ts';
 import { LOOPBACK } from './ports.ts';
@@ -175,6 +175,6 @@ export const components: readonly ComponentSpec[] = [etcd, apiserver, controller
 
 export function componentSpec(name: ComponentName): ComponentSpec {
   const spec = components.find((c) => c.name === name);
-  if (!spec) throw new HushError('InvalidConfig', `unknown component ${name}`);
+  if (!spec) throw new InvalidConfigError(`unknown component ${name}`);
   return spec;
 }

@@ -6,7 +6,7 @@
  */
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { HushError } from '../util/errors.ts';
+import { TimeoutError } from '../util/errors.ts';
 
 export interface HttpOptions {
   method?: string;
@@ -69,7 +69,7 @@ export function httpCall(url: string, options: HttpOptions = {}): Promise<HttpRe
         });
       },
     );
-    req.on('timeout', () => req.destroy(new HushError('Timeout', `request to ${target.origin}${target.pathname} timed out`)));
+    req.on('timeout', () => req.destroy(new TimeoutError(`request to ${target.origin}${target.pathname} timed out`)));
     req.on('error', reject);
     req.end(payload);
   });

@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type { DevEnv } from './dev-env.ts';
-import { HushError, type ErrorCode } from '../util/errors.ts';
+import { InvalidDataError, errorForCode, type ErrorCode } from '../util/errors.ts';
 import { httpCall, type HttpResponse } from './http.ts';
 
 export interface KubeCallOptions {
@@ -50,7 +50,7 @@ export async function kubeExpect(
   const res = await kubeCall(env, method, path, options);
   if ((res.status < 200 || res.status >= 300) && !options.accept?.includes(res.status)) {
     const message = (res.json as { message?: unknown } | undefined)?.message;
-    throw new HushError(codeForStatus(res.status), `${method} ${path}: HTTP ${res.status} ${typeof message === 'string' ? message : res.text.slice(0, 200)}`);
+    throw errorForCode(codeForStatus(res.status), `${method} ${path}: HTTP ${res.status} ${typeof message === 'string' ? message : res.text.slice(0, 200)}`);
   }
   return res;
 }
@@ -73,6 +73,6 @@ export async function requestServiceAccountToken(
     },
   });
   const token = (res.json as { status?: { token?: unknown } }).status?.token;
-  if (typeof token !== 'string') throw new HushError('InvalidData', 'TokenRequest returned no token');
+  if (typeof token !== 'string') throw new InvalidDataError('TokenRequest returned no token');
   return token;
 }

@@ -7,7 +7,7 @@ import { closeSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { HushError } from '../util/errors.ts';
+import { TimeoutError } from '../util/errors.ts';
 
 function ownerAlive(file: string): boolean {
   let pid: number;
@@ -41,7 +41,7 @@ export async function withLock<T>(file: string, fn: () => Promise<T>, waitMs = 1
         continue;
       }
       if (Date.now() > deadline) {
-        throw new HushError('Timeout', `another hush process holds ${file}; it did not finish within ${waitMs / 1000}s`);
+        throw new TimeoutError(`another hush process holds ${file}; it did not finish within ${waitMs / 1000}s`);
       }
       await sleep(200);
     }

@@ -16,7 +16,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { readFileSync } from 'node:fs';
-import { HushError } from '../util/errors.ts';
+import { InternalError, TimeoutError } from '../util/errors.ts';
 import type { DevEnv } from './dev-env.ts';
 import { httpCall, type HttpResponse } from './http.ts';
 import { kubeCall, kubeExpect } from './kube-admin.ts';
@@ -40,7 +40,7 @@ export async function baoExpect(env: DevEnv, method: string, path: string, body?
   const res = await baoCall(env, method, path, body);
   if (res.status < 200 || res.status >= 300) {
     const errors = (res.json as { errors?: unknown } | undefined)?.errors;
-    throw new HushError('Internal', `OpenBao ${method} ${path}: HTTP ${res.status} ${JSON.stringify(errors ?? res.text.slice(0, 200))}`);
+    throw new InternalError(`OpenBao ${method} ${path}: HTTP ${res.status} ${JSON.stringify(errors ?? res.text.slice(0, 200))}`);
   }
   return res;
 }
@@ -81,7 +81,7 @@ async function reviewerToken(env: DevEnv, timeoutMs = 30_000): Promise<string> {
     const token = (res.json as { data?: { token?: string } } | undefined)?.data?.token;
     if (res.status === 200 && token) return Buffer.from(token, 'base64').toString('utf8');
     if (Date.now() > deadline) {
-      throw new HushError('Timeout', `the token controller did not fill in Secret ${namespace}/${name} within ${timeoutMs / 1000}s; see ${env.logsDir}/kube-controller-manager.log`);
+      throw new TimeoutError(`the token controller did not fill in Secret ${namespace}/${name} within ${timeoutMs / 1000}s; see ${env.logsDir}/kube-controller-manager.log`);
     }
     await sleep(200);
   }

@@ -14,7 +14,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { HushError } from '../util/errors.ts';
+import { InternalError, InvalidConfigError } from '../util/errors.ts';
 
 const run = promisify(execFile);
 
@@ -69,10 +69,10 @@ async function openssl(args: string[]): Promise<void> {
   } catch (err) {
     const code = (err as { code?: unknown }).code;
     if (code === 'ENOENT') {
-      throw new HushError('InvalidConfig', 'the openssl command is needed to create the dev cluster certificates but is not on PATH', { cause: err });
+      throw new InvalidConfigError('the openssl command is needed to create the dev cluster certificates but is not on PATH', { cause: err });
     }
     const stderr = (err as { stderr?: string }).stderr?.trim() ?? '';
-    throw new HushError('Internal', `openssl ${args[0] ?? ''} failed: ${stderr}`, { cause: err });
+    throw new InternalError(`openssl ${args[0] ?? ''} failed: ${stderr}`, { cause: err });
   }
 }
 

@@ -5,7 +5,7 @@
  * point at their log) when they cannot bind, rather than us retrying blindly.
  */
 import { createServer } from 'node:net';
-import { HushError } from '../util/errors.ts';
+import { InternalError } from '../util/errors.ts';
 
 export const LOOPBACK = '127.0.0.1';
 
@@ -17,7 +17,7 @@ export function freePort(): Promise<number> {
     server.listen(0, LOOPBACK, () => {
       const address = server.address();
       const port = typeof address === 'object' && address !== null ? address.port : 0;
-      server.close(() => (port > 0 ? resolve(port) : reject(new HushError('Internal', 'the kernel assigned no port'))));
+      server.close(() => (port > 0 ? resolve(port) : reject(new InternalError('the kernel assigned no port'))));
     });
   });
 }

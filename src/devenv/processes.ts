@@ -7,7 +7,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { HushError } from '../util/errors.ts';
+import { UnavailableError } from '../util/errors.ts';
 
 export interface StartedProcess {
   pid: number;
@@ -37,7 +37,7 @@ export function startDetached(options: StartOptions): StartedProcess {
     });
     if (child.pid === undefined) {
       // spawn reports ENOENT/EACCES asynchronously; the pid is missing in that case.
-      throw new HushError('Unavailable', `could not start ${options.bin}`);
+      throw new UnavailableError(`could not start ${options.bin}`);
     }
     child.on('error', () => {}); // the health wait reports a process that is gone
     child.unref();

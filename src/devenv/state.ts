@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { HushError } from '../util/errors.ts';
+import { InvalidDataError } from '../util/errors.ts';
 import type { StartedProcess } from './processes.ts';
 
 export const componentNames = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'openbao'] as const;
@@ -73,7 +73,7 @@ export function logFile(l: Layout, component: ComponentName): string {
 export async function readState(l: Layout): Promise<DevEnvState | undefined> {
   if (!existsSync(l.stateFile)) return undefined;
   const parsed = JSON.parse(await readFile(l.stateFile, 'utf8')) as DevEnvState;
-  if (parsed.version !== 1) throw new HushError('InvalidData', `unsupported dev env state version in ${l.stateFile}`);
+  if (parsed.version !== 1) throw new InvalidDataError(`unsupported dev env state version in ${l.stateFile}`);
   return parsed;
 }
 

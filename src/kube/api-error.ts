@@ -37,10 +37,8 @@ export class KubeApiError extends HushError {
     message: string,
     options: { cause?: unknown; retryAfterMs?: number; details?: KubeStatus['details'] } = {},
   ) {
-    const { code, retryable } = classify(status, reason);
-    super(code, message, {
+    super(codeForStatus(status, reason), message, {
       ...(options.cause === undefined ? {} : { cause: options.cause }),
-      ...(retryable === undefined ? {} : { retryable }),
       ...(options.retryAfterMs === undefined ? {} : { retryAfterMs: options.retryAfterMs }),
     });
     this.name = 'KubeApiError';
@@ -50,37 +48,39 @@ export class KubeApiError extends HushError {
   }
 }
 
-function classify(status: number, reason: string): { code: ErrorCode; retryable?: boolean } {
-  if (status === 0) return reason === 'Timeout' ? { code: 'Timeout' } : { code: 'Unavailable' };
+/** The kind of a failed request, which also decides whether retrying it can help (util/errors.ts). */
+function codeForStatus(status: number, reason: string): ErrorCode {
+  if (status === 0) return reason === 'Timeout' ? 'Timeout' : 'Unavailable';
   switch (status) {
     case 400:
-      return { code: 'InvalidSpec' };
+      return 'InvalidSpec';
     case 401:
-      return { code: 'AuthFailed' };
+      return 'AuthFailed';
     case 403:
-      return { code: 'AccessDenied' };
+      return 'AccessDenied';
     case 404:
-      return { code: 'NotFound' };
+      return 'NotFound';
     case 405:
     case 406:
     case 415:
-      return { code: 'NotSupported' };
+      return 'NotSupported';
     case 409:
-      return { code: 'Conflict' };
+      return 'Conflict';
     case 410:
       // The resourceVersion we asked for was compacted: relist and go on.
-      return { code: 'Conflict', retryable: true };
+      return 'Conflict';
     case 413:
-      return { code: 'InvalidData', retryable: false };
+      // Too large: what the stores returned may shrink; retried with backoff.
+      return 'InvalidData';
     case 422:
-      return { code: 'InvalidSpec' };
+      return 'InvalidSpec';
     case 429:
-      return { code: 'Throttled' };
+      return 'Throttled';
     case 504:
-      return { code: 'Timeout' };
+      return 'Timeout';
     default:
-      if (status >= 500) return reason === 'Timeout' ? { code: 'Timeout' } : { code: 'Unavailable' };
-      return { code: 'Internal' };
+      if (status >= 500) return reason === 'Timeout' ? 'Timeout' : 'Unavailable';
+      return 'Internal';
   }
 }
 

@@ -16,9 +16,10 @@ export class TemplateError extends HushError {
     opts: { templateName: string; phase: TemplatePhase; line?: number; column?: number; cause?: unknown },
   ) {
     // A template that does not parse, or outgrows its limits, fails the same
-    // way until the spec changes. Execution errors often depend on the data
-    // (a key the store has not got yet), so they are worth retrying.
-    super('InvalidSpec', message, { cause: opts.cause, retryable: opts.phase === 'execute' });
+    // way until the spec changes (InvalidSpec, terminal). Execution errors
+    // often depend on the data (a key the store has not got yet), so they are
+    // InvalidData, which is retried.
+    super(opts.phase === 'execute' ? 'InvalidData' : 'InvalidSpec', message, { cause: opts.cause });
     this.name = 'TemplateError';
     this.templateName = opts.templateName;
     this.phase = opts.phase;

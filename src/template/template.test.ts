@@ -56,7 +56,7 @@ describe('template errors', () => {
     assert.equal(e.column, 5);
     assert.equal(e.phase, 'execute');
     assert.ok(isHushError(e));
-    assert.equal(e.code, 'InvalidSpec');
+    assert.equal(e.code, 'InvalidData', 'execution failed on the data, which may change at the store');
     assert.equal(e.retryable, true);
   });
 
@@ -65,6 +65,7 @@ describe('template errors', () => {
     assert.equal(e.message, 'template: k:2: unexpected EOF');
     assert.equal(e.phase, 'parse');
     assert.equal(e.line, 2);
+    assert.equal(e.code, 'InvalidSpec');
     assert.equal(e.retryable, false);
     const u = errorOf(() => parseTemplate('{{ nosuchfunc 1 }}', { name: 'k' }));
     assert.equal(u.message, 'template: k:1: function "nosuchfunc" not defined');

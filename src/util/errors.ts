@@ -1,8 +1,20 @@
 /**
  * Errors with stable codes. Every error Hush shows a person carries a code that
- * scripts and alerts can match on, and says whether trying again can help:
- * the controllers use `retryable` to choose between "back off and retry" and
- * "stalled until the object changes" (controller-runtime's terminal errors).
+ * scripts and alerts can match on, and one class per code.
+ *
+ * Whether trying again can help is a property of the kind of error, never of
+ * the call site: `retryable` follows from the code (the table below). A call
+ * site that wants "stop and wait for a person" picks a terminal kind
+ * (InvalidSpec, NotSupported, TargetConflict); it cannot mark a retryable kind
+ * terminal or the other way round. The controllers use it to choose between
+ * "back off and retry" (status `Reconciling`, with the time of the next try)
+ * and "stalled until the object changes" (status `Stalled`): controller-runtime's
+ * terminal errors, Flux's stalled condition.
+ *
+ * Wrapping keeps the class, the code and the cause: `err.withContext("spec.data[0]")`
+ * returns an error of the same class whose message starts with that context and
+ * whose `cause` is the original. Classify by `code` (or `hasCode`), which also
+ * works for errors of subclasses such as KubeApiError.
  *
  * Messages must never contain secret values. Provider code builds messages from
  * key names, store names and the store's own error text, which it redacts
@@ -21,44 +33,88 @@ export type ErrorCode =
   | 'InvalidData'
   | 'NotSupported'
   | 'Conflict'
+  | 'TargetConflict'
   | 'Internal';
 
 export interface HushErrorOptions {
   cause?: unknown;
-  /** Overrides the default retryability of the code. */
-  retryable?: boolean;
-  /** For Throttled: how long the store asked us to wait, in ms. */
+  /** How long the other side asked us to wait (Throttled, Retry-After), in ms. */
   retryAfterMs?: number;
 }
 
-const retryableByDefault: Record<ErrorCode, boolean> = {
+/**
+ * Whether each kind is worth retrying unchanged. The rule: what only a change
+ * to the object itself can fix is terminal; what may be fixed elsewhere (the
+ * store, a referenced Secret, the store's data, the network) is retried with
+ * backoff, because nothing may wake the object when it is fixed there.
+ */
+const retryableByCode: Readonly<Record<ErrorCode, boolean>> = {
   NotFound: true, // the key may be created later; back off, do not stall
   PropertyNotFound: true,
   AuthFailed: true, // credentials are often rotated under us
-  AccessDenied: true,
+  AccessDenied: true, // a policy may be granted later
   Throttled: true,
   Unavailable: true,
   Timeout: true,
-  InvalidConfig: false,
-  InvalidSpec: false,
-  InvalidData: true,
+  InvalidConfig: true, // configuration outside the object: a store, a referenced Secret, a server
+  InvalidSpec: false, // the object's own spec: only a change to it can help
+  InvalidData: true, // what a store returned: it may change there
   NotSupported: false,
-  Conflict: true,
+  Conflict: true, // an optimistic-concurrency race: the next try reads the new version
+  TargetConflict: false, // the target cannot be written as asked (immutable, owned by another)
   Internal: true,
 };
 
+export function isRetryableCode(code: ErrorCode): boolean {
+  return retryableByCode[code];
+}
+
 export class HushError extends Error {
   readonly code: ErrorCode;
-  readonly retryable: boolean;
   readonly retryAfterMs: number | undefined;
 
-  constructor(code: ErrorCode, message: string, options: HushErrorOptions = {}) {
+  /** Protected: construct one of the classes below, so the class always matches the code. */
+  protected constructor(code: ErrorCode, message: string, options: HushErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = `${code}Error`;
     this.code = code;
-    this.retryable = options.retryable ?? retryableByDefault[code];
     this.retryAfterMs = options.retryAfterMs;
   }
+
+  /** Whether trying again, with nothing changed on our side, can succeed. */
+  get retryable(): boolean {
+    return retryableByCode[this.code];
+  }
+
+  /** The same error (class, code, fields) with `context: ` in front of its message; the original becomes the cause. */
+  withContext<E extends HushError>(this: E, context: string): E {
+    return derive(this, `${context}: ${this.message}`, { cause: this });
+  }
+
+  /** The same error with another message (for example with values redacted); the cause is kept. */
+  withMessage<E extends HushError>(this: E, message: string): E {
+    return derive(this, message, {});
+  }
+
+  /** The same error, asking to be retried no sooner than `ms` from now. */
+  withRetryAfter<E extends HushError>(this: E, ms: number): E {
+    return derive(this, this.message, { retryAfterMs: ms });
+  }
+
+}
+
+function derive<E extends HushError>(from: E, message: string, change: { cause?: unknown; retryAfterMs?: number }): E {
+  // A shallow copy keeps every field a subclass added (KubeApiError's status, TemplateError's
+  // line) and the prototype, so `instanceof` and `code` survive any number of wraps.
+  const copy = Object.create(Object.getPrototypeOf(from) as object) as E;
+  Object.assign(copy, from);
+  const hidden = (value: unknown) => ({ value, writable: true, configurable: true, enumerable: false });
+  Object.defineProperty(copy, 'message', hidden(message));
+  const cause = 'cause' in change ? change.cause : from.cause;
+  if (cause !== undefined) Object.defineProperty(copy, 'cause', hidden(cause));
+  if (change.retryAfterMs !== undefined) Object.defineProperty(copy, 'retryAfterMs', { ...hidden(change.retryAfterMs), enumerable: true });
+  Object.defineProperty(copy, 'stack', hidden(`${from.name}: ${message}\n    (wrapped; see cause)`));
+  return copy;
 }
 
 export class NotFoundError extends HushError {
@@ -91,6 +147,11 @@ export class UnavailableError extends HushError {
     super('Unavailable', message, options);
   }
 }
+export class TimeoutError extends HushError {
+  constructor(message: string, options?: HushErrorOptions) {
+    super('Timeout', message, options);
+  }
+}
 export class InvalidConfigError extends HushError {
   constructor(message: string, options?: HushErrorOptions) {
     super('InvalidConfig', message, options);
@@ -111,9 +172,59 @@ export class NotSupportedError extends HushError {
     super('NotSupported', message, options);
   }
 }
+export class ConflictError extends HushError {
+  constructor(message: string, options?: HushErrorOptions) {
+    super('Conflict', message, options);
+  }
+}
+export class TargetConflictError extends HushError {
+  constructor(message: string, options?: HushErrorOptions) {
+    super('TargetConflict', message, options);
+  }
+}
+export class InternalError extends HushError {
+  constructor(message: string, options?: HushErrorOptions) {
+    super('Internal', message, options);
+  }
+}
+
+const classByCode: Readonly<Record<ErrorCode, new (message: string, options?: HushErrorOptions) => HushError>> = {
+  NotFound: NotFoundError,
+  PropertyNotFound: PropertyNotFoundError,
+  AuthFailed: AuthError,
+  AccessDenied: AccessDeniedError,
+  Throttled: ThrottledError,
+  Unavailable: UnavailableError,
+  Timeout: TimeoutError,
+  InvalidConfig: InvalidConfigError,
+  InvalidSpec: InvalidSpecError,
+  InvalidData: InvalidDataError,
+  NotSupported: NotSupportedError,
+  Conflict: ConflictError,
+  TargetConflict: TargetConflictError,
+  Internal: InternalError,
+};
+
+/** An error of the class for `code`, where the code is chosen at run time (an HTTP status, a store's answer). */
+export function errorForCode(code: ErrorCode, message: string, options?: HushErrorOptions): HushError {
+  return new classByCode[code](message, options);
+}
 
 export function isHushError(err: unknown): err is HushError {
   return err instanceof HushError;
+}
+
+/** Whether `err` is a HushError with one of these codes (the one way to classify errors). */
+export function hasCode(err: unknown, ...codes: ErrorCode[]): err is HushError {
+  return err instanceof HushError && codes.includes(err.code);
+}
+
+/**
+ * `err` as a HushError: itself when it is one, else an Internal error whose message is
+ * describeError's and whose cause is the original (nothing is lost for debugging).
+ */
+export function asHushError(err: unknown): HushError {
+  return err instanceof HushError ? err : new InternalError(describeError(err), { cause: err });
 }
 
 /** A message safe to show: HushError messages are written to be; others are not trusted. */

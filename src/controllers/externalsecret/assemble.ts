@@ -4,7 +4,7 @@
  * order (overriding). Any error aborts the whole assembly: a partial result is
  * never written, so a failing store cannot blank keys of an existing Secret.
  */
-import { HushError, InvalidSpecError, NotFoundError, describeError } from '../../util/errors.ts';
+import { InvalidSpecError, asHushError, hasCode, type HushError } from '../../util/errors.ts';
 import type { StoreClient } from '../../providers/types.ts';
 import { checkNullBytes, decodeValue } from './decode.ts';
 import { convertKeys, rewriteKeys, validateKeys } from './keys.ts';
@@ -34,7 +34,7 @@ export async function assembleData(spec: ExternalSecretSpec, resolve: ClientReso
     try {
       got = await readDataFrom(item, field, store, signal);
     } catch (err) {
-      if (skipMissing && err instanceof NotFoundError) {
+      if (skipMissing && hasCode(err, 'NotFound')) {
         missing.push(field);
         continue;
       }
@@ -49,7 +49,7 @@ export async function assembleData(spec: ExternalSecretSpec, resolve: ClientReso
     try {
       out.set(item.secretKey, await readDataItem(item, field, store, signal));
     } catch (err) {
-      if (skipMissing && err instanceof NotFoundError) {
+      if (skipMissing && hasCode(err, 'NotFound')) {
         missing.push(field);
         continue;
       }
@@ -122,10 +122,7 @@ async function readDataFrom(item: DataFromItem, field: string, { client, storeLa
   return out;
 }
 
+/** Names the field, store and key in front of a provider's error, keeping its class and cause. */
 function rewrap(err: unknown, prefix: string): HushError {
-  const base = err instanceof HushError ? err : new HushError('Internal', describeError(err));
-  const Ctor = base instanceof NotFoundError ? NotFoundError : undefined;
-  const message = `${prefix}: ${base.message}`;
-  if (Ctor) return new Ctor(message, { cause: err, retryable: base.retryable });
-  return new HushError(base.code, message, { cause: err, retryable: base.retryable, retryAfterMs: base.retryAfterMs });
+  return asHushError(err).withContext(prefix);
 }

@@ -5,7 +5,7 @@
  *   Auto      Base64, else Base64URL, else the value unchanged
  *   None/""   unchanged
  */
-import { InvalidDataError } from '../../util/errors.ts';
+import { InvalidDataError, InvalidSpecError } from '../../util/errors.ts';
 
 export type DecodingStrategy = 'Auto' | 'Base64' | 'Base64URL' | 'None';
 
@@ -37,7 +37,7 @@ export function decodeValue(value: Uint8Array, strategy: DecodingStrategy | unde
     case 'Auto':
       return strictDecode(value, std, 'base64', true) ?? strictDecode(value, url, 'base64url', false) ?? value;
     default:
-      throw new InvalidDataError(`${what}: unknown decodingStrategy "${String(strategy)}"; use Auto, Base64, Base64URL or None`, { retryable: false });
+      throw new InvalidSpecError(`${what}: unknown decodingStrategy "${String(strategy)}"; use Auto, Base64, Base64URL or None`);
   }
 }
 

@@ -3,7 +3,7 @@
  * (rewrite[].regexp), and validation, in ESO's order:
  *   provider keys → rewrite (if any) else conversion → validation → decoding.
  */
-import { HushError, InvalidDataError, InvalidSpecError } from '../../util/errors.ts';
+import { InvalidDataError, InvalidSpecError } from '../../util/errors.ts';
 import { renderTemplate, TemplateError } from '../../template/index.ts';
 import { compileGoRegexp, goReplaceAll } from '../../util/goregexp.ts';
 
@@ -30,10 +30,9 @@ export function convertKeys(data: Map<string, Uint8Array>, strategy: ConversionS
     const converted = convertKey(key, strategy);
     const earlier = from.get(converted);
     if (earlier !== undefined && earlier !== key) {
+      // InvalidData, so retried with backoff: the keys come from the store and may change there.
       throw new InvalidDataError(
         `${field}: keys "${earlier}" and "${key}" both convert to "${converted}"; use conversionStrategy: Unicode or a rewrite to keep them apart`,
-        // Retried with backoff: the keys come from the store and may change there.
-        { retryable: true },
       );
     }
     from.set(converted, key);
@@ -69,7 +68,7 @@ export function rewriteKeys(data: Map<string, Uint8Array>, rewrites: RegexpRewri
           // ESO's transform template runs with Go's default missingkey: a missing field prints "<no value>".
           return renderTemplate(text, { value: key }, { name: 'transform', missingKey: 'default' });
         } catch (err) {
-          if (err instanceof TemplateError) throw new HushError(err.code, `${at}.transform.template: ${err.message}`, { cause: err, retryable: err.retryable });
+          if (err instanceof TemplateError) throw err.withContext(`${at}.transform.template`);
           throw err;
         }
       };
@@ -91,12 +90,11 @@ export function validateKeys(data: Map<string, Uint8Array>, field: string): Map<
   const out = new Map<string, Uint8Array>();
   for (const [key, value] of data) {
     if (key === '') continue;
-    if (key.length > 253) throw new InvalidDataError(`${field}: key "${key.slice(0, 40)}..." is longer than 253 characters`, { retryable: true });
+    if (key.length > 253) throw new InvalidDataError(`${field}: key "${key.slice(0, 40)}..." is longer than 253 characters`);
     for (const ch of key) {
       if (!allowedRune.test(ch)) {
         throw new InvalidDataError(
           `${field}: key "${key}" has the character "${ch}", which a Secret key cannot hold; add a rewrite or set conversionStrategy`,
-          { retryable: true },
         );
       }
     }

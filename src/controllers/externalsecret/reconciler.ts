@@ -14,7 +14,7 @@ import { isAlreadyExists, isConflict, type KubeClient } from '../../kube/client.
 import type { EventRecorder } from '../../kube/events.ts';
 import type { Informer } from '../../kube/informer.ts';
 import { ConfigMaps, Secrets, type KubeObject } from '../../kube/resources.ts';
-import { HushError, NotFoundError, describeError } from '../../util/errors.ts';
+import { NotFoundError, asHushError, describeError } from '../../util/errors.ts';
 import { redactValues } from '../../util/redact.ts';
 import type { Logger } from '../../util/log.ts';
 import { setConditionGauge, type ControllerMetrics } from '../../metrics/hush.ts';
@@ -262,8 +262,8 @@ export class ExternalSecretReconciler {
     // A write that lost an optimistic-concurrency race is not a failure worth a status change or an
     // event: the next attempt reads the new version and succeeds.
     if (isConflict(err) || isAlreadyExists(err)) throw err;
-    const base = err instanceof HushError ? err : new HushError('Internal', describeError(err), { cause: err });
-    const error = new HushError(base.code, redactValues(base.message, seen), { cause: err, retryable: base.retryable, retryAfterMs: base.retryAfterMs });
+    const base = asHushError(err);
+    const error = base.withMessage(redactValues(base.message, seen));
     this.d.metrics.syncErrors.inc({ name, namespace });
     this.d.metrics.reconcileErrors.inc({ controller: 'externalsecret', code: error.code });
     setConditionGauge(this.d.metrics.esCondition, { name, namespace }, 'False');

@@ -3,7 +3,7 @@
  * §4, §6). Pure: takes the ExternalSecret, the existing Secret (or none) and
  * the assembled data, returns the Secret to write, or why not to write.
  */
-import { HushError } from '../../util/errors.ts';
+import { TargetConflictError } from '../../util/errors.ts';
 import { ANNOTATION_DATA_HASH, ExternalSecrets, LABEL_CREATED_BY, LABEL_MANAGED } from '../resources.ts';
 import { apiVersionOf, type ObjectMeta } from '../../kube/resources.ts';
 import { createdByLabel, dataHash, fieldManagerFor } from './hash.ts';
@@ -115,14 +115,14 @@ export function planTarget(es: ExternalSecretObject, existing: SecretObject | un
   const hash = dataHash(decodeSecretData({ metadata: { name }, data: finalData }));
 
   if (existing?.immutable && !sameData(existing.data ?? {}, finalData)) {
-    throw new HushError('Conflict', `Secret "${ns}/${name}" is immutable and its data would change; delete it to let Hush recreate it, or set target.immutable: false on a new Secret`, { retryable: false });
+    throw new TargetConflictError(`Secret "${ns}/${name}" is immutable and its data would change; delete it to let Hush recreate it, or set target.immutable: false on a new Secret`);
   }
 
   if (policy === 'Owner' && existing) {
     const owner = controllerOwnerOf(existing);
     if (owner && owner.uid !== es.metadata.uid) {
       const what = owner.kind === 'ExternalSecret' ? `ExternalSecret "${owner.name}"` : `${owner.kind} "${owner.name}"`;
-      throw new HushError('Conflict', `target Secret "${ns}/${name}" is owned by ${what}; two owners cannot manage one Secret: change spec.target.name or use creationPolicy: Merge`, { retryable: false });
+      throw new TargetConflictError(`target Secret "${ns}/${name}" is owned by ${what}; two owners cannot manage one Secret: change spec.target.name or use creationPolicy: Merge`);
     }
   }
 

@@ -14,7 +14,7 @@
  */
 import { parseTemplate, renderTemplateBytes, TemplateError } from '../../template/index.ts';
 import { parse as parseYaml } from 'yaml';
-import { HushError, InvalidSpecError } from '../../util/errors.ts';
+import { HushError, InternalError, InvalidSpecError, describeError } from '../../util/errors.ts';
 import type { ExternalSecretObject, TemplateFrom, TemplateSpec } from './spec.ts';
 
 export interface RenderedTarget {
@@ -33,9 +33,10 @@ export type TemplateSourceReader = (kind: 'ConfigMap' | 'Secret', name: string, 
 /** A template's failure as the field it came from plus Go's own message (template name, line, column). */
 function templateError(field: string, err: unknown, context: Record<string, Uint8Array> = {}): HushError {
   if (err instanceof TemplateError) {
-    return new HushError(err.code, `${field}: ${withholdEchoedData(err.message, context)}`, { cause: err, retryable: err.retryable });
+    // withMessage, not withContext: the original message may echo data, so it must not become the cause.
+    return err.withMessage(`${field}: ${withholdEchoedData(err.message, context)}`);
   }
-  return err instanceof HushError ? err : new HushError('Internal', `${field}: ${String(err)}`);
+  return err instanceof HushError ? err.withContext(field) : new InternalError(`${field}: ${describeError(err)}`, { cause: err });
 }
 
 /**
@@ -77,10 +78,10 @@ function renderMap(text: string, context: Record<string, Uint8Array>, name: stri
     parsed = parseYaml(out, { schema: 'failsafe' });
   } catch {
     // The rendered text may hold secret values: say where, never what. Retried: it depends on store data.
-    throw new InvalidSpecError(`${field}: the rendered template is not a YAML map of keys to values`, { retryable: true });
+    throw new InvalidSpecError(`${field}: the rendered template is not a YAML map of keys to values`);
   }
   if (parsed === null || parsed === undefined) return new Map();
-  if (typeof parsed !== 'object' || Array.isArray(parsed)) throw new InvalidSpecError(`${field}: the rendered template must be a YAML map of keys to values`, { retryable: true });
+  if (typeof parsed !== 'object' || Array.isArray(parsed)) throw new InvalidSpecError(`${field}: the rendered template must be a YAML map of keys to values`);
   const map = new Map<string, string>();
   for (const [k, v] of Object.entries(parsed as Record<string, unknown>)) {
     // With the failsafe schema every scalar is a string; nested maps and lists become JSON.
@@ -187,7 +188,7 @@ function parseProblem(text: string, name: string, field: string): HushError | un
     parseTemplate(text, { name });
     return undefined;
   } catch (err) {
-    const e = templateError(field, err);
-    return new HushError(e.code, e.message, { cause: err, retryable: false });
+    // Parse errors are InvalidSpec (terminal): the manifest's template needs a fix.
+    return templateError(field, err);
   }
 }

@@ -12,7 +12,7 @@ import { openFile } from '../../sops/codec.ts';
 import { DataKeyError, MacMismatchError, MacNotFoundError } from '../../sops/errors.ts';
 import type { KeyContext } from '../../sops/keys/index.ts';
 import { stringifyPlain } from '../../sops/stores/index.ts';
-import { HushError, describeError } from '../../util/errors.ts';
+import { describeError, hasCode, isHushError } from '../../util/errors.ts';
 import { Reasons, SopsSecretError, invalidManifest } from './errors.ts';
 
 /** The declared format, else JSON when the text starts with `{`, else YAML (what sops writes for a .yaml file). */
@@ -48,14 +48,15 @@ function explain(err: unknown, format: SopsFormat, h: DecryptHints): SopsSecretE
   const why = describeError(err);
   const prefix = `${h.subject}: cannot decrypt spec.encrypted (${format}): ${why}.`;
   if (err instanceof DataKeyError) {
-    return new SopsSecretError(Reasons.DecryptionFailed, err.code, `${prefix} Keys offered: ${h.offered}. Fix: put an age identity for one of the file's recipients in an entry ending in ".agekey" of ${h.keyHome}, or a Vault token allowed to use the transit key in its "sops.vault-token" entry.`, { retryable: true, cause: err });
+    return new SopsSecretError(Reasons.DecryptionFailed, err.code, `${prefix} Keys offered: ${h.offered}. Fix: put an age identity for one of the file's recipients in an entry ending in ".agekey" of ${h.keyHome}, or a Vault token allowed to use the transit key in its "sops.vault-token" entry.`, { cause: err });
   }
   if (err instanceof MacMismatchError || err instanceof MacNotFoundError) {
-    return new SopsSecretError(Reasons.DecryptionFailed, err.code, `${prefix} Fix: the file was changed after it was encrypted; edit it with \`sops edit\` or \`hush sops edit\` (never by hand) and apply it again.`, { retryable: false, cause: err });
+    // InvalidSpec: the file in spec.encrypted is what is wrong, so only a change to the SopsSecret helps.
+    return new SopsSecretError(Reasons.DecryptionFailed, 'InvalidSpec', `${prefix} Fix: the file was changed after it was encrypted; edit it with \`sops edit\` or \`hush sops edit\` (never by hand) and apply it again.`, { cause: err });
   }
-  if (err instanceof HushError && (err.code === 'InvalidData' || err.code === 'InvalidSpec' || err.code === 'InvalidConfig' || err.code === 'NotSupported')) {
-    return new SopsSecretError(Reasons.DecryptionFailed, err.code, `${prefix} Fix: paste the file exactly as sops wrote it under spec.encrypted (a YAML block scalar: \`encrypted: |\`), and re-encrypt it if it was edited by hand.`, { retryable: false, cause: err });
+  if (hasCode(err, 'InvalidData', 'InvalidSpec', 'InvalidConfig', 'NotSupported')) {
+    return new SopsSecretError(Reasons.DecryptionFailed, 'InvalidSpec', `${prefix} Fix: paste the file exactly as sops wrote it under spec.encrypted (a YAML block scalar: \`encrypted: |\`), and re-encrypt it if it was edited by hand.`, { cause: err });
   }
   // Anything else (a key service that failed in an unexpected way) may pass; retry.
-  return new SopsSecretError(Reasons.DecryptionFailed, err instanceof HushError ? err.code : 'Internal', prefix, { retryable: true, cause: err });
+  return new SopsSecretError(Reasons.DecryptionFailed, isHushError(err) && err.retryable ? err.code : 'Internal', prefix, { cause: err });
 }

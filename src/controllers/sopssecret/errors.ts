@@ -5,7 +5,7 @@
  * terminal; what may be fixed elsewhere (the key Secret, Vault, a Secret in
  * the way) is retried with backoff, since nothing would wake us otherwise.
  */
-import { HushError, type ErrorCode } from '../../util/errors.ts';
+import { HushError, type ErrorCode, type HushErrorOptions } from '../../util/errors.ts';
 
 export const Reasons = {
   Decrypted: 'Decrypted',
@@ -18,12 +18,13 @@ export type Reason = (typeof Reasons)[keyof typeof Reasons];
 
 export class SopsSecretError extends HushError {
   readonly reason: Reason;
-  constructor(reason: Reason, code: ErrorCode, message: string, options: { retryable: boolean; cause?: unknown }) {
+  /** Whether it is retried follows from `code` (util/errors.ts): pick InvalidSpec for what only the SopsSecret can fix. */
+  constructor(reason: Reason, code: ErrorCode, message: string, options?: HushErrorOptions) {
     super(code, message, options);
     this.reason = reason;
   }
 }
 
 export function invalidManifest(message: string): SopsSecretError {
-  return new SopsSecretError(Reasons.InvalidManifest, 'InvalidData', message, { retryable: false });
+  return new SopsSecretError(Reasons.InvalidManifest, 'InvalidSpec', message);
 }

@@ -37,7 +37,7 @@ export function keysFromSecretData(where: string, data: Record<string, string> |
         ids = parseIdentityLines(text, false);
       } catch (err) {
         const why = err instanceof HushError ? err.message : 'unreadable';
-        throw new SopsSecretError(Reasons.DecryptionFailed, 'InvalidConfig', `${where} entry "${entry}": ${why}`, { retryable: true });
+        throw new SopsSecretError(Reasons.DecryptionFailed, 'InvalidConfig', `${where} entry "${entry}": ${why}`);
       }
       keys.ageIdentities.push(...ids);
       keys.offered.push(`${ids.length} age identit${ids.length === 1 ? 'y' : 'ies'} from ${where} entry "${entry}"`);

@@ -20,7 +20,7 @@ import type { Informer } from '../../kube/informer.ts';
 import { Secrets, type KubeObject } from '../../kube/resources.ts';
 import { hushApiVersion } from '../../api/hush/index.ts';
 import { setConditionGauge, type ControllerMetrics } from '../../metrics/hush.ts';
-import { HushError, describeError } from '../../util/errors.ts';
+import { HushError, InternalError, describeError } from '../../util/errors.ts';
 import type { Logger } from '../../util/log.ts';
 import type { SecretObject } from '../externalsecret/target.ts';
 import { decryptManifest, detectFormat } from './decrypt.ts';
@@ -131,7 +131,7 @@ export class SopsSecretReconciler {
     if (ref) {
       const secret = await this.d.kube.get<SecretObject>(Secrets, ref, namespace, { signal });
       if (!secret) {
-        throw new SopsSecretError(Reasons.DecryptionFailed, 'NotFound', `${subject}: the decryption key Secret "${namespace}/${ref}" (spec.decryption.secretRef) does not exist. Fix: create it, with the age identity in an entry ending in ".agekey" (kubectl create secret generic ${ref} --from-file=age.agekey=...).`, { retryable: true });
+        throw new SopsSecretError(Reasons.DecryptionFailed, 'NotFound', `${subject}: the decryption key Secret "${namespace}/${ref}" (spec.decryption.secretRef) does not exist. Fix: create it, with the age identity in an entry ending in ".agekey" (kubectl create secret generic ${ref} --from-file=age.agekey=...).`);
       }
       keys = keysFromSecretData(`Secret "${namespace}/${ref}"`, secret.data);
     }
@@ -162,7 +162,7 @@ export class SopsSecretReconciler {
           await this.d.kube.create(Secrets, secretBody(want, content.data), { signal });
         } catch (err) {
           // The old Secret is gone: whatever went wrong, keep trying (with backoff) until it is back.
-          throw new SopsSecretError(Reasons.WriteFailed, 'Unavailable', `Secret "${want.namespace}/${want.name}" was deleted to change its type or immutable data, and creating it again failed: ${describeError(err)}`, { retryable: true, cause: err });
+          throw new SopsSecretError(Reasons.WriteFailed, 'Unavailable', `Secret "${want.namespace}/${want.name}" was deleted to change its type or immutable data, and creating it again failed: ${describeError(err)}`, { cause: err });
         }
         m.inc({ operation: 'create' });
     }
@@ -188,7 +188,7 @@ export class SopsSecretReconciler {
     const { name } = obj.metadata;
     const namespace = obj.metadata.namespace!;
     const reason = err instanceof SopsSecretError ? err.reason : fallback;
-    const error = err instanceof HushError ? err : new HushError('Internal', describeError(err), { cause: err });
+    const error = err instanceof HushError ? err : new InternalError(describeError(err), { cause: err });
     const message = err instanceof SopsSecretError ? error.message : `SopsSecret "${namespace}/${name}": ${error.message}`;
     if (reason !== Reasons.WriteFailed && reason !== Reasons.SecretConflict) this.d.metrics.sopsDecryptions.inc({ name, namespace, result: reason });
     this.d.metrics.reconcileErrors.inc({ controller: 'sopssecret', code: error.code });

@@ -82,7 +82,7 @@ export function planWrite(existing: SecretObject | undefined, want: WantedSecret
   const owner = controllerOf(existing);
   if (owner?.uid !== want.owner.uid) {
     const by = owner ? `is controlled by ${owner.kind} "${owner.name}"` : 'was not created by this SopsSecret';
-    throw new SopsSecretError(Reasons.SecretConflict, 'Conflict', `${subject}: Secret "${want.namespace}/${want.name}" already exists and ${by}; it is left as it is. Fix: delete that Secret to let Hush create it, or give the encrypted manifest another metadata.name.`, { retryable: true });
+    throw new SopsSecretError(Reasons.SecretConflict, 'Conflict', `${subject}: Secret "${want.namespace}/${want.name}" already exists and ${by}; it is left as it is. Fix: delete that Secret to let Hush create it, or give the encrypted manifest another metadata.name.`);
   }
   if (isUpToDate(existing, want)) return 'none';
   if ((existing.type ?? 'Opaque') !== want.type) return 'recreate';

@@ -4,7 +4,7 @@
  * Secret under deletionPolicy Delete). Retryable, since GitOps often creates it a moment later.
  */
 function missing(what: string): InvalidConfigError {
-  return new InvalidConfigError(`${what}; create it or fix the reference in the store`, { retryable: true });
+  return new InvalidConfigError(`${what}; create it or fix the reference in the store`);
 }
 
 /**

@@ -11,7 +11,7 @@ import type { KubeClient } from '../../kube/client.ts';
 import type { EventRecorder } from '../../kube/events.ts';
 import type { Informer } from '../../kube/informer.ts';
 import type { Provider } from '../../providers/types.ts';
-import { HushError, describeError } from '../../util/errors.ts';
+import { UnavailableError, asHushError, describeError, type ErrorCode } from '../../util/errors.ts';
 import { parseGoDuration } from '../../util/duration.ts';
 import type { Logger } from '../../util/log.ts';
 import { setConditionGauge, type ControllerMetrics } from '../../metrics/hush.ts';
@@ -34,6 +34,7 @@ export interface StoreReconcilerDeps {
 const DEFAULT_STORE_REFRESH_MS = 5 * 60_000;
 /** How soon a store with rejected credentials is checked again (a change to the store is seen at once anyway). */
 const CREDENTIAL_RETRY_MS = 60_000;
+const credentialCodes: ReadonlySet<ErrorCode> = new Set(['AuthFailed', 'AccessDenied', 'InvalidConfig']);
 
 export function storeRefreshMs(store: StoreObject): number {
   const r = store.spec.refreshInterval;
@@ -82,13 +83,13 @@ export class StoreReconciler {
     try {
       const client = await this.d.resolver.clientFor(store, this.d.kind, provider, pk.key, undefined, label);
       const result = await client.validate(signal);
-      if (result.state === 'Error') throw result.error ?? new HushError('Unavailable', result.message);
+      if (result.state === 'Error') throw result.error ?? new UnavailableError(result.message);
       const reason = result.state === 'Ready' ? 'Valid' : 'ValidationUnknown';
       await this.setReady(store, 'True', reason, result.state === 'Ready' ? 'store validated' : result.message, signal);
       return { requeueAfterMs: refreshMs };
     } catch (err) {
       if (signal.aborted) throw err;
-      const e = err instanceof HushError ? err : new HushError('Internal', describeError(err));
+      const e = asHushError(err);
       // The next check connects afresh: rotated credentials, CA bundles and client certificates are
       // read again instead of failing forever with what the old client loaded.
       this.d.resolver.forgetStore(this.d.kind, namespace, name);
@@ -96,10 +97,8 @@ export class StoreReconciler {
       if (!e.retryable) return {};
       // Unreachable stores are re-checked within seconds (their ExternalSecrets wait on them); bad
       // credentials are not retried that often, or a userpass/LDAP account could be locked out.
-      if (e.code === 'AuthFailed' || e.code === 'AccessDenied' || e.code === 'InvalidConfig') {
-        throw new HushError(e.code, e.message, { cause: e, retryable: true, retryAfterMs: Math.max(e.retryAfterMs ?? 0, CREDENTIAL_RETRY_MS) });
-      }
-      throw e;
+      if (credentialCodes.has(e.code)) throw e.withRetryAfter(Math.max(e.retryAfterMs ?? 0, CREDENTIAL_RETRY_MS));
+      if (credentialCodes.has(e.code)) throw e.withRetryAfter(Math.max(e.retryAfterMs ?? 0, CREDENTIAL_RETRY_MS));
     }
   }
 

@@ -12,7 +12,7 @@ import type { KubeClient } from '../../kube/client.ts';
 import type { Informer } from '../../kube/informer.ts';
 import type { KubeObject } from '../../kube/resources.ts';
 import type { Provider, StoreClient } from '../../providers/types.ts';
-import { AccessDeniedError, HushError, InvalidConfigError, NotSupportedError, ThrottledError, UnavailableError, describeError } from '../../util/errors.ts';
+import { AccessDeniedError, InvalidConfigError, InvalidSpecError, NotSupportedError, ThrottledError, UnavailableError, asHushError, describeError } from '../../util/errors.ts';
 import { compileGoRegexp } from '../../util/goregexp.ts';
 import type { Logger } from '../../util/log.ts';
 import type { StoreRef } from '../externalsecret/spec.ts';
@@ -79,16 +79,16 @@ export class StoreResolver {
    * used in every error so the user knows which reference failed.
    */
   async resolve(esNamespace: string, ref: StoreRef | undefined, field: string): Promise<ResolvedStore> {
-    if (!ref?.name) throw new InvalidConfigError(`${field}: no store referenced; set spec.secretStoreRef.name`);
+    if (!ref?.name) throw new InvalidSpecError(`${field}: no store referenced; set spec.secretStoreRef.name`);
     const { store, kind } = this.lookup(esNamespace, ref);
     const label = kind === 'SecretStore' ? `SecretStore "${esNamespace}/${ref.name}"` : `ClusterSecretStore "${ref.name}"`;
     if (!store) {
       // Not a NotFoundError: a missing store must never read as "secret gone at the provider".
+      // InvalidConfig is retried: the store may be created later, and its creation wakes us anyway.
       throw new InvalidConfigError(
         kind === 'SecretStore'
           ? `${label} not found (an ExternalSecret can only use a SecretStore in its own namespace; for a shared store use kind: ClusterSecretStore)`
           : `${label} not found`,
-        { retryable: true },
       );
     }
     if (kind === 'ClusterSecretStore') this.checkClusterStoreConditions(store, esNamespace, label);
@@ -155,8 +155,7 @@ export class StoreResolver {
           signal: abort.signal,
         });
       } catch (err) {
-        const base = err instanceof HushError ? err : new HushError('Internal', describeError(err));
-        throw new HushError(base.code, `${label}: ${base.message}`, { cause: err, retryable: base.retryable, retryAfterMs: base.retryAfterMs });
+        throw asHushError(err).withContext(label);
       }
     })();
     let markClosed: () => void = () => undefined;

@@ -4,7 +4,7 @@
  * out (as ESO's SanitizeErr does) and every credential this store sent
  * redacted — and never a request or response body.
  */
-import { AccessDeniedError, AuthError, HushError, InvalidConfigError, NotFoundError, ThrottledError, UnavailableError } from '../../util/errors.ts';
+import { AccessDeniedError, AuthError, HushError, InternalError, InvalidConfigError, NotFoundError, ThrottledError, TimeoutError, UnavailableError } from '../../util/errors.ts';
 import { redact } from '../util/redact.ts';
 
 /** Codes AWS uses for "slow down", across Secrets Manager, SSM and STS. */
@@ -117,12 +117,12 @@ export function toHushError(err: unknown, action: string, opts: MapOptions): Hus
   if (isThrottling(err)) return new ThrottledError(msg, opts.retryAfterMs === undefined ? {} : { retryAfterMs: opts.retryAfterMs });
   if (authCodes.has(code)) return new AuthError(msg);
   if (accessCodes.has(code)) return opts.kind === 'login' ? new AuthError(msg) : new AccessDeniedError(msg);
-  if (notFoundCodes.has(code)) return opts.notFoundIsMissing ? new NotFoundError(msg) : new InvalidConfigError(msg, { retryable: true });
+  if (notFoundCodes.has(code)) return opts.notFoundIsMissing ? new NotFoundError(msg) : new InvalidConfigError(msg);
   // Secrets Manager answers a read of a secret scheduled for deletion with this; ESO treats it as missing.
   if (code === 'InvalidRequestException' && /marked (for )?delet/i.test(s.message ?? '') && opts.notFoundIsMissing) return new NotFoundError(msg);
-  if (code === 'TimeoutError' || s.code === 'ETIMEDOUT') return new HushError('Timeout', msg);
-  if (code === 'AbortError') return new HushError('Timeout', msg, { retryable: true });
+  if (code === 'TimeoutError' || s.code === 'ETIMEDOUT') return new TimeoutError(msg);
+  if (code === 'AbortError') return new TimeoutError(msg);
   if (transientNetCodes.has(s.code ?? '') || isTransient(err)) return new UnavailableError(msg);
-  if (s.$fault === 'client' || (s.$metadata?.httpStatusCode ?? 0) >= 400) return new InvalidConfigError(msg, { retryable: true });
-  return new HushError('Internal', `aws: ${action}: unexpected ${code}`, { cause: err });
+  if (s.$fault === 'client' || (s.$metadata?.httpStatusCode ?? 0) >= 400) return new InvalidConfigError(msg);
+  return new InternalError(`aws: ${action}: unexpected ${code}`, { cause: err });
 }

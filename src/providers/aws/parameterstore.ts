@@ -22,7 +22,7 @@ import {
   type ParameterStringFilter,
   type SSMClient,
 } from '@aws-sdk/client-ssm';
-import { HushError, InvalidConfigError, NotFoundError } from '../../util/errors.ts';
+import { HushError, InvalidConfigError, InvalidDataError, NotFoundError } from '../../util/errors.ts';
 import type { FindSpec, RemoteRef, StoreClient, ValidationResult } from '../types.ts';
 import { goQuote } from '../util/gojson.ts';
 import { compileGoRegexp } from '../util/regexp.ts';
@@ -100,7 +100,7 @@ export class ParameterStoreStore implements StoreClient {
       { notFoundIsMissing: true },
     );
     const v = out.Parameter?.Value;
-    if (v === undefined) throw new HushError('InvalidData', `aws: invalid secret received. parameter value is nil for key: ${goQuote(name)}`);
+    if (v === undefined) throw new InvalidDataError(`aws: invalid secret received. parameter value is nil for key: ${goQuote(name)}`);
     return v;
   }
 

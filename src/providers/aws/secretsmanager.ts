@@ -20,7 +20,7 @@ import {
   type SecretsManagerClient,
   type SecretValueEntry,
 } from '@aws-sdk/client-secrets-manager';
-import { HushError, InvalidConfigError, NotFoundError } from '../../util/errors.ts';
+import { HushError, InvalidConfigError, InvalidDataError, NotFoundError } from '../../util/errors.ts';
 import type { FindSpec, RemoteRef, StoreClient, ValidationResult } from '../types.ts';
 import { goQuote } from '../util/gojson.ts';
 import { compileGoRegexp } from '../util/regexp.ts';
@@ -71,7 +71,7 @@ export class SecretsManagerStore implements StoreClient {
     if (!ref.property) {
       if (payload.string !== undefined) return utf8.encode(payload.string);
       if (payload.binary !== undefined) return payload.binary;
-      throw new HushError('InvalidData', `aws: invalid secret received. no secret string nor binary for key: ${goQuote(ref.key)}`);
+      throw new InvalidDataError(`aws: invalid secret received. no secret string nor binary for key: ${goQuote(ref.key)}`);
     }
     // A binary secret is read as text for properties, as ESO does.
     const text = payload.binary !== undefined ? decoder.decode(payload.binary) : (payload.string ?? '');

@@ -9,7 +9,7 @@ import type { Agent } from 'node:https';
 import { CertificateClient } from '@azure/keyvault-certificates';
 import { KeyClient } from '@azure/keyvault-keys';
 import { SecretClient } from '@azure/keyvault-secrets';
-import { HushError, InvalidConfigError, NotSupportedError } from '../../util/errors.ts';
+import { HushError, InvalidConfigError, NotSupportedError, UnavailableError } from '../../util/errors.ts';
 import type { FindSpec, RemoteRef, StoreClient, ValidationResult } from '../types.ts';
 import { goQuote } from '../util/gojson.ts';
 import { compileGoRegexp } from '../util/regexp.ts';
@@ -234,7 +234,7 @@ export class AzureKvStoreClient implements StoreClient {
   }
 
   private clients(): Sdk {
-    if (this.closed) throw new HushError('Unavailable', 'azurekv: the store client is closed');
+    if (this.closed) throw new UnavailableError('azurekv: the store client is closed');
     if (this.sdk) return this.sdk;
     const options = {
       serviceVersion: SERVICE_VERSION,

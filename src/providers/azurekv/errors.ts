@@ -3,15 +3,7 @@
  * operation, the object and the vault, then Key Vault's own error code and
  * message (redacted of anything this store sent), never a value.
  */
-import {
-  AccessDeniedError,
-  AuthError,
-  HushError,
-  InvalidConfigError,
-  NotFoundError,
-  ThrottledError,
-  UnavailableError,
-} from '../../util/errors.ts';
+import { AccessDeniedError, AuthError, HushError, InternalError, InvalidConfigError, NotFoundError, ThrottledError, TimeoutError, UnavailableError } from '../../util/errors.ts';
 import { redact } from '../util/redact.ts';
 
 interface RestErrorLike {
@@ -60,7 +52,7 @@ export function toHushError(err: unknown, action: string, notFound: string, sent
     // Secret under deletionPolicy Delete). A 404 from anything else in the way (a proxy, a wrong
     // custom domain, a path in vaultUrl) is a configuration problem.
     if (status === 404 && code !== undefined && OBJECT_NOT_FOUND.has(code)) return new NotFoundError(`azurekv: ${notFound} (${code})`);
-    if (status === 404) return new InvalidConfigError(`${msg}; is vaultUrl a Key Vault?`, { retryable: true });
+    if (status === 404) return new InvalidConfigError(`${msg}; is vaultUrl a Key Vault?`);
     if (status === 401) return new AuthError(msg);
     if (status === 403) return new AccessDeniedError(msg);
     if (status === 429) {
@@ -68,16 +60,16 @@ export function toHushError(err: unknown, action: string, notFound: string, sent
       return new ThrottledError(msg, Number.isFinite(ra) && ra >= 0 ? { retryAfterMs: ra * 1000 } : {});
     }
     if (status >= 500) return new UnavailableError(msg);
-    return new InvalidConfigError(msg, { retryable: true });
+    return new InvalidConfigError(msg);
   }
-  if (e.name === 'AbortError') return new HushError('Timeout', `azurekv: ${action}: cancelled or timed out`, { retryable: true });
+  if (e.name === 'AbortError') return new TimeoutError(`azurekv: ${action}: cancelled or timed out`);
   const c = e.code ?? '';
   if (tlsCodes.test(c) || /certificate/i.test(e.message ?? '')) {
-    return new InvalidConfigError(`azurekv: ${action}: TLS: ${redact(e.message ?? c, sent)} (check vaultUrl and caBundle/caProvider)`, { retryable: true });
+    return new InvalidConfigError(`azurekv: ${action}: TLS: ${redact(e.message ?? c, sent)} (check vaultUrl and caBundle/caProvider)`);
   }
-  if (c === 'ETIMEDOUT' || c === 'ESOCKETTIMEDOUT') return new HushError('Timeout', `azurekv: ${action}: ${redact(e.message ?? c, sent)}`);
+  if (c === 'ETIMEDOUT' || c === 'ESOCKETTIMEDOUT') return new TimeoutError(`azurekv: ${action}: ${redact(e.message ?? c, sent)}`);
   if (connectCodes.has(c)) return new UnavailableError(`azurekv: ${action}: ${redact(e.message ?? c, sent)}`);
-  return new HushError('Internal', `azurekv: ${action}: unexpected ${e.name ?? 'error'}${c ? ` (${c})` : ''}`, { cause: err });
+  return new InternalError(`azurekv: ${action}: unexpected ${e.name ?? 'error'}${c ? ` (${c})` : ''}`, { cause: err });
 }
 
 /** Key Vault's {error: {code, message, innererror}} as the SDK keeps it; falls back to the SDK's own text. */

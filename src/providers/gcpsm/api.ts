@@ -14,7 +14,7 @@
  * - the library's telemetry logging is off: it could print payloads.
  */
 import type { SecretManagerServiceClient } from '@google-cloud/secret-manager';
-import { AccessDeniedError, AuthError, HushError, InvalidConfigError, NotFoundError, ThrottledError, UnavailableError } from '../../util/errors.ts';
+import { AccessDeniedError, AuthError, HushError, InvalidConfigError, NotFoundError, NotSupportedError, ThrottledError, TimeoutError, UnavailableError } from '../../util/errors.ts';
 import { redact } from '../util/redact.ts';
 import type { GrpcEndpoint } from './endpoints.ts';
 import type { AccessTokenSession } from './session.ts';
@@ -191,11 +191,11 @@ export class SecretManagerApi {
       case Code.RESOURCE_EXHAUSTED:
         return new ThrottledError(message, { ...opts, retryAfterMs: this.pauseMs || PAUSE_MIN_MS });
       case Code.DEADLINE_EXCEEDED:
-        return new HushError('Timeout', message, opts);
+        return new TimeoutError(message, opts);
       case Code.INVALID_ARGUMENT:
         return new InvalidConfigError(message, opts);
       case Code.UNIMPLEMENTED:
-        return new HushError('NotSupported', message, opts);
+        return new NotSupportedError(message, opts);
       default:
         // UNAVAILABLE, CANCELLED, FAILED_PRECONDITION (a disabled or destroyed version), transport errors.
         return new UnavailableError(message, opts);

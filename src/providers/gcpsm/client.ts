@@ -2,7 +2,7 @@
  * One gcpsm StoreClient per (Cluster)SecretStore: holds the gRPC channel and
  * the access token session, and implements ESO's read semantics.
  */
-import { HushError, NotFoundError, NotSupportedError, InvalidDataError } from '../../util/errors.ts';
+import { HushError, InternalError, InvalidDataError, NotFoundError, NotSupportedError } from '../../util/errors.ts';
 import type { FindSpec, RemoteRef, StoreClient, ValidationResult } from '../types.ts';
 import { goQuote } from '../util/gojson.ts';
 import { compileGoRegexp } from '../util/regexp.ts';
@@ -101,7 +101,7 @@ export class GcpsmStoreClient implements StoreClient {
       // ESO checks nothing here; Hush at least proves the credentials still give a token.
       await this.p.session.token(this.p.storeSignal);
     } catch (err) {
-      const e = err instanceof HushError ? err : new HushError('Internal', String(err));
+      const e = err instanceof HushError ? err : new InternalError(String(err));
       return { state: 'Error', message: `invalid gcpsm credentials (${this.p.session.methodName}): ${e.message}`, error: e };
     }
     return { state: 'Ready', message: 'store validated' };

@@ -2,18 +2,7 @@
  * ESO's kubernetes provider read semantics: Secrets of `remoteNamespace` in a
  * (possibly remote) cluster, read with the store's own credentials.
  */
-import {
-  AccessDeniedError,
-  AuthError,
-  HushError,
-  InvalidConfigError,
-  InvalidDataError,
-  NotFoundError,
-  NotSupportedError,
-  PropertyNotFoundError,
-  ThrottledError,
-  UnavailableError,
-} from '../../util/errors.ts';
+import { AccessDeniedError, AuthError, HushError, InternalError, InvalidConfigError, InvalidDataError, NotFoundError, NotSupportedError, PropertyNotFoundError, ThrottledError, TimeoutError, UnavailableError } from '../../util/errors.ts';
 import type { FindSpec, RemoteRef, StoreClient, ValidationResult } from '../types.ts';
 import { gjsonGet, gjsonString } from '../util/gjson.ts';
 import { goMarshal, goQuote, goStringFromBytes, isJsonObject, objectFromEntries, parseJson, type JsonValue } from '../util/gojson.ts';
@@ -141,7 +130,7 @@ export class KubernetesStoreClient implements StoreClient {
       const e = new AccessDeniedError(`kubernetes: client is not allowed to get secrets in namespace ${goQuote(this.namespace)}`);
       return { state: 'Error', message: e.message, error: e };
     } catch (err) {
-      const e = err instanceof HushError ? err : new HushError('Internal', 'kubernetes: validation failed', { cause: err });
+      const e = err instanceof HushError ? err : new InternalError('kubernetes: validation failed', { cause: err });
       return { state: 'Error', message: `could not verify if client is valid: ${e.message}`, error: e };
     }
   }
@@ -207,15 +196,15 @@ export class KubernetesStoreClient implements StoreClient {
         throw new ThrottledError(msg, Number.isFinite(ra) && ra > 0 ? { retryAfterMs: ra * 1000 } : {});
       }
       if (res.status >= 500) throw new UnavailableError(msg);
-      throw new InvalidConfigError(msg, { retryable: true });
+      throw new InvalidConfigError(msg);
     }
   }
 
   private transportError(err: unknown, action: string): HushError {
-    if (!(err instanceof HttpTransportError)) return new HushError('Internal', `kubernetes: ${action}: unexpected error`, { cause: err });
+    if (!(err instanceof HttpTransportError)) return new InternalError(`kubernetes: ${action}: unexpected error`, { cause: err });
     const msg = `kubernetes: ${action}: ${redact(err.message, this.conn.secrets)}`;
-    if (err.kind === 'timeout' || err.kind === 'aborted') return new HushError('Timeout', msg);
-    if (err.kind === 'tls') return new InvalidConfigError(`${msg} (check server.url, caBundle/caProvider)`, { retryable: true });
+    if (err.kind === 'timeout' || err.kind === 'aborted') return new TimeoutError(msg);
+    if (err.kind === 'tls') return new InvalidConfigError(`${msg} (check server.url, caBundle/caProvider)`);
     return new UnavailableError(msg);
   }
 }

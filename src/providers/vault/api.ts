@@ -5,15 +5,7 @@
  * Messages name the operation and path plus Vault's own error strings, never
  * a request or response body.
  */
-import {
-  AccessDeniedError,
-  AuthError,
-  HushError,
-  InvalidConfigError,
-  NotFoundError,
-  ThrottledError,
-  UnavailableError,
-} from '../../util/errors.ts';
+import { AccessDeniedError, AuthError, HushError, InternalError, InvalidConfigError, NotFoundError, ThrottledError, TimeoutError, UnavailableError } from '../../util/errors.ts';
 import { HttpTransportError, type HttpClient } from '../util/http.ts';
 import { parseJson, type JsonValue } from '../util/gojson.ts';
 import { redact } from '../util/redact.ts';
@@ -140,22 +132,22 @@ export class VaultApi {
       if (s === 429) return new ThrottledError(msg, err.retryAfterMs === undefined ? {} : { retryAfterMs: err.retryAfterMs });
       if (s >= 500 || s === 412) return new UnavailableError(msg);
       if (s === 404) return new NotFoundError(msg);
-      return new InvalidConfigError(msg, { retryable: true });
+      return new InvalidConfigError(msg);
     }
     if (err instanceof HttpTransportError) {
       const msg = `vault: ${action}: ${clean(err.message)}`;
       switch (err.kind) {
         case 'timeout':
-          return new HushError('Timeout', msg);
+          return new TimeoutError(msg);
         case 'aborted':
-          return new HushError('Timeout', msg, { retryable: true });
+          return new TimeoutError(msg);
         case 'tls':
-          return new InvalidConfigError(`${msg} (check server, caBundle/caProvider and tls)`, { retryable: true });
+          return new InvalidConfigError(`${msg} (check server, caBundle/caProvider and tls)`);
         default:
           return new UnavailableError(msg);
       }
     }
-    return new HushError('Internal', `vault: ${action}: unexpected ${err instanceof Error ? err.name : 'error'}`, { cause: err });
+    return new InternalError(`vault: ${action}: unexpected ${err instanceof Error ? err.name : 'error'}`, { cause: err });
   }
 }
 

@@ -2,7 +2,7 @@
  * One Vault StoreClient per (Cluster)SecretStore: holds the HTTP connection
  * pool and the token session, and implements ESO's read semantics (§7).
  */
-import { HushError, InvalidConfigError, NotFoundError, NotSupportedError } from '../../util/errors.ts';
+import { HushError, InvalidConfigError, InvalidDataError, NotFoundError, NotSupportedError } from '../../util/errors.ts';
 import type { FindSpec, RemoteRef, StoreClient, ValidationResult } from '../types.ts';
 import { getOwn, goQuote, isJsonObject, JsonNumber, objectFromEntries, type JsonObject, type JsonValue } from '../util/gojson.ts';
 import type { HttpClient } from '../util/http.ts';
@@ -50,7 +50,7 @@ export class VaultStoreClient implements StoreClient {
   async getSecretMap(ref: RemoteRef, signal: AbortSignal): Promise<Map<string, Uint8Array>> {
     if (ref.metadataPolicy === 'Fetch') {
       const meta = await this.readMetadataMap(ref.key, signal);
-      if (Object.keys(meta).length === 0) throw new HushError('InvalidData', `vault: secret ${goQuote(ref.key)} has no metadata to extract`);
+      if (Object.keys(meta).length === 0) throw new InvalidDataError(`vault: secret ${goQuote(ref.key)} has no metadata to extract`);
       return secretMap(secretValue(meta, ref.property), ref.key);
     }
     return secretMap(await this.getSecret(ref, signal), ref.key);
@@ -148,12 +148,12 @@ export class VaultStoreClient implements StoreClient {
     if (a.status === 404) throw missing();
     const outer = isJsonObject(a.body) ? getOwn(a.body, 'data') : undefined;
     if (outer === undefined || outer === null) throw missing();
-    if (!isJsonObject(outer)) throw new HushError('InvalidData', `vault: read ${path}: the answer's data is not an object`);
+    if (!isJsonObject(outer)) throw new InvalidDataError(`vault: read ${path}: the answer's data is not an object`);
     if (this.paths.version === 'v1') return outer;
     const inner = getOwn(outer, 'data');
-    if (inner === undefined) throw new HushError('InvalidData', `vault: read ${path}: failed to find data field (is the mount KV v1?)`);
+    if (inner === undefined) throw new InvalidDataError(`vault: read ${path}: failed to find data field (is the mount KV v1?)`);
     if (inner === null) throw missing(); // deleted or destroyed version
-    if (!isJsonObject(inner)) throw new HushError('InvalidData', `vault: read ${path}: failed to unmarshal JSON`);
+    if (!isJsonObject(inner)) throw new InvalidDataError(`vault: read ${path}: failed to unmarshal JSON`);
     return inner;
   }
 

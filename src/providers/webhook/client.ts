@@ -8,7 +8,7 @@
  * manifest, the status line and the key.
  */
 import net from 'node:net';
-import { AccessDeniedError, AuthError, HushError, NotFoundError, NotSupportedError, ThrottledError, UnavailableError } from '../../util/errors.ts';
+import { AccessDeniedError, AuthError, InvalidConfigError, NotFoundError, NotSupportedError, ThrottledError, TimeoutError, UnavailableError } from '../../util/errors.ts';
 import type { FindSpec, ProviderKubeAccess, RemoteRef, StoreClient, ValidationResult } from '../types.ts';
 import { HttpClient, HttpTransportError, type HttpResponse } from '../util/http.ts';
 import { readSecretString, type RefScope } from '../util/refs.ts';
@@ -101,7 +101,7 @@ export class WebhookStoreClient implements StoreClient {
       u = new URL(url);
       if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error('scheme');
     } catch {
-      throw new HushError('InvalidConfig', `webhook: the url template ${JSON.stringify(s.url)} did not render to an http(s) URL for key "${ref.key}"`, { retryable: false });
+      throw new InvalidConfigError(`webhook: the url template ${JSON.stringify(s.url)} did not render to an http(s) URL for key "${ref.key}"`);
     }
     const wait = this.pausedUntil - this.now();
     if (wait > 0) throw new ThrottledError(`webhook: ${s.url}: the store is backing off after 429 Too Many Requests; next try in ${Math.ceil(wait / 1000)} s`, { retryAfterMs: wait });
@@ -146,7 +146,7 @@ export class WebhookStoreClient implements StoreClient {
       this.p.recordCall('HTTPRequest', 'error');
       if (err instanceof HttpTransportError) {
         const why = redact(err.message, this.secrets);
-        if (err.kind === 'timeout') throw new HushError('Timeout', `webhook: ${s.url}: failed to call endpoint: ${why}`, { cause: err });
+        if (err.kind === 'timeout') throw new TimeoutError(`webhook: ${s.url}: failed to call endpoint: ${why}`, { cause: err });
         throw new UnavailableError(`webhook: ${s.url}: failed to call endpoint: ${why}`, { cause: err });
       }
       throw err;

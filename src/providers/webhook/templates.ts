@@ -14,7 +14,7 @@
  * plus secretRef.key when set. A key reached only through `with`, `range`
  * or a variable is not seen; the template then prints `<no value>`.
  */
-import { InvalidConfigError, HushError, NotFoundError } from '../../util/errors.ts';
+import { HushError, InvalidConfigError, NotFoundError } from '../../util/errors.ts';
 import { renderTemplate } from '../../template/index.ts';
 import { queryEscape } from '../../template/builtins.ts';
 import type { ProviderKubeAccess, RemoteRef } from '../types.ts';

@@ -6,7 +6,7 @@
  * and text) is the reason a person needs, so it goes into the message, with
  * any credential this store sent cut out.
  */
-import { AuthError, HushError, InvalidConfigError, ThrottledError, UnavailableError } from '../../../util/errors.ts';
+import { AuthError, HushError, InternalError, InvalidConfigError, InvalidDataError, ThrottledError, TimeoutError, UnavailableError } from '../../../util/errors.ts';
 import { HttpTransportError, type HttpResponse } from '../../util/http.ts';
 import { redact } from '../../util/redact.ts';
 import { defaultScope, tokenEndpoint } from '../cloud.ts';
@@ -61,10 +61,10 @@ export function parseTokenAnswer(res: HttpResponse, what: string): AzureToken {
   try {
     body = JSON.parse(res.body.toString('utf8')) as Record<string, unknown>;
   } catch {
-    throw new HushError('InvalidData', `azurekv: ${what}: the token answer is not JSON`);
+    throw new InvalidDataError(`azurekv: ${what}: the token answer is not JSON`);
   }
   const token = body.access_token;
-  if (typeof token !== 'string' || token === '') throw new HushError('InvalidData', `azurekv: ${what}: the token answer has no access_token`);
+  if (typeof token !== 'string' || token === '') throw new InvalidDataError(`azurekv: ${what}: the token answer has no access_token`);
   const now = Date.now();
   // IMDS sends numbers as strings; expires_on is epoch seconds, expires_in a lifetime.
   const on = Number(body.expires_on);
@@ -88,7 +88,7 @@ export function tokenStatusError(res: HttpResponse, prefix: string, sent: Iterab
   const msg = `${prefix}: ${redact(reason || 'no error description', sent)} (${res.status})`;
   if (res.status === 429) return new ThrottledError(msg, retryAfter(res));
   if (res.status >= 500) return new UnavailableError(msg);
-  if (res.status === 404) return new InvalidConfigError(`${msg}; check the tenant and the authority (environmentType/customCloudConfig)`, { retryable: true });
+  if (res.status === 404) return new InvalidConfigError(`${msg}; check the tenant and the authority (environmentType/customCloudConfig)`);
   return new AuthError(msg);
 }
 
@@ -96,11 +96,11 @@ export function transportError(err: unknown, prefix: string, sent: Iterable<stri
   if (err instanceof HushError) return err;
   if (err instanceof HttpTransportError) {
     const msg = `${prefix}: ${redact(err.message, sent)}`;
-    if (err.kind === 'timeout' || err.kind === 'aborted') return new HushError('Timeout', msg, { retryable: true });
-    if (err.kind === 'tls') return new InvalidConfigError(`${msg} (check caBundle/caProvider)`, { retryable: true });
+    if (err.kind === 'timeout' || err.kind === 'aborted') return new TimeoutError(msg);
+    if (err.kind === 'tls') return new InvalidConfigError(`${msg} (check caBundle/caProvider)`);
     return new UnavailableError(msg);
   }
-  return new HushError('Internal', `${prefix}: unexpected ${err instanceof Error ? err.name : 'error'}`, { cause: err });
+  return new InternalError(`${prefix}: unexpected ${err instanceof Error ? err.name : 'error'}`, { cause: err });
 }
 
 function retryAfter(res: HttpResponse): { retryAfterMs?: number } {

@@ -4,7 +4,7 @@
  * answers, and OAuth2 error bodies (`error`, `error_description`) turned into
  * Hush errors whose text is redacted of every credential the store sent.
  */
-import { AccessDeniedError, AuthError, HushError, ThrottledError, UnavailableError } from '../../../util/errors.ts';
+import { AccessDeniedError, AuthError, HushError, ThrottledError, UnavailableError, errorForCode } from '../../../util/errors.ts';
 import { HttpClient, HttpTransportError, type HttpResponse } from '../../util/http.ts';
 import { redact } from '../../util/redact.ts';
 
@@ -63,7 +63,7 @@ export class TokenHttp {
     } catch (err) {
       if (err instanceof HttpTransportError) {
         const code = err.kind === 'timeout' ? 'Timeout' : 'Unavailable';
-        throw new HushError(code, `gcpsm: ${req.what} at ${u.origin}${u.pathname} failed: ${this.clean(err.message)}`, { cause: err });
+        throw errorForCode(code, `gcpsm: ${req.what} at ${u.origin}${u.pathname} failed: ${this.clean(err.message)}`, { cause: err });
       }
       throw err;
     }

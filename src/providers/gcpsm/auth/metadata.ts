@@ -17,7 +17,7 @@ export async function metadataValue(ctx: GcpAuthContext, path: string, instead: 
     return v;
   } catch (err) {
     const why = err instanceof HushError ? err.message : String(err);
-    throw new InvalidConfigError(`gcpsm: ${instead} is not set and the GCP metadata server could not tell it (${why})`, { cause: err, retryable: true });
+    throw new InvalidConfigError(`gcpsm: ${instead} is not set and the GCP metadata server could not tell it (${why})`, { cause: err });
   }
 }
 
