@@ -103,13 +103,13 @@ export async function runController(argv: string[]): Promise<number> {
   });
 
   const stop = new AbortController();
-  let leading = !values['enable-leader-election'];
   const servers: Server[] = [];
   try {
     if (values['metrics-addr'] !== '0') servers.push(await startProbeServer(values['metrics-addr'], { registry: metrics.registry, ready: () => true }));
     if (values['health-addr'] !== '0') {
       // Ready when caches are synced, or while standing by as a healthy follower.
-      servers.push(await startProbeServer(values['health-addr'], { registry: metrics.registry, ready: () => manager.isSynced() || (values['enable-leader-election'] && !leading) }));
+      // Ready once the caches are synced, leader or standby alike: a standby keeps them warm, so it can take over at once.
+      servers.push(await startProbeServer(values['health-addr'], { registry: metrics.registry, ready: () => manager.isSynced() }));
     }
   } catch (err) {
     process.stderr.write(`hush controller: cannot listen: ${describeError(err)}\n`);
@@ -138,12 +138,15 @@ export async function runController(argv: string[]): Promise<number> {
         logger,
       });
       let lost = false;
+      // Caches first and independent of the Lease: a standby keeps them synced, so when it wins
+      // the Lease it starts reconciling at once instead of listing everything first.
+      const caches = manager.startCaches(stop.signal);
+      caches.catch(() => undefined);
       await elector.run(stop.signal, {
         onStartedLeading: async (leaderSignal) => {
-          leading = true;
           logger.info('became leader', { identity });
           try {
-            await manager.run(leaderSignal);
+            await manager.runControllers(leaderSignal);
           } catch (err) {
             logger.error('controllers failed', { error: describeError(err) });
           }
@@ -155,7 +158,6 @@ export async function runController(argv: string[]): Promise<number> {
           }
         },
         onStoppedLeading: () => {
-          leading = false;
           if (!stop.signal.aborted) {
             // Losing the Lease while running means another replica may already act: stop at once.
             lost = true;
@@ -165,6 +167,7 @@ export async function runController(argv: string[]): Promise<number> {
         },
         onNewLeader: (id) => logger.info('leader is', { leader: id }),
       });
+      await manager.runtime.cachesStopped();
       if (lost) exitCode = 1;
     } else {
       await manager.run(stop.signal);

@@ -16,8 +16,17 @@
  *    watch open and silent for a long time. Bookmarks arrive about once a
  *    minute on a healthy watch, so silence well beyond that means trouble.
  *
+ * 7. Restartable: after the start signal aborts and the loop has ended,
+ *    start() may be called again. The cache is kept while stopped, so a
+ *    restart resumes the watch from the last resourceVersion (no list unless
+ *    that history is gone) and resolves at once: a standby or a shard that is
+ *    handed back starts warm.
+ *
  * Objects in the cache and those given to handlers are deep-frozen: share
- * them freely, structuredClone() before changing one.
+ * them freely, structuredClone() before changing one. A `transform` runs on
+ * every object before it is cached, to keep only what the controllers need
+ * (managedFields are dropped by default: they are often the largest part of
+ * an object and no cache reader uses them).
  */
 import { silentLogger, type Logger } from '../util/log.ts';
 import { describeError } from '../util/errors.ts';
@@ -42,6 +51,11 @@ export interface InformerOptions<T> {
   stallTimeoutMs?: number;
   /** Page size of the initial list; default 500. */
   pageSize?: number;
+  /**
+   * Rewrites each object before it is cached and handed to handlers (default: drop
+   * metadata.managedFields). It gets a private copy and may change it in place.
+   */
+  transform?: (obj: T) => T;
   logger?: Logger;
 }
 
@@ -102,6 +116,21 @@ export class Informer<T extends KubeObject> {
     for (const name of Object.keys(this.indexers)) this.indexes.set(name, new Map());
   }
 
+  /** Adds a secondary index (objects already cached are indexed at once). Re-adding a name keeps the first function. */
+  addIndexer(name: string, fn: (obj: T) => string[]): void {
+    if (this.indexes.has(name)) return;
+    this.indexers[name] = fn;
+    const idx = new Map<string, Set<string>>();
+    this.indexes.set(name, idx);
+    for (const [key, obj] of this.store) {
+      for (const value of this.indexValues(name, fn, obj)) {
+        let keys = idx.get(value);
+        if (!keys) idx.set(value, (keys = new Set()));
+        keys.add(key);
+      }
+    }
+  }
+
   /** Handlers added after the cache has synced are first called for every cached object. */
   onAdd(fn: AddHandler<T>): void {
     this.addHandlers.push(fn);
@@ -122,15 +151,24 @@ export class Informer<T extends KubeObject> {
   start(signal: AbortSignal): Promise<void> {
     if (this.started) return Promise.reject(new Error(`informer for ${this.rt.plural} already started`));
     this.started = true;
-    return new Promise<void>((resolve, reject) => {
+    const warm = this.synced;
+    const loop = new Promise<void>((resolve, reject) => {
       const onAbort = (): void => reject(signal.reason as Error);
       signal.addEventListener('abort', onAbort, { once: true });
-      this.stoppedPromise = this.run(signal, () => {
+      this.stoppedPromise = this.run(signal, warm, () => {
         signal.removeEventListener('abort', onAbort);
         resolve();
+      }).finally(() => {
+        this.started = false;
       });
       if (signal.aborted) onAbort();
     });
+    return loop;
+  }
+
+  /** Whether list/watch is running (between start() and the end of its loop). */
+  isRunning(): boolean {
+    return this.started;
   }
 
   /** Resolves when the list/watch loop has ended after the start signal aborted. */
@@ -176,24 +214,30 @@ export class Informer<T extends KubeObject> {
 
   // ------------------------------------------------------------------ loop
 
-  private async run(signal: AbortSignal, onFirstSync: () => void): Promise<void> {
+  private async run(signal: AbortSignal, warm: boolean, onSynced: () => void): Promise<void> {
     const backoff = new Backoff(800, 30_000);
-    let needList = true;
+    // A warm restart resumes the watch where the last run left off; a 410 turns it into a relist.
+    let needList = !(warm && this.rv !== '');
     let resync: NodeJS.Timeout | undefined;
+    let resolved = false;
+    const synced = (): void => {
+      if (resolved) return;
+      resolved = true;
+      this.synced = true;
+      onSynced();
+      if (this.opts.resyncMs && this.opts.resyncMs > 0) {
+        resync = setInterval(() => this.resync(), this.opts.resyncMs);
+        resync.unref();
+      }
+    };
+    if (!needList) synced();
     try {
       while (!signal.aborted) {
         try {
           if (needList) {
             await this.relist(signal);
             needList = false;
-            if (!this.synced) {
-              this.synced = true;
-              onFirstSync();
-              if (this.opts.resyncMs && this.opts.resyncMs > 0) {
-                resync = setInterval(() => this.resync(), this.opts.resyncMs);
-                resync.unref();
-              }
-            }
+            synced();
           }
           const outcome = await this.watchOnce(signal);
           if (outcome.gone) {
@@ -246,7 +290,7 @@ export class Informer<T extends KubeObject> {
         signal,
       });
       for (const item of page.items) {
-        const obj = deepFreeze(item);
+        const obj = this.prepare(item);
         fresh.set(objectKey(obj), obj);
       }
       cont = page.metadata.continue;
@@ -336,7 +380,7 @@ export class Informer<T extends KubeObject> {
       if (rv) this.rv = rv;
       return;
     }
-    const obj = deepFreeze(ev.object as T);
+    const obj = this.prepare(ev.object as T);
     const key = objectKey(obj);
     const prev = this.store.get(key);
     if (ev.type === 'DELETED') {
@@ -348,6 +392,20 @@ export class Informer<T extends KubeObject> {
       else this.emitAdd(obj);
     }
     if (rv) this.rv = rv;
+  }
+
+  /** The cached form of an object from the server: transformed, then frozen. */
+  private prepare(obj: T): T {
+    const transform = this.opts.transform ?? dropManagedFields;
+    let out: T;
+    try {
+      out = transform(obj);
+    } catch (err) {
+      // A broken transform must not break the cache: keep the object as the server sent it.
+      this.log.error('informer transform threw', { error: describeError(err) });
+      out = obj;
+    }
+    return deepFreeze(out);
   }
 
   private resync(): void {
@@ -417,6 +475,12 @@ export class Informer<T extends KubeObject> {
       this.log.error('informer handler threw', { error: describeError(err) });
     }
   }
+}
+
+/** The default transform: managedFields are large and no cache reader uses them (writes read them with a GET). */
+export function dropManagedFields<T extends KubeObject>(obj: T): T {
+  if (obj.metadata?.managedFields !== undefined) delete obj.metadata.managedFields;
+  return obj;
 }
 
 function deepFreeze<T>(value: T): T {

@@ -108,7 +108,14 @@ export class WorkQueue<K extends string = string> {
     return delay;
   }
 
-  /** The delay addRateLimited would use now (and counts the failure). */
+  /**
+   * The delay addRateLimited would use now, and counts the failure: for a caller that must
+   * know the delay before it re-adds the key with addAfter (to write "next try at" in a status).
+   */
+  reserveBackoff(key: K): number {
+    return this.nextDelay(key);
+  }
+
   private nextDelay(key: K): number {
     const n = this.failures.get(key) ?? 0;
     this.failures.set(key, n + 1);

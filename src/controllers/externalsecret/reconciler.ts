@@ -20,6 +20,8 @@ import type { Logger } from '../../util/log.ts';
 import { setConditionGauge, type ControllerMetrics } from '../../metrics/hush.ts';
 import { ExternalSecrets, FINALIZER_ES, LABEL_CREATED_BY } from '../resources.ts';
 import type { StoreResolver } from '../stores/resolver.ts';
+import type { StoreHealth } from '../stores/health.ts';
+import type { ReconcileContext } from '../../kube/controller.ts';
 import { assembleData, type ClientResolver } from './assemble.ts';
 import { createdByLabel, fieldManagerFor, syncedResourceVersion } from './hash.ts';
 import { nextRefreshInMs, shouldRefresh } from './refresh.ts';
@@ -41,6 +43,8 @@ export interface ExternalSecretReconcilerDeps {
   /** Managed Secrets, metadata only (labelled reconcile.external-secrets.io/managed). */
   managedSecrets: Informer<KubeObject>;
   stores: StoreResolver;
+  /** Told about every failure, so that a throttling, unreachable or rejecting store is handled for all its users. */
+  storeHealth: StoreHealth;
   events: EventRecorder;
   metrics: ControllerMetrics;
   logger: Logger;
@@ -60,7 +64,7 @@ export class ExternalSecretReconciler {
     this.now = deps.now ?? Date.now;
   }
 
-  async reconcile(namespace: string, name: string, signal: AbortSignal): Promise<ReconcileResult> {
+  async reconcile(namespace: string, name: string, signal: AbortSignal, _ctx?: ReconcileContext): Promise<ReconcileResult> {
     const cached = this.d.externalSecrets.get(name, namespace);
     if (!cached) {
       this.forgetMetrics(namespace, name);
@@ -264,6 +268,7 @@ export class ExternalSecretReconciler {
     if (isConflict(err) || isAlreadyExists(err)) throw err;
     const base = asHushError(err);
     const error = base.withMessage(redactValues(base.message, seen));
+    if (error.retryable) this.d.storeHealth.reportFailure(storesOf(es), error);
     this.d.metrics.syncErrors.inc({ name, namespace });
     this.d.metrics.reconcileErrors.inc({ controller: 'externalsecret', code: error.code });
     setConditionGauge(this.d.metrics.esCondition, { name, namespace }, 'False');

@@ -98,7 +98,7 @@ export class StoreReconciler {
       // Unreachable stores are re-checked within seconds (their ExternalSecrets wait on them); bad
       // credentials are not retried that often, or a userpass/LDAP account could be locked out.
       if (credentialCodes.has(e.code)) throw e.withRetryAfter(Math.max(e.retryAfterMs ?? 0, CREDENTIAL_RETRY_MS));
-      if (credentialCodes.has(e.code)) throw e.withRetryAfter(Math.max(e.retryAfterMs ?? 0, CREDENTIAL_RETRY_MS));
+      throw e;
     }
   }
 

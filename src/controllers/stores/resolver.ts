@@ -32,8 +32,10 @@ export interface ResolvedStore {
 export interface StoreResolverDeps {
   kube: KubeClient;
   stores: Informer<StoreObject>;
-  clusterStores: Informer<StoreObject>;
-  namespaces: Informer<KubeObject>;
+  /** Undefined when ClusterSecretStores are off: every reference to one is then "not found". */
+  clusterStores: Informer<StoreObject> | undefined;
+  /** Namespace labels for ClusterSecretStore conditions; undefined when cluster stores are off. */
+  namespaces: Informer<KubeObject> | undefined;
   providerFor: (key: string) => Provider | undefined;
   controllerClass: string;
   recordCall: (provider: string, call: string, status: 'success' | 'error') => void;
@@ -64,7 +66,7 @@ export class StoreResolver {
   /** The store object from the cache, or undefined. */
   lookup(esNamespace: string, ref: StoreRef): { store: StoreObject | undefined; kind: StoreKind } {
     const kind: StoreKind = ref.kind === 'ClusterSecretStore' ? 'ClusterSecretStore' : 'SecretStore';
-    const store = kind === 'SecretStore' ? this.deps.stores.get(ref.name, esNamespace) : this.deps.clusterStores.get(ref.name);
+    const store = kind === 'SecretStore' ? this.deps.stores.get(ref.name, esNamespace) : this.deps.clusterStores?.get(ref.name);
     return { store, kind };
   }
 
@@ -116,7 +118,7 @@ export class StoreResolver {
   private checkClusterStoreConditions(store: StoreObject, esNamespace: string, label: string): void {
     const conditions = store.spec.conditions ?? [];
     if (conditions.length === 0) return;
-    const nsLabels = this.deps.namespaces.get(esNamespace)?.metadata.labels;
+    const nsLabels = this.deps.namespaces?.get(esNamespace)?.metadata.labels;
     const allowed = conditions.some((c, i) => {
       if (c.namespaces?.includes(esNamespace)) return true;
       if (c.namespaceSelector && matchesSelector(c.namespaceSelector, nsLabels)) return true;
