@@ -31,7 +31,7 @@ export interface ReconcileContext {
    * delay (the runtime uses the same one), so a status can truthfully say when the
    * next attempt is.
    */
-  retryDelayMs(err: HushError): number;
+  retryDelayMs: (err: HushError) => number;
 }
 
 export interface ReconcileResult {

@@ -2,7 +2,7 @@
  * ClusterExternalSecret: one ExternalSecret spec stamped into every namespace
  * that matches, as ESO's CES does.
  */
-import { array, map, object, string, type Static } from '../schema.ts';
+import { array, integer, map, object, string, type Static } from '../schema.ts';
 import { dnsLabelPattern, labelSelector, objectName, type ObjectMetaLike } from './common.ts';
 import { externalSecretSpec } from './externalsecret.ts';
 
@@ -27,6 +27,7 @@ export const clusterExternalSecretStatus = object({
     reason: string({ description: 'Why the ExternalSecret could not be written there.' }),
   }, { required: ['namespace'] }), { description: 'Namespaces where writing the ExternalSecret failed.' }),
   provisionedNamespaces: array(string(), { description: 'Namespaces that have the ExternalSecret.' }),
+  observedGeneration: integer({ format: 'int64', description: 'Hush: the metadata.generation this status describes (kstatus).' }),
   conditions: array(object({
     type: string({ description: 'Ready.' }),
     status: string({ description: 'True, False or Unknown.' }),

@@ -8,6 +8,7 @@ import {
   array,
   boolean,
   dateTime,
+  integer,
   map,
   object,
   oneOfKeys,
@@ -193,7 +194,8 @@ export type ExternalSecretSpec = Static<typeof externalSecretSpec>;
 export const externalSecretStatus = object({
   refreshTime: dateTime({ nullable: true, description: 'Start of the last successful sync.' }),
   syncedResourceVersion: string({ description: 'Generation and metadata hash of the last synced spec.' }),
-  conditions: array(statusCondition('Ready or Deleted.'), { description: 'Current state.' }),
+  observedGeneration: integer({ format: 'int64', description: 'Hush: the metadata.generation this status describes (kstatus; read by Flux and Argo CD health checks).' }),
+  conditions: array(statusCondition('Ready or Deleted (ESO); Hush adds Reconciling (a failure being retried) and Stalled (a failure that needs a person), each only while True.'), { description: 'Current state.' }),
   binding: object({
     name: string({ description: 'Name of the target Secret.' }),
   }, { description: 'servicebinding.io reference to the target Secret.' }),

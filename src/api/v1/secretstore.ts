@@ -28,7 +28,8 @@ export const secretStoreSpec = object({
 export type SecretStoreSpec = Static<typeof secretStoreSpec>;
 
 export const secretStoreStatus = object({
-  conditions: array(statusCondition('Ready.'), { description: 'Current state.' }),
+  observedGeneration: integer({ format: 'int64', description: 'Hush: the metadata.generation this status describes (kstatus).' }),
+  conditions: array(statusCondition('Ready (ESO); Hush adds Reconciling and Stalled, each only while True.'), { description: 'Current state.' }),
   capabilities: string({ enum: storeCapabilities, description: 'What the store can do: ReadOnly, WriteOnly or ReadWrite.' }),
 }, { description: 'Observed state.' });
 export type SecretStoreStatus = Static<typeof secretStoreStatus>;

@@ -38,6 +38,7 @@ export interface ClusterExternalSecretObject {
     externalSecretName?: string;
     provisionedNamespaces?: string[];
     failedNamespaces?: { namespace: string; reason?: string }[];
+    observedGeneration?: number;
     conditions?: Condition[];
   };
 }
@@ -124,11 +125,12 @@ export class ClusterExternalSecretReconciler {
       ...withReason,
       conditions: withReason.conditions?.map(({ reason: _reason, ...c }) => c),
       externalSecretName: esName,
+      observedGeneration: ces.metadata.generation,
       provisionedNamespaces: provisioned,
       failedNamespaces: failed,
     };
-    if (JSON.stringify([status.provisionedNamespaces, status.failedNamespaces, status.externalSecretName, status.conditions?.map((c) => [c.status, c.message])]) !==
-      JSON.stringify([ces.status?.provisionedNamespaces ?? [], ces.status?.failedNamespaces ?? [], ces.status?.externalSecretName, ces.status?.conditions?.map((c) => [c.status, c.message])])) {
+    if (JSON.stringify([status.provisionedNamespaces, status.failedNamespaces, status.externalSecretName, status.observedGeneration, status.conditions?.map((c) => [c.status, c.message])]) !==
+      JSON.stringify([ces.status?.provisionedNamespaces ?? [], ces.status?.failedNamespaces ?? [], ces.status?.externalSecretName, ces.status?.observedGeneration, ces.status?.conditions?.map((c) => [c.status, c.message])])) {
       await this.d.kube.patch(ClusterExternalSecrets, name, undefined, { status }, 'merge', { subresource: 'status', signal });
     }
     setConditionGauge(this.d.metrics.cesCondition, { name, namespace: '' }, ready);

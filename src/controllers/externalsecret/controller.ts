@@ -76,7 +76,7 @@ export function externalSecretController(ctx: ControllerContext): ControllerDefi
     concurrency: options.concurrency,
     reconcile: (key, rctx) => {
       const { namespace, name } = splitObjectKey(key);
-      return reconciler.reconcile(namespace ?? '', name, rctx.signal, rctx);
+      return reconciler.reconcile(namespace ?? '', name, rctx);
     },
   };
 }

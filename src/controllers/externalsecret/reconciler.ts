@@ -22,6 +22,7 @@ import { ExternalSecrets, FINALIZER_ES, LABEL_CREATED_BY } from '../resources.ts
 import type { StoreResolver } from '../stores/resolver.ts';
 import type { StoreHealth } from '../stores/health.ts';
 import type { ReconcileContext } from '../../kube/controller.ts';
+import { failingSince, progressOf, withProgress } from '../conditions.ts';
 import { assembleData, type ClientResolver } from './assemble.ts';
 import { createdByLabel, fieldManagerFor, syncedResourceVersion } from './hash.ts';
 import { nextRefreshInMs, shouldRefresh } from './refresh.ts';
@@ -64,7 +65,8 @@ export class ExternalSecretReconciler {
     this.now = deps.now ?? Date.now;
   }
 
-  async reconcile(namespace: string, name: string, signal: AbortSignal, _ctx?: ReconcileContext): Promise<ReconcileResult> {
+  async reconcile(namespace: string, name: string, ctx: ReconcileContext): Promise<ReconcileResult> {
+    const { signal } = ctx;
     const cached = this.d.externalSecrets.get(name, namespace);
     if (!cached) {
       this.forgetMetrics(namespace, name);
@@ -89,14 +91,14 @@ export class ExternalSecretReconciler {
 
     const started = this.now();
     const invalid = validateExternalSecret(es.spec);
-    if (invalid) return this.fail(es, invalid, signal);
+    if (invalid) return this.fail(es, invalid, ctx);
 
     const targetName = targetNameOf(es);
     let existing: SecretObject | undefined;
     try {
       existing = await this.d.kube.get<SecretObject>(Secrets, targetName, namespace, { signal });
     } catch (err) {
-      return this.fail(es, err, signal);
+      return this.fail(es, err, ctx);
     }
     // Our own status write may not be in the cache yet when a Secret event (from our own write)
     // wakes us again; without this the store would be read twice for every change.
@@ -131,7 +133,7 @@ export class ExternalSecretReconciler {
         this.d.events.record(es, 'Normal', 'MissingProviderSecret', `secret does not exist at provider using ${where}`);
       }
     } catch (err) {
-      return this.fail(es, err, signal, seen);
+      return this.fail(es, err, ctx, seen);
     }
 
     let reason: string = Reasons.SecretSynced;
@@ -166,11 +168,14 @@ export class ExternalSecretReconciler {
         if (creationPolicyOf(es.spec) === 'Owner') await this.deleteRenamedTargets(es, targetName, signal);
       }
     } catch (err) {
-      return this.fail(es, err, signal, seen);
+      return this.fail(es, err, ctx, seen);
     }
 
+    const ready = withReady(es.status, 'True', reason, message, new Date(started));
     const status: ExternalSecretStatus = {
-      ...withReady(es.status, 'True', reason, message, new Date(started)),
+      ...ready,
+      observedGeneration: es.metadata.generation,
+      conditions: withProgress(ready.conditions, { state: 'ok' }, new Date(started)) as ExternalSecretStatus['conditions'],
       refreshTime: new Date(started).toISOString().replace(/\.\d{3}Z$/, 'Z'),
       syncedResourceVersion: syncedResourceVersion(es.metadata),
       binding: { name: targetName },
@@ -254,11 +259,13 @@ export class ExternalSecretReconciler {
   }
 
   /**
-   * Records a failure: Ready=False with the real cause, a Warning event, the
-   * error metrics. The Secret is not touched. Retryable errors go back to the
-   * queue by throwing; the others wait for a change to the object.
+   * Records a failure: Ready=False with the real cause, Reconciling (retrying, and
+   * when) or Stalled (needs a person), a Warning event, the error metrics. The
+   * Secret is not touched. Retryable errors go back to the queue by throwing; the
+   * others wait for a change to the object.
    */
-  private async fail(es: EsRef, err: unknown, signal: AbortSignal, seen: Uint8Array[] = []): Promise<ReconcileResult> {
+  private async fail(es: EsRef, err: unknown, ctx: ReconcileContext, seen: Uint8Array[] = []): Promise<ReconcileResult> {
+    const { signal } = ctx;
     const { name } = es.metadata;
     const namespace = es.metadata.namespace!;
     // Stopping (shutdown, lost leadership) is not a failure of this object: record nothing.
@@ -274,7 +281,14 @@ export class ExternalSecretReconciler {
     setConditionGauge(this.d.metrics.esCondition, { name, namespace }, 'False');
     this.d.events.record(es, 'Warning', 'UpdateFailed', error.message);
     this.d.logger.warn('reconcile failed', { namespace, name, code: error.code, retryable: error.retryable, error: error.message });
-    const status = withReady(es.status, 'False', Reasons.SecretSyncedError, error.message, new Date(this.now()));
+    const now = new Date(this.now());
+    const progress = progressOf(error, failingSince(es.status?.conditions), now, ctx.retryDelayMs);
+    const ready = withReady(es.status, 'False', Reasons.SecretSyncedError, error.message, now);
+    const status: ExternalSecretStatus = {
+      ...ready,
+      observedGeneration: es.metadata.generation,
+      conditions: withProgress(ready.conditions, progress, now) as ExternalSecretStatus['conditions'],
+    };
     try {
       await this.writeStatus(es, status, signal);
     } catch (statusErr) {

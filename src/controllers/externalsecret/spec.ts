@@ -108,6 +108,7 @@ export interface Condition {
 }
 
 export interface ExternalSecretStatus {
+  observedGeneration?: number;
   refreshTime?: string;
   syncedResourceVersion?: string;
   binding?: { name?: string };

@@ -29,6 +29,7 @@ export function sameStatus(a: ExternalSecretStatus | undefined, b: ExternalSecre
 function normalize(s: ExternalSecretStatus | undefined): unknown {
   if (!s) return {};
   return {
+    observedGeneration: s.observedGeneration ?? null,
     refreshTime: s.refreshTime ?? null,
     syncedResourceVersion: s.syncedResourceVersion ?? null,
     binding: s.binding?.name ?? null,

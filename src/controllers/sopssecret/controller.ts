@@ -45,7 +45,7 @@ export function sopsSecretController(ctx: ControllerContext): ControllerDefiniti
     concurrency: Math.max(1, Math.ceil(options.concurrency / 2)),
     reconcile: (key, rctx) => {
       const { namespace, name } = splitObjectKey(key);
-      return reconciler.reconcile(namespace ?? '', name, rctx.signal);
+      return reconciler.reconcile(namespace ?? '', name, rctx);
     },
   };
 }

@@ -14,6 +14,8 @@
  * No finalizer: the Secret carries a controller ownerReference to the
  * SopsSecret, and Kubernetes' garbage collector deletes it with its owner.
  */
+import type { ReconcileContext } from '../../kube/controller.ts';
+import { failingSince, progressOf, withProgress } from '../conditions.ts';
 import { isAlreadyExists, isConflict, type KubeClient } from '../../kube/client.ts';
 import type { EventRecorder } from '../../kube/events.ts';
 import type { Informer } from '../../kube/informer.ts';
@@ -63,7 +65,8 @@ export class SopsSecretReconciler {
     this.now = deps.now ?? Date.now;
   }
 
-  async reconcile(namespace: string, name: string, signal: AbortSignal): Promise<{ requeueAfterMs?: number }> {
+  async reconcile(namespace: string, name: string, ctx: ReconcileContext): Promise<{ requeueAfterMs?: number }> {
+    const { signal } = ctx;
     const key = `${namespace}/${name}`;
     const cached = this.d.sopsSecrets.get(name, namespace);
     if (!cached) {
@@ -90,7 +93,7 @@ export class SopsSecretReconciler {
     try {
       content = await this.decrypt(obj, subject, signal);
     } catch (err) {
-      return this.fail(obj, err, Reasons.DecryptionFailed, signal);
+      return this.fail(obj, err, Reasons.DecryptionFailed, ctx);
     }
     this.d.metrics.sopsDecryptions.inc({ name, namespace, result: 'success' });
 
@@ -104,7 +107,7 @@ export class SopsSecretReconciler {
     } catch (err) {
       // A lost write race (409) is retried quietly: the next attempt reads the new version.
       if (isConflict(err) || isAlreadyExists(err)) throw err;
-      return this.fail(obj, err, Reasons.WriteFailed, signal);
+      return this.fail(obj, err, Reasons.WriteFailed, ctx);
     }
     this.done.set(key, { uid, generation, want });
 
@@ -116,7 +119,8 @@ export class SopsSecretReconciler {
       this.d.events.record(obj, 'Normal', action === 'create' ? 'Created' : 'Updated', message);
       this.d.logger.info(repaired ? 'repaired secret' : 'wrote secret', { namespace, name, secret: want.name, action });
     }
-    const status = withReady(obj.status, 'True', Reasons.Decrypted, `decrypted; Secret "${want.name}" is up to date`, generation, new Date(this.now()), want.name);
+    const ready = withReady(obj.status, 'True', Reasons.Decrypted, `decrypted; Secret "${want.name}" is up to date`, generation, new Date(this.now()), want.name);
+    const status = { ...ready, conditions: withProgress(ready.conditions, { state: 'ok' }, new Date(this.now())) as typeof ready.conditions };
     await this.writeStatus(obj, status, signal);
     setConditionGauge(this.d.metrics.sopsCondition, { name, namespace }, 'True');
     return {};
@@ -183,7 +187,8 @@ export class SopsSecretReconciler {
    * Ready=False with the real cause, a Warning event, the metrics. The Secret
    * is not touched. Retryable failures go back to the queue by throwing.
    */
-  private async fail(obj: Subject, err: unknown, fallback: Reason, signal: AbortSignal): Promise<{ requeueAfterMs?: number }> {
+  private async fail(obj: Subject, err: unknown, fallback: Reason, ctx: ReconcileContext): Promise<{ requeueAfterMs?: number }> {
+    const { signal } = ctx;
     if (signal.aborted) throw err;
     const { name } = obj.metadata;
     const namespace = obj.metadata.namespace!;
@@ -195,7 +200,10 @@ export class SopsSecretReconciler {
     setConditionGauge(this.d.metrics.sopsCondition, { name, namespace }, 'False');
     this.d.events.record(obj, 'Warning', reason, message);
     this.d.logger.warn('reconcile failed', { namespace, name, reason, code: error.code, retryable: error.retryable, error: message });
-    const status = withReady(obj.status, 'False', reason, message, obj.metadata.generation ?? 0, new Date(this.now()));
+    const now = new Date(this.now());
+    const ready = withReady(obj.status, 'False', reason, message, obj.metadata.generation ?? 0, now);
+    const progress = progressOf(error, failingSince(obj.status?.conditions), now, ctx.retryDelayMs);
+    const status = { ...ready, conditions: withProgress(ready.conditions, progress, now) as typeof ready.conditions };
     try {
       await this.writeStatus(obj, status, signal);
     } catch (statusErr) {

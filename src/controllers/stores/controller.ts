@@ -42,7 +42,7 @@ function storeController(ctx: ControllerContext, kind: StoreKind): ControllerDef
     concurrency: Math.max(1, Math.ceil(ctx.options.concurrency / 2)),
     reconcile: (key, rctx) => {
       const k = parseStoreKey(key);
-      return reconciler.reconcile(k.namespace, k.name, rctx.signal);
+      return reconciler.reconcile(k.namespace, k.name, rctx);
     },
   };
 }

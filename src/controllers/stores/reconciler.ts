@@ -11,7 +11,9 @@ import type { KubeClient } from '../../kube/client.ts';
 import type { EventRecorder } from '../../kube/events.ts';
 import type { Informer } from '../../kube/informer.ts';
 import type { Provider } from '../../providers/types.ts';
-import { UnavailableError, asHushError, describeError, type ErrorCode } from '../../util/errors.ts';
+import { InvalidSpecError, NotSupportedError, UnavailableError, asHushError, describeError, type ErrorCode, type HushError } from '../../util/errors.ts';
+import type { ReconcileContext } from '../../kube/controller.ts';
+import { failingSince, progressOf, withProgress, type Condition, type Progress } from '../conditions.ts';
 import { parseGoDuration } from '../../util/duration.ts';
 import type { Logger } from '../../util/log.ts';
 import { setConditionGauge, type ControllerMetrics } from '../../metrics/hush.ts';
@@ -50,34 +52,36 @@ export class StoreReconciler {
     this.d = deps;
   }
 
-  async reconcile(namespace: string | undefined, name: string, signal: AbortSignal): Promise<{ requeueAfterMs?: number }> {
+  async reconcile(namespace: string | undefined, name: string, ctx: ReconcileContext): Promise<{ requeueAfterMs?: number }> {
+    const { signal } = ctx;
     const cached = this.d.informer.get(name, namespace);
     if (!cached) {
       this.d.resolver.forgetStore(this.d.kind, namespace, name);
       this.gauge().remove({ name, namespace: namespace ?? '' });
       return {};
     }
-    const store = structuredClone(cached) as StoreObject & { apiVersion: string; kind: string };
+    const store = structuredClone(cached) as StoreRef;
     store.apiVersion = 'external-secrets.io/v1';
     store.kind = this.d.kind;
     if (!this.d.resolver.classMatches(store) || store.metadata.deletionTimestamp) return {};
 
     const label = this.d.kind === 'SecretStore' ? `SecretStore "${namespace}/${name}"` : `ClusterSecretStore "${name}"`;
     const pk = providerKeyOf(store.spec);
-    if ('error' in pk) return this.setReady(store, 'False', 'InvalidProviderConfig', pk.error, signal);
+    // What is wrong in the store's own spec is terminal (InvalidSpec, NotSupported): Stalled until the store changes.
+    if ('error' in pk) return this.failed(store, new InvalidSpecError(pk.error), ctx);
     const provider = this.d.providerFor(pk.key);
     if (!provider) {
-      return this.setReady(store, 'False', 'InvalidProviderConfig', `provider "${pk.key}" is not supported yet by Hush; supported providers are listed in the README`, signal);
+      return this.failed(store, new NotSupportedError(`provider "${pk.key}" is not supported yet by Hush; supported providers are listed in the README`), ctx);
     }
     let refreshMs: number;
     try {
       refreshMs = storeRefreshMs(store);
     } catch (err) {
-      return this.setReady(store, 'False', 'InvalidProviderConfig', describeError(err), signal);
+      return this.failed(store, new InvalidSpecError(describeError(err), { cause: err }), ctx);
     }
     const diags = provider.validateStore(store.spec.provider?.[pk.key], this.d.kind);
     if (diags.length > 0) {
-      return this.setReady(store, 'False', 'InvalidProviderConfig', diags.map((x) => `${x.field}: ${x.message}`).join('; '), signal);
+      return this.failed(store, new InvalidSpecError(diags.map((x) => `${x.field}: ${x.message}`).join('; ')), ctx);
     }
     // A ClusterSecretStore whose auth refs omit a namespace can only be checked from an ExternalSecret's namespace (referent auth).
     try {
@@ -85,38 +89,57 @@ export class StoreReconciler {
       const result = await client.validate(signal);
       if (result.state === 'Error') throw result.error ?? new UnavailableError(result.message);
       const reason = result.state === 'Ready' ? 'Valid' : 'ValidationUnknown';
-      await this.setReady(store, 'True', reason, result.state === 'Ready' ? 'store validated' : result.message, signal);
+      await this.setReady(store, 'True', reason, result.state === 'Ready' ? 'store validated' : result.message, { state: 'ok' }, signal);
       return { requeueAfterMs: refreshMs };
     } catch (err) {
       if (signal.aborted) throw err;
-      const e = asHushError(err);
       // The next check connects afresh: rotated credentials, CA bundles and client certificates are
       // read again instead of failing forever with what the old client loaded.
       this.d.resolver.forgetStore(this.d.kind, namespace, name);
-      await this.setReady(store, 'False', 'InvalidProviderConfig', e.message, signal);
-      if (!e.retryable) return {};
+      let e = asHushError(err);
       // Unreachable stores are re-checked within seconds (their ExternalSecrets wait on them); bad
       // credentials are not retried that often, or a userpass/LDAP account could be locked out.
-      if (credentialCodes.has(e.code)) throw e.withRetryAfter(Math.max(e.retryAfterMs ?? 0, CREDENTIAL_RETRY_MS));
-      throw e;
+      if (credentialCodes.has(e.code)) e = e.withRetryAfter(Math.max(e.retryAfterMs ?? 0, CREDENTIAL_RETRY_MS));
+      return this.failed(store, e, ctx);
     }
+  }
+
+  /** Ready=False with ESO's reason, Reconciling or Stalled beside it; retryable errors go back to the queue. */
+  private async failed(store: StoreRef, error: HushError, ctx: ReconcileContext): Promise<{ requeueAfterMs?: number }> {
+    const now = new Date();
+    const progress = progressOf(error, failingSince(store.status?.conditions), now, ctx.retryDelayMs);
+    await this.setReady(store, 'False', 'InvalidProviderConfig', error.message, progress, ctx.signal);
+    if (error.retryable) throw error;
+    return {};
   }
 
   private gauge() {
     return this.d.kind === 'SecretStore' ? this.d.metrics.storeCondition : this.d.metrics.clusterStoreCondition;
   }
 
-  private async setReady(store: StoreObject & { apiVersion: string; kind: string }, status: 'True' | 'False', reason: string, message: string, signal: AbortSignal): Promise<{ requeueAfterMs?: number }> {
+  private async setReady(store: StoreRef, status: 'True' | 'False', reason: string, message: string, progress: Progress, signal: AbortSignal): Promise<void> {
     const { name, namespace } = store.metadata;
     setConditionGauge(this.gauge(), { name, namespace: namespace ?? '' }, status);
     const prev = readyCondition(store);
-    if (prev?.status === status && prev.reason === reason && prev.message === message) return {};
-    const next = withReady(store.status, status, reason, message, new Date());
+    const now = new Date();
+    const ready = withReady(store.status, status, reason, message, now);
+    const conditions = withProgress(ready.conditions, progress, now);
+    const unchanged =
+      store.status?.observedGeneration === store.metadata.generation &&
+      JSON.stringify(store.status?.conditions?.map(conditionKey) ?? []) === JSON.stringify(conditions.map(conditionKey));
+    if (unchanged) return;
     const rt = this.d.kind === 'SecretStore' ? SecretStores : ClusterSecretStores;
-    await this.d.kube.patch(rt, name, namespace, { status: { conditions: next.conditions, capabilities: 'ReadOnly' } }, 'merge', { subresource: 'status', signal });
+    await this.d.kube.patch(rt, name, namespace, { status: { observedGeneration: store.metadata.generation, conditions, capabilities: 'ReadOnly' } }, 'merge', { subresource: 'status', signal });
+    const changed = prev?.status !== status || prev.reason !== reason || prev.message !== message;
     if (status === 'True' && prev?.status !== 'True') this.d.events.record(store, 'Normal', reason, message);
-    if (status === 'False') this.d.events.record(store, 'Warning', reason, message);
+    if (status === 'False' && changed) this.d.events.record(store, 'Warning', reason, message);
     if (prev?.status !== status) this.d.logger.info('store readiness changed', { kind: this.d.kind, namespace, name, ready: status, reason });
-    return {};
   }
+}
+
+type StoreRef = StoreObject & { apiVersion: string; kind: string };
+
+/** What a status write would change; lastTransitionTime follows from status. */
+function conditionKey(c: Condition): string[] {
+  return [c.type, c.status, c.reason ?? '', c.message ?? ''];
 }

@@ -26,7 +26,7 @@ export interface StoreObject {
   kind?: string;
   metadata: ObjectMeta;
   spec: StoreSpec;
-  status?: { conditions?: Condition[]; capabilities?: string };
+  status?: { observedGeneration?: number; conditions?: Condition[]; capabilities?: string };
 }
 
 export type StoreKind = 'SecretStore' | 'ClusterSecretStore';
