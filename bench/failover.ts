@@ -40,7 +40,7 @@ import type { KubeClient } from '../src/kube/client.ts';
 import { Leases, Namespaces, Secrets } from '../src/kube/resources.ts';
 import { ExternalSecrets, SecretStores } from '../src/controllers/resources.ts';
 import { HushError, describeError } from '../src/util/errors.ts';
-import { cleanUp, cleanUpOnSignals, onCleanup } from './lib/cleanup.ts';
+import { cleanUp, cleanUpOnSignals, interruptedBy, onCleanup } from './lib/cleanup.ts';
 import { crdsOfCheckout, inParallel, installCrds, startBenchEnv, until } from './lib/env.ts';
 import { HushProcess } from './lib/hush-process.ts';
 import { checkoutFacts, duration, machineFacts, markdownTable, median, seconds } from './lib/report.ts';
@@ -496,8 +496,9 @@ try {
   }
   phases.roundsMs = Math.round(performance.now() - t);
 } catch (err) {
-  failure = err;
-  progress(`FAILED: ${describeError(err)} (controller logs: ${logsDir})`);
+  const signal = interruptedBy();
+  failure = signal ? new HushError('Internal', `interrupted by ${signal}`, { cause: err }) : err;
+  progress(`FAILED: ${describeError(failure)} (controller logs: ${logsDir})`);
 } finally {
   await cleanUp();
 }

@@ -9,6 +9,12 @@ type Step = () => void | Promise<void>;
 
 const steps: { what: string; step: Step }[] = [];
 let running: Promise<void> | undefined;
+let caught: NodeJS.Signals | undefined;
+
+/** The signal that interrupted the run, if one did (what failed after it is a consequence). */
+export function interruptedBy(): NodeJS.Signals | undefined {
+  return caught;
+}
 
 /** Registers an undo step; the returned function drops it (the thing was cleaned up already). */
 export function onCleanup(what: string, step: Step): () => void {
@@ -42,6 +48,7 @@ export function cleanUp(): Promise<void> {
 export function cleanUpOnSignals(): void {
   for (const [signal, number] of [['SIGINT', 2], ['SIGTERM', 15]] as const) {
     process.once(signal, () => {
+      caught = signal;
       process.stderr.write(`\n${signal}: stopping everything this run started...\n`);
       process.once(signal, () => process.exit(128 + number));
       void cleanUp().finally(() => process.exit(128 + number));
