@@ -9,35 +9,21 @@
  * Secret exists, Secret writes, heap and RSS of the controller process, and
  * the time to notice and repair a deleted Secret. Numbers go to stdout as JSON.
  */
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { down, up } from '../src/devenv/index.ts';
-import { KubeClient } from '../src/kube/client.ts';
-import { CustomResourceDefinitions, Namespaces, Secrets } from '../src/kube/resources.ts';
+import { Namespaces, Secrets } from '../src/kube/resources.ts';
 import { allCrds } from '../src/api/index.ts';
 import { Manager } from '../src/controllers/manager.ts';
 import { createControllerMetrics } from '../src/metrics/hush.ts';
 import { silentLogger } from '../src/util/log.ts';
 import { ExternalSecrets, SecretStores } from '../src/controllers/resources.ts';
+import { installCrds, startBenchEnv, until } from './lib/env.ts';
 
 const count = Number(process.argv[2] ?? 200);
 const concurrency = Number(process.argv[3] ?? 4);
-const stateDir = mkdtempSync(join(tmpdir(), 'hush-bench-'));
-
-async function until(fn: () => Promise<boolean>, timeoutMs: number): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await fn())) {
-    if (Date.now() > end) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+const b = await startBenchEnv();
 
 try {
-  const env = await up({ stateDir });
-  const kube = KubeClient.fromKubeconfig(env.kubeconfig);
-  for (const crd of allCrds()) await kube.apply(CustomResourceDefinitions, crd, { fieldManager: 'bench', force: true });
-  await new Promise((r) => setTimeout(r, 2000));
+  const { kube } = b;
+  await installCrds(kube, allCrds());
   const ns = 'bench';
   await kube.create(Namespaces, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
   await kube.create(SecretStores, {
@@ -49,7 +35,7 @@ try {
   const manager = new Manager({ kube, logger: silentLogger, metrics, controllerClass: 'default', concurrency, enableClusterStores: true, enableClusterExternalSecrets: false });
   const abort = new AbortController();
   const running = manager.run(abort.signal);
-  await until(() => Promise.resolve(manager.isSynced()), 30_000);
+  await until(() => manager.isSynced(), { timeoutMs: 30_000, message: 'caches synced' });
   const heapBefore = process.memoryUsage().heapUsed;
 
   const t0 = performance.now();
@@ -60,18 +46,17 @@ try {
     } as never);
   }
   const created = performance.now();
-  await until(async () => (await kube.list(Secrets, { namespace: ns, labelSelector: 'reconcile.external-secrets.io/managed=true', metadataOnly: true })).items.length >= count, 600_000);
+  await until(async () => (await kube.list(Secrets, { namespace: ns, labelSelector: 'reconcile.external-secrets.io/managed=true', metadataOnly: true })).items.length >= count, { timeoutMs: 600_000, message: `${count} Secrets` });
   const synced = performance.now();
 
   const r0 = performance.now();
   await kube.delete(Secrets, 'es-0', ns);
-  await until(async () => (await kube.get(Secrets, 'es-0', ns)) !== undefined, 30_000);
+  await until(async () => (await kube.get(Secrets, 'es-0', ns)) !== undefined, { timeoutMs: 30_000, message: 'Secret es-0 restored' });
   const repaired = performance.now();
 
   const mem = process.memoryUsage();
   abort.abort();
   await running;
-  kube.close();
   console.log(JSON.stringify({
     externalSecrets: count,
     concurrency,
@@ -85,5 +70,5 @@ try {
     note: 'controller, API server, etcd and this client share 2 cores; creation and sync overlap',
   }, null, 2));
 } finally {
-  await down({ stateDir, purge: true });
+  await b.stop();
 }
