@@ -39,7 +39,7 @@ import { baoExpect, kubeExpect, type DevEnv } from '../src/devenv/index.ts';
 import type { KubeClient } from '../src/kube/client.ts';
 import { Leases, Namespaces, Secrets } from '../src/kube/resources.ts';
 import { ExternalSecrets, SecretStores } from '../src/controllers/resources.ts';
-import { HushError, describeError } from '../src/util/errors.ts';
+import { InternalError, TimeoutError, describeError } from '../src/util/errors.ts';
 import { cleanUp, cleanUpOnSignals, interruptedBy, onCleanup } from './lib/cleanup.ts';
 import { crdsOfCheckout, inParallel, installCrds, startBenchEnv, until } from './lib/env.ts';
 import { HushProcess } from './lib/hush-process.ts';
@@ -192,7 +192,7 @@ async function whenTrue(check: () => Promise<boolean>, intervalMs: number, w: Wa
     } catch {
       // The API server is busy or a connection broke: the next poll decides.
     }
-    if (performance.now() > w.deadline) throw new HushError('Timeout', `timed out after ${roundTimeoutMs / 1000} s waiting for ${what}`);
+    if (performance.now() > w.deadline) throw new TimeoutError(`timed out after ${roundTimeoutMs / 1000} s waiting for ${what}`);
     await sleep(intervalMs, undefined, { signal: w.signal }).catch(() => undefined);
   }
 }
@@ -320,7 +320,7 @@ interface RoundResult {
 
 async function failOver(env: DevEnv, kube: KubeClient, leader: HushProcess, standby: HushProcess, mode: Mode, round: number): Promise<RoundResult> {
   const oldLeader = await leaseHolder(kube);
-  if (!oldLeader) throw new HushError('Internal', 'nobody holds the Lease before the kill');
+  if (!oldLeader) throw new InternalError('nobody holds the Lease before the kill');
   const probes = [0, Math.floor(n / 2), n - 1].map((i) => ({ i, name: esName(i), value: `${mode}-${round}-${randomBytes(4).toString('hex')}` }));
   const requestsBefore = await apiserverRequests(env);
   const standbyBefore = standby.memory();
@@ -478,7 +478,7 @@ try {
   await waitAllSynced(b.kube, leader);
   phases.initialSyncMs = Math.round(performance.now() - t);
   await waitReady(standby);
-  if ((await leaseHolder(b.kube)) !== firstHolder) throw new HushError('Internal', 'the Lease changed hands during the initial sync; see the logs');
+  if ((await leaseHolder(b.kube)) !== firstHolder) throw new InternalError('the Lease changed hands during the initial sync; see the logs');
   progress(`all ${n} ExternalSecrets synced by ${leader.name} in ${seconds(phases.initialSyncMs)} s; ${standby.name} is ready`);
 
   t = performance.now();
@@ -497,7 +497,7 @@ try {
   phases.roundsMs = Math.round(performance.now() - t);
 } catch (err) {
   const signal = interruptedBy();
-  failure = signal ? new HushError('Internal', `interrupted by ${signal}`, { cause: err }) : err;
+  failure = signal ? new InternalError(`interrupted by ${signal}`, { cause: err }) : err;
   progress(`FAILED: ${describeError(failure)} (controller logs: ${logsDir})`);
 } finally {
   await cleanUp();

@@ -11,7 +11,7 @@ import { down, up, type DevEnv } from '../../src/devenv/index.ts';
 import { KubeClient } from '../../src/kube/client.ts';
 import { CustomResourceDefinitions, type KubeObject } from '../../src/kube/resources.ts';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { HushError, describeError } from '../../src/util/errors.ts';
+import { TimeoutError, describeError } from '../../src/util/errors.ts';
 
 export interface BenchEnv {
   env: DevEnv;
@@ -87,7 +87,7 @@ export async function until(fn: () => Promise<boolean> | boolean, options: Until
     }
     if (Date.now() >= deadline) {
       const why = lastError === undefined ? '' : `; last error: ${describeError(lastError)}`;
-      throw new HushError('Timeout', `timed out after ${options.timeoutMs / 1000} s waiting for ${options.message}${why}`, { cause: lastError });
+      throw new TimeoutError(`timed out after ${options.timeoutMs / 1000} s waiting for ${options.message}${why}`, { cause: lastError });
     }
     await sleep(options.intervalMs ?? 100);
   }

@@ -7,7 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort } from '../../src/devenv/ports.ts';
-import { HushError } from '../../src/util/errors.ts';
+import { HushError, UnavailableError } from '../../src/util/errors.ts';
 import { onCleanup } from './cleanup.ts';
 
 export interface HushProcessOptions {
@@ -134,6 +134,6 @@ export class HushProcess {
   }
 
   died(when: string): HushError {
-    return new HushError('Unavailable', `${this.name} exited ${when} (${JSON.stringify(this.exit)}); see ${this.logFile}`);
+    return new UnavailableError(`${this.name} exited ${when} (${JSON.stringify(this.exit)}); see ${this.logFile}`);
   }
 }
