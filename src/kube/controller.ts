@@ -101,6 +101,11 @@ class Controller {
     return this.queue?.len() ?? 0;
   }
 
+  /** Keys ready, waiting for a delay (retries, refreshes), and being processed. */
+  queueStats(): { ready: number; delayed: number } {
+    return { ready: this.queue?.len() ?? 0, delayed: this.queue?.delayedLen() ?? 0 };
+  }
+
   informers(): Informer<KubeObject>[] {
     return [this.def.for.informer, ...(this.def.watches ?? []).map((w) => w.informer as Informer<KubeObject>)];
   }
@@ -219,6 +224,10 @@ export class ControllerManager {
 
   queueLengths(): Record<string, number> {
     return Object.fromEntries([...this.controllers].map(([name, c]) => [name, c.queueLength()]));
+  }
+
+  queueStats(controller: string): { ready: number; delayed: number } | undefined {
+    return this.controllers.get(controller)?.queueStats();
   }
 
   controllerNames(): string[] {
