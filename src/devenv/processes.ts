@@ -4,7 +4,7 @@
  * detached, in its own session and so its own process group, with its output
  * appended to a log file; it is later found again by pid alone.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { HushError } from '../util/errors.ts';
@@ -113,27 +113,4 @@ export function tailFile(file: string, lines = 8): string {
   } catch {
     return '';
   }
-}
-
-/**
- * For servers a test starts as its own children (moto, an OpenBao with TLS listeners): the child
- * is killed if this process exits without stopping it (a crashed test leaves nothing behind), and
- * stop() ends it with SIGTERM, then SIGKILL after `graceMs`, and waits for it.
- */
-export function superviseChild(child: ChildProcess, graceMs = 3000): { stop(): Promise<void> } {
-  const killOnExit = (): void => {
-    child.kill('SIGKILL');
-  };
-  process.once('exit', killOnExit);
-  return {
-    async stop() {
-      process.removeListener('exit', killOnExit);
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      const exited = new Promise((r) => child.once('exit', r));
-      child.kill('SIGTERM');
-      const t = setTimeout(() => child.kill('SIGKILL'), graceMs);
-      await exited;
-      clearTimeout(t);
-    },
-  };
 }

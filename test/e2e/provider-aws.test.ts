@@ -19,7 +19,7 @@ import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { ExternalSecrets, SecretStores, Secrets, createNamespace, getSecret, harness, readyOf, secretStrings, startController, waitReady, getEs, type Harness, type RunningController } from './harness.ts';
 import { ServiceAccounts } from '../../src/kube/resources.ts';
 import { waitFor } from '../support/index.ts';
-import { motoBinary, startMoto, type Moto } from '../../src/devenv/stores/moto.ts';
+import { motoBinary, startMoto, type Moto } from '../../src/providers/aws/testing/moto.ts';
 import { startAwsProxy, type AwsProxy } from '../../src/providers/aws/testing/awsproxy.ts';
 import { awsProvider } from '../../src/providers/aws/provider.ts';
 import type { ServiceAccountReader } from '../../src/providers/aws/auth/types.ts';
