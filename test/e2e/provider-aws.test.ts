@@ -16,7 +16,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { CreateSecretCommand, DeleteSecretCommand, PutSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
-import { ExternalSecrets, SecretStores, Secrets, createNamespace, getSecret, harness, readyOf, secretStrings, startController, waitReady, getEs, type Harness, type RunningController } from './harness.ts';
+import { ExternalSecrets, SecretStores, Secrets, createNamespace, getSecret, harness, readyOf, secretStrings, startController, waitReady, getEs, type Harness, type RunningController } from '../support/harness.ts';
 import { ServiceAccounts } from '../../src/kube/resources.ts';
 import { waitFor } from '../support/index.ts';
 import { motoBinary, startMoto, type Moto } from '../../src/providers/aws/testing/moto.ts';
