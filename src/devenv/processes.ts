@@ -5,7 +5,7 @@
  * appended to a log file; it is later found again by pid alone.
  */
 import { spawn } from 'node:child_process';
-import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, readFileSync, writeSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { HushError } from '../util/errors.ts';
 
@@ -102,7 +102,21 @@ export async function stopProcess(proc: Pick<StartedProcess, 'pid' | 'bin'>, gra
   // Also reaches any helper the program forked into its group.
   signalGroup(proc.pid, 'SIGKILL');
   const hardDeadline = Date.now() + 5_000;
-  while (isRunning(proc) && Date.now() < hardDeadline) await sleep(20);
+  while ((isRunning(proc) || otherThreads(proc.pid)) && Date.now() < hardDeadline) await sleep(20);
+}
+
+/**
+ * Whether threads other than the leader still exist. In a multi-threaded program (etcd and
+ * kube-apiserver are Go) the leader can turn zombie first; the files and listening sockets the
+ * threads share are released only when the last one exits, so until then a restart on the same
+ * port would find it taken.
+ */
+function otherThreads(pid: number): boolean {
+  try {
+    return readdirSync(`/proc/${pid}/task`).length > 1;
+  } catch {
+    return false;
+  }
 }
 
 /** The last lines of a log file, for error messages that point at it. */
