@@ -2,7 +2,7 @@
  * Render time per template for the template engine (not a test).
  *   bash scripts/with-node.sh node bench/template.ts
  */
-import { corpus } from '../src/template/corpus.ts';
+import { corpus } from '../src/template/testing/corpus.ts';
 import { parseTemplate } from '../src/template/index.ts';
 
 // Key generation, password hashing and keystores (PBKDF2, 2048 rounds) are measured apart from the rest.

@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# `npm test` (after `npm run setup` as pretest): type-check, lint, then every
-# unit and end-to-end test with Node's runner. The end-to-end tests share one
-# throwaway control plane that test/e2e/global-setup.ts starts in a temporary
-# state dir; the trap below stops it even if the runner dies or is
+# `npm test` (after `npm run setup` as pretest): type-check, lint, the package
+# check, then every unit and end-to-end test with Node's runner. The end-to-end
+# tests share one throwaway control plane that test/e2e/global-setup.ts starts
+# in a temporary state dir; the trap below stops it even if the runner dies or is
 # interrupted, and keeps its logs when something failed.
 #
-# All three steps always run, so one report shows every problem; the exit
+# All steps always run, so one report shows every problem; the exit
 # status is non-zero when any failed.
 set -uo pipefail
 source "$(dirname "$0")/lib.sh"
@@ -20,6 +20,9 @@ node_modules/.bin/tsc -p tsconfig.json --noEmit || failed+=(type-check)
 
 hush_log "lint"
 node_modules/.bin/eslint --max-warnings 0 src test bench || failed+=(lint)
+
+hush_log "package (no test support in dist/, the npm package or the image)"
+bash scripts/check-package.sh || failed+=(package)
 
 state_dir=$(mktemp -d "${TMPDIR:-/tmp}/hush-test-XXXXXX")
 cleanup() {

@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { NotFoundError, TimeoutError, UnavailableError } from '../util/errors.ts';
+import { InvalidConfigError, NotFoundError, TimeoutError, UnavailableError } from '../util/errors.ts';
 import { resolveBaoBin, resolveKubeBinDir, type ProgressSink } from './binaries.ts';
 import { apiserverUrl, componentSpec, type ComponentContext, type ComponentSpec } from './components.ts';
 import { describeEnv, type DevEnv } from './dev-env.ts';
@@ -38,11 +38,37 @@ export interface DevEnvOptions {
 }
 
 export interface UpOptions extends DevEnvOptions {
-  /** Run configureOpenBao after start-up (default true). */
+  /** Run configureOpenBao after start-up (default true; skipped when OpenBao is not started). */
   configureOpenBao?: boolean;
+  /**
+   * Which components to run (default all). Tests of the Kubernetes runtime take only etcd and
+   * kube-apiserver: no controller acts on their objects, and OpenBao need not be installed.
+   */
+  components?: readonly ComponentName[];
+  /**
+   * Flags added to kube-apiserver's (e.g. `--watch-cache-sizes=configmaps#0`, so that watches
+   * are served by etcd and compactEtcd() makes old resourceVersions 410 Gone). Fixed when the
+   * state dir is created.
+   */
+  apiserverArgs?: readonly string[];
 }
 
-async function newState(progress: ProgressSink): Promise<DevEnvState> {
+/** What each component needs running before it can start. */
+const needs: Partial<Record<ComponentName, ComponentName>> = {
+  'kube-apiserver': 'etcd',
+  'kube-controller-manager': 'kube-apiserver',
+};
+
+function wantedComponents(options: UpOptions): readonly ComponentName[] {
+  const wanted = options.components ?? componentNames;
+  for (const name of wanted) {
+    const need = needs[name];
+    if (need && !wanted.includes(need)) throw new InvalidConfigError(`${name} cannot run without ${need}`);
+  }
+  return wanted;
+}
+
+async function newState(progress: ProgressSink, wanted: readonly ComponentName[], apiserverArgs: readonly string[] | undefined): Promise<DevEnvState> {
   const [etcd, etcdPeer, apiserver, controllerManager, openbao] = (await freePorts(5)) as [number, number, number, number, number];
   return {
     version: 1,
@@ -50,9 +76,14 @@ async function newState(progress: ProgressSink): Promise<DevEnvState> {
     ports: { etcd, etcdPeer, apiserver, controllerManager, openbao },
     openbaoRootToken: `hush-dev-${randomBytes(12).toString('hex')}`,
     kubeBinDir: await resolveKubeBinDir(progress),
-    baoBin: resolveBaoBin(progress),
+    baoBin: wanted.includes('openbao') ? resolveBaoBin(progress) : '',
+    ...(apiserverArgs ? { apiserverArgs: [...apiserverArgs] } : {}),
     processes: {},
   };
+}
+
+function sameArgs(a: readonly string[] | undefined, b: readonly string[] | undefined): boolean {
+  return (a ?? []).join('\0') === (b ?? []).join('\0');
 }
 
 async function prepareContext(l: Layout, state: DevEnvState): Promise<ComponentContext> {
@@ -156,31 +187,42 @@ export async function up(options: UpOptions = {}): Promise<DevEnv> {
   const progress = options.progress ?? (() => {});
   const stateDir = resolveStateDir(options.stateDir);
   const l = layout(stateDir);
+  const wanted = wantedComponents(options);
+  const wants = (name: ComponentName): boolean => wanted.includes(name);
   return withLock(l.lockFile, async () => {
     let state = await readState(l);
-    const missing = componentNames.filter((n) => !state || !running(state, n));
+    const missing = wanted.filter((n) => !state || !running(state, n));
     if (!state) {
       progress(`creating a dev environment in ${stateDir}`);
-      state = await newState(progress);
+      state = await newState(progress, wanted, options.apiserverArgs);
       await writeState(l, state);
-    } else if (missing.length > 0) {
-      // Pick up a rebuilt cache (e.g. a new Go version) for what we start now.
-      state.kubeBinDir = await resolveKubeBinDir(progress);
-      state.baoBin = resolveBaoBin(progress);
+    } else {
+      if (options.apiserverArgs && !sameArgs(options.apiserverArgs, state.apiserverArgs)) {
+        throw new InvalidConfigError(`the dev environment in ${stateDir} was created with other kube-apiserver flags; use a new state dir`);
+      }
+      if (missing.length > 0) {
+        // Pick up a rebuilt cache (e.g. a new Go version) for what we start now.
+        state.kubeBinDir = await resolveKubeBinDir(progress);
+        if (wants('openbao')) state.baoBin = resolveBaoBin(progress);
+      }
     }
     const ctx = await prepareContext(l, state);
     const env = describeEnv(stateDir, state);
     // OpenBao needs nothing else, so it starts alongside etcd.
-    const etcd = await ensureStarted(ctx, 'etcd', progress);
-    const openbao = await ensureStarted(ctx, 'openbao', progress);
-    await waitHealthy(ctx, componentSpec('etcd'), progress, etcd);
-    const apiserver = await ensureStarted(ctx, 'kube-apiserver', progress);
-    await waitHealthy(ctx, componentSpec('kube-apiserver'), progress, apiserver);
-    const controllerManager = await ensureStarted(ctx, 'kube-controller-manager', progress);
-    await waitHealthy(ctx, componentSpec('kube-controller-manager'), progress, controllerManager);
-    await waitHealthy(ctx, componentSpec('openbao'), progress, openbao);
-    await waitForDefaultServiceAccount(env);
-    if (options.configureOpenBao ?? true) {
+    const etcd = wants('etcd') && (await ensureStarted(ctx, 'etcd', progress));
+    const openbao = wants('openbao') && (await ensureStarted(ctx, 'openbao', progress));
+    if (wants('etcd')) await waitHealthy(ctx, componentSpec('etcd'), progress, etcd);
+    if (wants('kube-apiserver')) {
+      const apiserver = await ensureStarted(ctx, 'kube-apiserver', progress);
+      await waitHealthy(ctx, componentSpec('kube-apiserver'), progress, apiserver);
+    }
+    if (wants('kube-controller-manager')) {
+      const controllerManager = await ensureStarted(ctx, 'kube-controller-manager', progress);
+      await waitHealthy(ctx, componentSpec('kube-controller-manager'), progress, controllerManager);
+    }
+    if (wants('openbao')) await waitHealthy(ctx, componentSpec('openbao'), progress, openbao);
+    if (wants('kube-controller-manager')) await waitForDefaultServiceAccount(env);
+    if (wants('openbao') && (options.configureOpenBao ?? true)) {
       await configureOpenBao(env);
       progress('OpenBao configured (kubernetes auth, kv1/)');
     }
@@ -303,6 +345,8 @@ export async function startComponent(
   await withLock(l.lockFile, async () => {
     const state = await readState(l);
     if (!state) throw new NotFoundError(`no dev environment in ${env.stateDir}`);
+    // An environment first brought up without OpenBao has no binary for it yet.
+    if (name === 'openbao' && !state.baoBin) state.baoBin = resolveBaoBin(progress);
     const ctx = await prepareContext(l, state);
     await ensureStarted(ctx, name, progress);
     await waitHealthy(ctx, componentSpec(name), progress);

@@ -99,6 +99,8 @@ const apiserver: ComponentSpec = {
     // rolling restart of a real control plane, and clients must re-watch.
     '--shutdown-watch-termination-grace-period=2s',
     '--profiling=false',
+    // Last, so that a flag given here overrides the one above.
+    ...(c.state.apiserverArgs ?? []),
   ],
   healthy: (c) => ok(`${apiserverUrl(c.state)}/readyz`, readFileSync(c.pki.caCert, 'utf8')),
   startTimeoutMs: 90_000,

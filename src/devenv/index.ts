@@ -13,3 +13,6 @@ export type { HttpResponse } from './http.ts';
 export { componentNames, defaultStateDir } from './state.ts';
 export type { ComponentName, Ports } from './state.ts';
 export { controllers } from './components.ts';
+export { compactEtcd, etcdRevision } from './etcd.ts';
+export { proxyApiserver, startPartitionProxy } from './partition.ts';
+export type { PartitionProxy } from './partition.ts';

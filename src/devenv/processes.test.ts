@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { freePort, portIsFree } from './ports.ts';
 import { isRunning, startDetached, stopProcess } from './processes.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'hush-proc-'));
@@ -47,4 +48,21 @@ void test('a pid is not mistaken for ours when another program has it', () => {
   } finally {
     process.kill(-proc.pid, 'SIGKILL');
   }
+});
+
+void test('once stopProcess resolves, a multi-threaded program has let go of its port', async () => {
+  // Node, like etcd and kube-apiserver, runs several threads; the leader turns zombie before the
+  // others are gone, and the listening socket lives as long as any of them. Several rounds,
+  // because it is a race: without waiting for the threads most rounds find the port taken.
+  let taken = 0;
+  for (let i = 0; i < 6; i++) {
+    const port = await freePort();
+    const log = join(dir, `listener-${i}.log`);
+    const script = `require('node:net').createServer().listen(${port}, '127.0.0.1', () => console.log('listening'))`;
+    const proc = startDetached({ bin: process.execPath, args: ['-e', script], logFile: log });
+    while (!readFileSync(log, 'utf8').includes('listening\n')) await sleep(10);
+    await stopProcess(proc, 0);
+    if (!(await portIsFree(port))) taken++;
+  }
+  assert.equal(taken, 0, `the port was still taken after ${taken} of 6 stops`);
 });

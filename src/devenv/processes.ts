@@ -4,8 +4,8 @@
  * detached, in its own session and so its own process group, with its output
  * appended to a log file; it is later found again by pid alone.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { closeSync, openSync, readdirSync, readFileSync, writeSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { UnavailableError } from '../util/errors.ts';
 
@@ -102,7 +102,21 @@ export async function stopProcess(proc: Pick<StartedProcess, 'pid' | 'bin'>, gra
   // Also reaches any helper the program forked into its group.
   signalGroup(proc.pid, 'SIGKILL');
   const hardDeadline = Date.now() + 5_000;
-  while (isRunning(proc) && Date.now() < hardDeadline) await sleep(20);
+  while ((isRunning(proc) || otherThreads(proc.pid)) && Date.now() < hardDeadline) await sleep(20);
+}
+
+/**
+ * Whether threads other than the leader still exist. In a multi-threaded program (etcd and
+ * kube-apiserver are Go) the leader can turn zombie first; the files and listening sockets the
+ * threads share are released only when the last one exits, so until then a restart on the same
+ * port would find it taken.
+ */
+function otherThreads(pid: number): boolean {
+  try {
+    return readdirSync(`/proc/${pid}/task`).length > 1;
+  } catch {
+    return false;
+  }
 }
 
 /** The last lines of a log file, for error messages that point at it. */
@@ -113,27 +127,4 @@ export function tailFile(file: string, lines = 8): string {
   } catch {
     return '';
   }
-}
-
-/**
- * For servers a test starts as its own children (moto, an OpenBao with TLS listeners): the child
- * is killed if this process exits without stopping it (a crashed test leaves nothing behind), and
- * stop() ends it with SIGTERM, then SIGKILL after `graceMs`, and waits for it.
- */
-export function superviseChild(child: ChildProcess, graceMs = 3000): { stop(): Promise<void> } {
-  const killOnExit = (): void => {
-    child.kill('SIGKILL');
-  };
-  process.once('exit', killOnExit);
-  return {
-    async stop() {
-      process.removeListener('exit', killOnExit);
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      const exited = new Promise((r) => child.once('exit', r));
-      child.kill('SIGTERM');
-      const t = setTimeout(() => child.kill('SIGKILL'), graceMs);
-      await exited;
-      clearTimeout(t);
-    },
-  };
 }

@@ -28,7 +28,10 @@ export interface DevEnvState {
   /** OpenBao dev root token; the same on every start so clients keep working. */
   openbaoRootToken: string;
   kubeBinDir: string;
+  /** Empty while OpenBao has never been part of this environment. */
   baoBin: string;
+  /** Flags added to kube-apiserver's own, fixed at creation so that a restart keeps them. */
+  apiserverArgs?: string[];
   processes: Partial<Record<ComponentName, StartedProcess>>;
 }
 

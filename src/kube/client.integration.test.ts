@@ -1,14 +1,14 @@
 /**
  * KubeClient and EventRecorder against a real etcd + kube-apiserver
- * (src/kube/testing/apiserver.ts). Skips when the binaries are not built.
+ * (the dev environment's, src/kube/testing/cluster.ts). Skips when the binaries are not built.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { isAlreadyExists, isConflict, KubeApiError, KubeClient, type WatchEvent } from './client.ts';
 import { EventRecorder } from './events.ts';
-import { ConfigMaps, Deployments, Events, Namespaces, Secrets, ServiceAccounts, type KubeObject } from './resources.ts';
+import { ClusterRoleBindings, ClusterRoles, ConfigMaps, Deployments, Events, Namespaces, Secrets, ServiceAccounts, type KubeObject } from './resources.ts';
 import { createLogger } from '../util/log.ts';
-import { skipReason, startControlPlane, type TestControlPlane } from './testing/apiserver.ts';
+import { skipReason, startTestCluster, type TestCluster } from './testing/cluster.ts';
 
 interface ConfigMap extends KubeObject {
   data?: Record<string, string>;
@@ -30,12 +30,12 @@ const skip = skipReason();
 const canary = 'CANARY-v4lue-that-must-never-leak';
 
 void describe('KubeClient against a real kube-apiserver', { skip }, () => {
-  let cp: TestControlPlane;
+  let cp: TestCluster;
   let kube: KubeClient;
   const ns = 'client-test';
 
   before(async () => {
-    cp = await startControlPlane();
+    cp = await startTestCluster();
     kube = cp.client();
     await kube.create(Namespaces, { metadata: { name: ns } });
   });
@@ -297,8 +297,8 @@ void describe('KubeClient against a real kube-apiserver', { skip }, () => {
     assert.ok(token.split('.').length === 3, 'a JWT');
     assert.ok(Date.parse(expirationTimestamp) > Date.now());
     const asRobot = new KubeClient({
-      server: cp.server,
-      tls: { ca: (await import('node:fs')).readFileSync(`${cp.dir}/certs/apiserver.crt`) },
+      server: cp.env.apiserverUrl,
+      tls: { ca: (await import('node:fs')).readFileSync(cp.env.caFile) },
       authHeaders: () => ({ Authorization: `Bearer ${token}` }),
     });
     try {
@@ -318,11 +318,20 @@ void describe('KubeClient against a real kube-apiserver', { skip }, () => {
 
   void test('kubeconfig with an exec credential plugin: the plugin runs again once its token expires', async () => {
     const { readFileSync, writeFileSync } = await import('node:fs');
-    const cfg = JSON.parse(readFileSync(cp.kubeconfigPath, 'utf8')) as { users: { user: { token?: string } | object }[] };
-    const token = (cfg.users[0]!.user as { token: string }).token;
-    const calls = `${cp.dir}/exec-calls`;
-    const plugin = `${cp.dir}/exec-plugin.sh`;
-    // Hands out the admin token, already expired, so every request asks again.
+    // The dev cluster's admin authenticates with a client certificate; the plugin hands out a
+    // token of a service account that may read namespaces.
+    await kube.create(ServiceAccounts, { metadata: { name: 'exec-robot', namespace: ns } });
+    await kube.create(ClusterRoles, { metadata: { name: 'exec-robot' }, rules: [{ apiGroups: [''], resources: ['namespaces'], verbs: ['get', 'list'] }] });
+    await kube.create(ClusterRoleBindings, {
+      metadata: { name: 'exec-robot' },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'exec-robot' },
+      subjects: [{ kind: 'ServiceAccount', name: 'exec-robot', namespace: ns }],
+    });
+    const { token } = await kube.createToken('exec-robot', ns, { expirationSeconds: 600 });
+    const cfg = JSON.parse(readFileSync(cp.env.kubeconfig, 'utf8')) as { users: { user: object }[] };
+    const calls = `${cp.env.stateDir}/exec-calls`;
+    const plugin = `${cp.env.stateDir}/exec-plugin.sh`;
+    // Hands out that token marked as already expired, so every request asks again.
     writeFileSync(
       plugin,
       `#!/bin/sh\necho x >> ${calls}\necho '{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential",` +
@@ -330,7 +339,7 @@ void describe('KubeClient against a real kube-apiserver', { skip }, () => {
       { mode: 0o755 },
     );
     cfg.users[0]!.user = { exec: { apiVersion: 'client.authentication.k8s.io/v1', command: plugin, interactiveMode: 'Never' } };
-    const file = `${cp.dir}/kubeconfig-exec`;
+    const file = `${cp.env.stateDir}/kubeconfig-exec`;
     writeFileSync(file, JSON.stringify(cfg));
     const viaExec = KubeClient.fromKubeconfig(file);
     try {

@@ -10,7 +10,7 @@ import type { KubeClient } from './client.ts';
 import { ControllerManager, type ReconcileContext } from './controller.ts';
 import { Informer } from './informer.ts';
 import { ConfigMaps, Namespaces, Secrets, type KubeObject } from './resources.ts';
-import { skipReason, startControlPlane, type TestControlPlane } from './testing/apiserver.ts';
+import { skipReason, startTestCluster, type TestCluster } from './testing/cluster.ts';
 import { InvalidSpecError, UnavailableError } from '../util/errors.ts';
 
 const skip = skipReason();
@@ -24,14 +24,14 @@ async function eventually(what: string, check: () => boolean, timeoutMs = 10_000
 }
 
 void describe('controller runtime against a real kube-apiserver', { skip }, () => {
-  let cp: TestControlPlane;
+  let cp: TestCluster;
   let kube: KubeClient;
   let n = 0;
   const namespace = () => `rt-${process.pid}-${++n}`;
   const cm = (ns: string, name: string, labels: Record<string, string> = {}) => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: ns, labels }, data: { k: name } });
 
   before(async () => {
-    cp = await startControlPlane();
+    cp = await startTestCluster();
     kube = cp.client();
   });
   after(async () => {

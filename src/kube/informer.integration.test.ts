@@ -11,7 +11,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { KubeClient } from './client.ts';
 import { Informer, type DeleteInfo } from './informer.ts';
 import { ConfigMaps, Namespaces, Secrets, type KubeObject } from './resources.ts';
-import { skipReason, startControlPlane, type TestControlPlane } from './testing/apiserver.ts';
+import { compactEtcd, startComponent, stopComponent } from '../devenv/index.ts';
+import { skipReason, startTestCluster, type TestCluster } from './testing/cluster.ts';
 
 interface ConfigMap extends KubeObject {
   data?: Record<string, string>;
@@ -47,11 +48,11 @@ async function stop(ac: AbortController, inf: Informer<KubeObject>): Promise<voi
 }
 
 void describe('Informer against a real kube-apiserver', { skip }, () => {
-  let cp: TestControlPlane;
+  let cp: TestCluster;
   let kube: KubeClient;
 
   before(async () => {
-    cp = await startControlPlane({ apiserverArgs: ['--watch-cache-sizes=configmaps#0'] });
+    cp = await startTestCluster({ apiserverArgs: ['--watch-cache-sizes=configmaps#0'] });
     kube = cp.client();
   });
   after(async () => {
@@ -177,7 +178,7 @@ void describe('Informer against a real kube-apiserver', { skip }, () => {
     await kube.create(ConfigMaps, { metadata: { name: 'new', namespace: ns } });
     // Writes elsewhere, then compaction: the informer's resourceVersion is now history.
     for (let i = 0; i < 3; i++) await kube.create(ConfigMaps, { metadata: { name: `noise${i}`, namespace: 'default' } });
-    await cp.compactEtcd();
+    await compactEtcd(cp.env);
     proxy.heal();
 
     await eventually('relist after 410', () => inf.stats.relistsAfterGone >= 1, 15_000);
@@ -241,8 +242,9 @@ void describe('Informer against a real kube-apiserver', { skip }, () => {
 
     // Keep the informer away while the apiserver restarts and the world changes.
     proxy.partition();
-    await cp.killApiserver();
-    await cp.startApiserver();
+    // No grace period: the apiserver dies as on a crash, without closing its watches first.
+    await stopComponent(cp.env, 'kube-apiserver', { graceMs: 0 });
+    await startComponent(cp.env, 'kube-apiserver');
     await kube.create(Secrets, { metadata: { name: 'made-while-away', namespace: ns } });
     await kube.delete(Secrets, 'old', ns);
     proxy.heal();

@@ -8,7 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { KubeClient } from './client.ts';
 import { LeaderElector, type Lease } from './leader.ts';
 import { Leases, Namespaces } from './resources.ts';
-import { skipReason, startControlPlane, type TestControlPlane } from './testing/apiserver.ts';
+import { skipReason, startTestCluster, type TestCluster } from './testing/cluster.ts';
 
 const skip = skipReason();
 const timing = { leaseDurationMs: 3000, renewDeadlineMs: 2000, retryPeriodMs: 500 };
@@ -50,11 +50,11 @@ async function until(what: string, check: () => boolean, timeoutMs = 10_000): Pr
 }
 
 void describe('LeaderElector against a real kube-apiserver', { skip }, () => {
-  let cp: TestControlPlane;
+  let cp: TestCluster;
   let kube: KubeClient;
 
   before(async () => {
-    cp = await startControlPlane();
+    cp = await startTestCluster();
     kube = cp.client();
     await kube.create(Namespaces, { metadata: { name: 'leases' } });
   });

@@ -9,11 +9,11 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { corpus } from './corpus.ts';
-import { compare } from './differential.ts';
-import { generateCases } from './fuzz.ts';
+import { corpus } from './testing/corpus.ts';
+import { compare } from './testing/differential.ts';
+import { generateCases } from './testing/fuzz.ts';
 import { renderTemplate } from './index.ts';
-import { ensureOracle, runOracle, type OracleCheck } from './oracle.ts';
+import { ensureOracle, runOracle, type OracleCheck } from './testing/oracle.ts';
 
 const oracle = ensureOracle();
 const skip = oracle.path === undefined ? (oracle.reason ?? 'no oracle') : false;

@@ -6,7 +6,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { ExternalSecrets, Secrets, createNamespace, createVaultTokenStore, getEs, getSecret, harness, putVaultKv2, readyOf, secretStrings, startController, uniqueName, waitReady, type Harness, type RunningController } from './harness.ts';
+import { ExternalSecrets, Secrets, createNamespace, createVaultTokenStore, getEs, getSecret, harness, putVaultKv2, readyOf, secretStrings, startController, uniqueName, waitReady, type Harness, type RunningController } from '../support/harness.ts';
 import { SecretStores } from '../../src/controllers/resources.ts';
 import { Events } from '../../src/kube/resources.ts';
 import { waitFor } from '../support/index.ts';

@@ -1,7 +1,7 @@
 /** ClusterExternalSecret end to end: fan-out, namespace label changes, ownership, status. */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ExternalSecrets, Namespaces, Secrets, createNamespace, getSecret, harness, putVaultKv2, secretStrings, startController, uniqueName, type Harness, type RunningController } from './harness.ts';
+import { ExternalSecrets, Namespaces, Secrets, createNamespace, getSecret, harness, putVaultKv2, secretStrings, startController, uniqueName, type Harness, type RunningController } from '../support/harness.ts';
 import { ClusterExternalSecrets, ClusterSecretStores } from '../../src/controllers/resources.ts';
 import { waitFor } from '../support/index.ts';
 

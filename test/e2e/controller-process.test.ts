@@ -7,7 +7,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import { ExternalSecrets, Secrets, createNamespace, createVaultTokenStore, getSecret, harness, putVaultKv2, secretStrings, uniqueName, waitReady, type Harness } from './harness.ts';
+import { ExternalSecrets, Secrets, createNamespace, createVaultTokenStore, getSecret, harness, putVaultKv2, secretStrings, uniqueName, waitReady, type Harness } from '../support/harness.ts';
 import { SecretStores } from '../../src/controllers/resources.ts';
 import { Leases } from '../../src/kube/resources.ts';
 import { startComponent, stopComponent, waitFor } from '../support/index.ts';

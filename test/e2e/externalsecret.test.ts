@@ -21,7 +21,7 @@ import {
   waitReady,
   type Harness,
   type RunningController,
-} from './harness.ts';
+} from '../support/harness.ts';
 import { waitFor } from '../support/index.ts';
 import { SecretStores } from '../../src/controllers/resources.ts';
 import { ConfigMaps } from '../../src/kube/resources.ts';

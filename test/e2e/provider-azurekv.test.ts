@@ -33,7 +33,7 @@ import {
   waitReady,
   type Harness,
   type RunningController,
-} from './harness.ts';
+} from '../support/harness.ts';
 import { ServiceAccounts } from '../../src/kube/resources.ts';
 import { FakeAzure } from '../../src/providers/azurekv/testing/fakeAzure.ts';
 import { HttpClient } from '../../src/providers/util/http.ts';

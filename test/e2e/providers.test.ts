@@ -5,7 +5,7 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ExternalSecrets, SecretStores, Secrets, createNamespace, getSecret, harness, putVaultKv2, secretStrings, startController, uniqueName, waitReady, type Harness, type RunningController } from './harness.ts';
+import { ExternalSecrets, SecretStores, Secrets, createNamespace, getSecret, harness, putVaultKv2, secretStrings, startController, uniqueName, waitReady, type Harness, type RunningController } from '../support/harness.ts';
 import { ServiceAccounts, RoleBindings, Roles } from '../../src/kube/resources.ts';
 import { baoExpect, waitFor } from '../support/index.ts';
 

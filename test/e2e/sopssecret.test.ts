@@ -19,9 +19,9 @@ import { join } from 'node:path';
 import { encryptFile } from '../../src/sops/codec.ts';
 import { Events } from '../../src/kube/resources.ts';
 import { SopsSecrets } from '../../src/controllers/sopssecret/resources.ts';
-import { ageKeyPair, encryptForAge, type AgeKeyPair } from '../../src/controllers/sopssecret/testing.ts';
+import { ageKeyPair, encryptForAge, type AgeKeyPair } from '../../src/controllers/sopssecret/testing/age.ts';
 import { baoCall, baoExpect, waitFor } from '../support/index.ts';
-import { Secrets, createNamespace, getSecret, harness, secretStrings, startController, type Harness, type RunningController, type SecretView } from './harness.ts';
+import { Secrets, createNamespace, getSecret, harness, secretStrings, startController, type Harness, type RunningController, type SecretView } from '../support/harness.ts';
 
 let h: Harness;
 let ctl: RunningController;

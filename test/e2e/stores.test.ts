@@ -22,7 +22,7 @@ import {
   waitReady,
   type Harness,
   type RunningController,
-} from './harness.ts';
+} from '../support/harness.ts';
 import { startComponent, stopComponent, waitFor } from '../support/index.ts';
 
 let h: Harness;

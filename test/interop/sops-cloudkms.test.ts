@@ -23,7 +23,7 @@ import { promisify } from 'node:util';
 import { after, before, describe, test } from 'node:test';
 import { makeServiceAccountKey, startFakeGoogleTokens, type FakeGoogleTokens } from '../../src/providers/gcpsm/testing/tokens.ts';
 import { startFakeCloudKms, type FakeCloudKms } from '../../src/sops/keys/testing/fakeCloudKms.ts';
-import { hush, sopsTools, tempDir } from './sops-helpers.ts';
+import { hush, sopsTools, tempDir } from '../support/sops.ts';
 
 const execFileAsync = promisify(execFile);
 const tools = sopsTools();

@@ -9,7 +9,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { kmsCall } from '../../src/sops/keys/awskms.ts';
-import { baoBinary, freePort, hush, motoServer, sops, sopsTools, startProcess, stop, tempDir, waitFor } from './sops-helpers.ts';
+import { baoBinary, freePort, hush, motoServer, sops, sopsTools, startProcess, stop, tempDir, waitFor } from '../support/sops.ts';
 
 const tools = sopsTools();
 const bin = 'bin' in tools ? tools.bin : '';

@@ -12,7 +12,7 @@ import { chmodSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
-import { ageKeygen, hush, sops, sopsTools, tempDir } from './sops-helpers.ts';
+import { ageKeygen, hush, sops, sopsTools, tempDir } from '../support/sops.ts';
 
 const tools = sopsTools();
 const skip = 'skip' in tools ? tools.skip : false;

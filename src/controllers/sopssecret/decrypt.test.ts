@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { decryptManifest, detectFormat } from './decrypt.ts';
 import { SopsSecretError } from './errors.ts';
 import { keyContext } from './keys.ts';
-import { ageKeyPair, encryptForAge } from './testing.ts';
+import { ageKeyPair, encryptForAge } from './testing/age.ts';
 
 const hints = { subject: 'SopsSecret "ns/db"', offered: '1 age identity from Secret "ns/keys" entry "age.agekey"', keyHome: 'Secret "ns/keys" (spec.decryption.secretRef)' };
 const manifest = 'apiVersion: v1\nkind: Secret\nmetadata:\n    name: db\nstringData:\n    password: CANARY-decrypt-test\n    port: "5432"\n';

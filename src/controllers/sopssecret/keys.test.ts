@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { SopsSecretError } from './errors.ts';
 import { describeOffered, keyContext, keysFromSecretData } from './keys.ts';
-import { ageKeyPair } from './testing.ts';
+import { ageKeyPair } from './testing/age.ts';
 
 const b64 = (s: string) => Buffer.from(s).toString('base64');
 

@@ -6,10 +6,10 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import * as fx from '../corpus-fixtures.ts';
-import { compare } from '../differential.ts';
+import * as fx from '../testing/corpus-fixtures.ts';
+import { compare } from '../testing/differential.ts';
 import { renderTemplate } from '../index.ts';
-import { ensureOracle, runOracle, type OracleCheck } from '../oracle.ts';
+import { ensureOracle, runOracle, type OracleCheck } from '../testing/oracle.ts';
 import { pemDecodeAll } from '../x509/pem.ts';
 import * as der from '../x509/der.ts';
 import { decodeChain, decodeTrustStore } from './pfx.ts';

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { renderTemplate } from '../index.ts';
-import { ensureOracle, runOracle } from '../oracle.ts';
+import { ensureOracle, runOracle } from '../testing/oracle.ts';
 
 const oracle = ensureOracle();
 const skip = oracle.path === undefined ? (oracle.reason ?? 'no oracle') : false;

@@ -7,7 +7,7 @@
  */
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SSMClient } from '@aws-sdk/client-ssm';
-import { motoBinary, startMoto, type Moto } from '../../../devenv/stores/moto.ts';
+import { motoBinary, startMoto, type Moto } from './moto.ts';
 import type { ProviderKubeAccess, StoreClient, StoreContext } from '../../types.ts';
 import { MemoryKube, testStoreContext, type CallLog } from '../../util/testing/memoryKube.ts';
 import { endpointEnv } from '../endpoints.ts';

@@ -14,7 +14,7 @@ import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestPki } from '../../util/testing/pki.ts';
 import { freePorts } from '../../../devenv/ports.ts';
-import { superviseChild } from '../../../devenv/processes.ts';
+import { superviseChild } from '../../../devenv/testing/children.ts';
 
 export const ROOT_TOKEN = 'hush-test-root';
 

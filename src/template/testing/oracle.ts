@@ -10,7 +10,7 @@ import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const oracleDir = resolve(dirname(fileURLToPath(import.meta.url)), '../../tools/template-oracle');
+const oracleDir = resolve(dirname(fileURLToPath(import.meta.url)), '../../../tools/template-oracle');
 
 export interface OracleCase {
   name?: string;

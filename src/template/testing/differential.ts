@@ -2,9 +2,9 @@
  * Test support: renders cases with this engine and the Go oracle and lists
  * the differences (output bytes, or success against failure).
  */
-import { renderTemplateBytes } from './index.ts';
+import { renderTemplateBytes } from '../index.ts';
 import { runOracle, type OracleCase } from './oracle.ts';
-import type { TemplateData } from './convert.ts';
+import type { TemplateData } from '../convert.ts';
 
 export interface Difference {
   index: number;

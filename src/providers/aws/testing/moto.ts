@@ -12,8 +12,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, LOOPBACK } from '../ports.ts';
-import { superviseChild } from '../processes.ts';
+import { freePort, LOOPBACK } from '../../../devenv/ports.ts';
+import { superviseChild } from '../../../devenv/testing/children.ts';
 
 export const MOTO_VERSION = '5.2.5';
 

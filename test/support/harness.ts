@@ -11,7 +11,7 @@ import { Manager, type ManagerOptions } from '../../src/controllers/manager.ts';
 import { createControllerMetrics, type ControllerMetrics } from '../../src/metrics/hush.ts';
 import { createLogger } from '../../src/util/log.ts';
 import { ExternalSecrets, SecretStores, ClusterSecretStores } from '../../src/controllers/resources.ts';
-import { baoExpect, loadTestEnv, waitFor, type DevEnv } from '../support/index.ts';
+import { baoExpect, loadTestEnv, waitFor, type DevEnv } from './index.ts';
 
 export { ExternalSecrets, SecretStores, ClusterSecretStores, Secrets, Namespaces };
 

@@ -1,8 +1,8 @@
 /** Test helpers: a fresh age key pair, and a Secret manifest encrypted for it with Hush's own codec. */
 import { generateIdentity, identityToRecipient } from 'age-encryption';
-import { encryptFile } from '../../sops/codec.ts';
-import type { KeyContext } from '../../sops/keys/index.ts';
-import type { Format } from '../../sops/stores/index.ts';
+import { encryptFile } from '../../../sops/codec.ts';
+import type { KeyContext } from '../../../sops/keys/index.ts';
+import type { Format } from '../../../sops/stores/index.ts';
 
 export interface AgeKeyPair {
   identity: string;
