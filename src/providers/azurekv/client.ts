@@ -12,7 +12,7 @@ import { SecretClient } from '@azure/keyvault-secrets';
 import { HushError, InvalidConfigError, NotSupportedError } from '../../util/errors.ts';
 import type { FindSpec, RemoteRef, StoreClient, ValidationResult } from '../types.ts';
 import { goQuote } from '../util/gojson.ts';
-import { compileGoRegexp } from '../util/regexp.ts';
+import { compileGoRegexp } from '../../util/goregexp.ts';
 import { statusOf, toHushError } from './errors.ts';
 import type { TokenSession } from './session.ts';
 import type { AzureKvSpec } from './spec.ts';
@@ -128,7 +128,7 @@ export class AzureKvStoreClient implements StoreClient {
   async findSecrets(find: FindSpec, signal: AbortSignal): Promise<Map<string, Uint8Array>> {
     signal = withRequestTimeout(signal);
     this.needCredentials();
-    const matcher = find.name?.regexp ? compileGoRegexp(find.name.regexp, 'find.name.regexp') : undefined;
+    const matcher = find.name?.regexp ? compileGoRegexp(find.name.regexp, { field: 'find.name.regexp' }) : undefined;
     const tags = Object.entries(find.tags ?? {});
     const names: string[] = [];
     const sdk = this.clients();
@@ -148,8 +148,7 @@ export class AzureKvStoreClient implements StoreClient {
         if (item.enabled !== true) continue;
         if (tags.some(([k, v]) => item.tags?.[k] !== v)) continue;
         if (matcher) {
-          matcher.lastIndex = 0;
-          if (!matcher.test(item.name)) continue;
+          if (!matcher.matchString(item.name)) continue;
         }
         names.push(item.name);
       }

@@ -5,7 +5,7 @@
 import { HushError, NotFoundError, NotSupportedError, InvalidDataError } from '../../util/errors.ts';
 import type { FindSpec, RemoteRef, StoreClient, ValidationResult } from '../types.ts';
 import { goQuote } from '../util/gojson.ts';
-import { compileGoRegexp } from '../util/regexp.ts';
+import { compileGoRegexp, type GoRegexp } from '../../util/goregexp.ts';
 import { isDisabledOrDestroyed, type SecretManagerApi } from './api.ts';
 import { keyOf, parentName, secretName, versionName, type NameConfig } from './names.ts';
 import type { AccessTokenSession } from './session.ts';
@@ -51,10 +51,10 @@ export class GcpsmStoreClient implements StoreClient {
 
   async findSecrets(find: FindSpec, signal: AbortSignal): Promise<Map<string, Uint8Array>> {
     let filter: string | undefined;
-    let matcher: RegExp | undefined;
+    let matcher: GoRegexp | undefined;
     if (find.name) {
       // A name wins over tags, as in ESO.
-      matcher = compileGoRegexp(find.name.regexp, 'find.name.regexp');
+      matcher = compileGoRegexp(find.name.regexp, { field: 'find.name.regexp' });
       if (find.path !== undefined) filter = `name:${find.path}`;
     } else if (find.tags && Object.keys(find.tags).length > 0) {
       const tags = find.tags;
@@ -72,8 +72,7 @@ export class GcpsmStoreClient implements StoreClient {
     for (const s of listed) {
       const key = keyOf(s.name);
       if (matcher) {
-        matcher.lastIndex = 0;
-        if (!matcher.test(key)) continue;
+        if (!matcher.matchString(key)) continue;
       }
       // The filter's `name:` matches anywhere in the name; ESO keeps only keys that start with the path.
       if (find.path !== undefined && !key.startsWith(find.path)) continue;

@@ -19,7 +19,7 @@ import { gjsonGet, gjsonString } from '../util/gjson.ts';
 import { goMarshal, goQuote, goStringFromBytes, isJsonObject, objectFromEntries, parseJson, type JsonValue } from '../util/gojson.ts';
 import { HttpTransportError, type HttpClient } from '../util/http.ts';
 import { redact } from '../util/redact.ts';
-import { compileGoRegexp } from '../util/regexp.ts';
+import { compileGoRegexp, type GoRegexp } from '../../util/goregexp.ts';
 import { isObj } from '../util/spec.ts';
 import type { Connection } from './auth.ts';
 
@@ -101,20 +101,20 @@ export class KubernetesStoreClient implements StoreClient {
   async findSecrets(find: FindSpec, signal: AbortSignal): Promise<Map<string, Uint8Array>> {
     // ESO: tags (a label selector) take precedence over name; path is not used.
     let selector: string | undefined;
-    let matcher: RegExp | undefined;
+    let matcher: GoRegexp | undefined;
     if (find.tags) {
       selector = Object.entries(find.tags)
         .map(([k, v]) => `${k}=${v}`)
         .join(',');
     } else if (find.name) {
-      matcher = compileGoRegexp(find.name.regexp, 'find.name.regexp');
+      matcher = compileGoRegexp(find.name.regexp, { field: 'find.name.regexp' });
     } else {
       throw new NotSupportedError('kubernetes: find needs name.regexp or tags');
     }
     const items = await this.listSecrets(selector, signal);
     const out = new Map<string, Uint8Array>();
     for (const s of items) {
-      if (matcher && !matcher.test(s.name)) continue;
+      if (matcher && !matcher.matchString(s.name)) continue;
       out.set(s.name, utf8.encode(dataJson(s.data)));
     }
     return out;

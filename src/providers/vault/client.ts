@@ -6,7 +6,7 @@ import { HushError, InvalidConfigError, NotFoundError, NotSupportedError } from 
 import type { FindSpec, RemoteRef, StoreClient, ValidationResult } from '../types.ts';
 import { getOwn, goQuote, isJsonObject, JsonNumber, objectFromEntries, type JsonObject, type JsonValue } from '../util/gojson.ts';
 import type { HttpClient } from '../util/http.ts';
-import { compileGoRegexp } from '../util/regexp.ts';
+import { compileGoRegexp } from '../../util/goregexp.ts';
 import { VaultStatusError, type VaultApi, type VaultRequest } from './api.ts';
 import { dataPath, metadataPath, type PathConfig } from './paths.ts';
 import type { TokenSession } from './session.ts';
@@ -59,14 +59,13 @@ export class VaultStoreClient implements StoreClient {
   async findSecrets(find: FindSpec, signal: AbortSignal): Promise<Map<string, Uint8Array>> {
     const hasTags = find.tags !== undefined;
     if (this.paths.version === 'v1' && hasTags) throw new NotSupportedError('cannot perform find by tag operations with kv version v1');
-    const matcher = find.name ? compileGoRegexp(find.name.regexp, 'find.name.regexp') : undefined;
+    const matcher = find.name ? compileGoRegexp(find.name.regexp, { field: 'find.name.regexp' }) : undefined;
     const candidates = await this.listRecursive(find.path !== undefined ? find.path + '/' : '', signal);
     const out = new Map<string, Uint8Array>();
     await forEachLimited(candidates, FIND_CONCURRENCY, async (name) => {
       if (matcher) {
         // Unanchored, like Go's MatchString; tags are ignored when a name is given (as in ESO).
-        matcher.lastIndex = 0;
-        if (!matcher.test(name)) return;
+        if (!matcher.matchString(name)) return;
       } else if (find.tags) {
         const meta = await this.readMetadataMap(name, signal);
         for (const [k, v] of Object.entries(find.tags)) if (getOwn(meta, k) !== v) return;
