@@ -8,7 +8,7 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { InvalidSpecError } from '../../util/errors.ts';
 import type { Diagnostic, Provider, StoreClient, StoreContext } from '../types.ts';
-import { parseGoDuration } from '../util/duration.ts';
+import { tryParseGoDuration } from '../../util/duration.ts';
 import { isReferentUnresolved, type RefScope } from '../util/refs.ts';
 import { isObj } from '../util/spec.ts';
 import { credentialChain } from './auth/index.ts';
@@ -119,6 +119,6 @@ function retrySettings(storeSpec: Record<string, unknown>): { maxRetries: number
   const rs = storeSpec.retrySettings;
   if (!isObj(rs)) return { maxRetries: DEFAULT_RETRIES, retryWaitMs: DEFAULT_RETRY_WAIT_MS };
   const max = typeof rs.maxRetries === 'number' && rs.maxRetries >= 0 ? Math.floor(rs.maxRetries) : 3;
-  const wait = typeof rs.retryInterval === 'string' ? parseGoDuration(rs.retryInterval) : undefined;
+  const wait = typeof rs.retryInterval === 'string' ? tryParseGoDuration(rs.retryInterval) : undefined;
   return { maxRetries: max, retryWaitMs: wait !== undefined && wait > 0 ? wait : DEFAULT_RETRY_WAIT_MS };
 }
