@@ -1,3 +1,3 @@
 module hush.local/goregexp-oracle
 
-go 1.22
+go 1.25

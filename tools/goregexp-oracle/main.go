@@ -2,6 +2,9 @@
 // regexp package does with it. Hush's Go-regexp layer is tested against these
 // answers, so they must come from the standard library and nothing else.
 //
+// Build with Go 1.25 or newer: \p{Letter}-style names and repeated group names
+// follow its rules.
+//
 // Input: a JSON array of {"pattern", "input", "repl", "n"}. Output: a JSON
 // array of results in the same order. Offsets are in UTF-16 code units, the
 // unit JavaScript strings are indexed in, so the two sides compare directly.
