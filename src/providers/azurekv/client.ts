@@ -28,6 +28,7 @@ import {
   unknownObjectType,
   type Attributes,
 } from './values.ts';
+import { forEachLimited } from '../../util/fanout.ts';
 
 /** Key Vault API version: 7.4 is served by every Azure cloud Hush knows and by Azure Stack Hub's newer releases. */
 const SERVICE_VERSION = '7.4';
@@ -161,7 +162,7 @@ export class AzureKvStoreClient implements StoreClient {
         if (err instanceof HushError && err.code === 'NotFound') return; // deleted since the listing
         throw err;
       }
-    });
+    }, { signal });
     return out;
   }
 
@@ -274,17 +275,6 @@ function jwkFields(key: Record<string, unknown> | undefined): Record<string, unk
     x: b64u(key.x),
     y: b64u(key.y),
   };
-}
-
-async function forEachLimited<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const item = items[next++] as T;
-      await fn(item);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }
 
 /**

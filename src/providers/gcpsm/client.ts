@@ -11,6 +11,7 @@ import { keyOf, parentName, secretName, versionName, type NameConfig } from './n
 import type { AccessTokenSession } from './session.ts';
 import type { VersionSelectionPolicy } from './spec.ts';
 import { metadataValue, payloadMap, propertyValue } from './values.ts';
+import { forEachLimited } from '../../util/fanout.ts';
 
 const FIND_CONCURRENCY = 4;
 
@@ -88,7 +89,7 @@ export class GcpsmStoreClient implements StoreClient {
         if (err instanceof NotFoundError) return;
         throw err;
       }
-    });
+    }, { signal });
     return out;
   }
 
@@ -143,15 +144,4 @@ export class GcpsmStoreClient implements StoreClient {
     if (err instanceof NotFoundError) return new NotFoundError(`gcpsm: secret ${goQuote(key)} not found: ${err.message.replace(/^gcpsm: /, '')}`, { cause: err });
     return err;
   }
-}
-
-async function forEachLimited<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const item = items[next++] as T;
-      await fn(item);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }

@@ -12,6 +12,7 @@ import { dataPath, metadataPath, type PathConfig } from './paths.ts';
 import type { TokenSession } from './session.ts';
 import type { VaultSpec } from './spec.ts';
 import { secretMap, secretValue } from './values.ts';
+import { forEachLimited } from '../../util/fanout.ts';
 
 const systemMetadataKeys = ['created_time', 'current_version', 'delete_version_after'];
 const FIND_CONCURRENCY = 4;
@@ -76,7 +77,7 @@ export class VaultStoreClient implements StoreClient {
         if (err instanceof HushError && err.code === 'NotFound') return; // deleted or destroyed latest version
         throw err;
       }
-    });
+    }, { signal });
     return out;
   }
 
@@ -223,16 +224,5 @@ function goSprint(v: JsonValue): string {
   if (v instanceof JsonNumber) return v.literal;
   if (Array.isArray(v)) return '[' + v.map(goSprint).join(' ') + ']';
   return 'map[' + Object.keys(v).sort().map((k) => `${k}:${goSprint(v[k] as JsonValue)}`).join(' ') + ']';
-}
-
-async function forEachLimited<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const item = items[next++] as T;
-      await fn(item);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }
 
