@@ -5,7 +5,7 @@
  * redacted — and never a request or response body.
  */
 import { AccessDeniedError, AuthError, HushError, InvalidConfigError, NotFoundError, ThrottledError, UnavailableError } from '../../util/errors.ts';
-import { redact } from '../util/redact.ts';
+import { redactStoreText } from '../../util/redact.ts';
 
 /** Codes AWS uses for "slow down", across Secrets Manager, SSM and STS. */
 const throttlingCodes = new Set([
@@ -90,7 +90,7 @@ export function isTransient(err: unknown): boolean {
 export function cleanMessage(err: unknown, secrets: Iterable<string>): string {
   const raw = shape(err).message ?? '';
   const stripped = raw.replace(/request id: \S+/gi, '').replace(/ Credential=.+/g, '');
-  return redact(stripped, secrets) || 'no error message';
+  return redactStoreText(stripped, secrets) || 'no error message';
 }
 
 export interface MapOptions {

@@ -18,7 +18,7 @@ import type { FindSpec, RemoteRef, StoreClient, ValidationResult } from '../type
 import { gjsonGet, gjsonString } from '../util/gjson.ts';
 import { goMarshal, goQuote, goStringFromBytes, isJsonObject, objectFromEntries, parseJson, type JsonValue } from '../util/gojson.ts';
 import { HttpTransportError, type HttpClient } from '../util/http.ts';
-import { redact } from '../util/redact.ts';
+import { redactStoreText } from '../../util/redact.ts';
 import { compileGoRegexp, type GoRegexp } from '../../util/goregexp.ts';
 import { isObj } from '../util/spec.ts';
 import type { Connection } from './auth.ts';
@@ -197,7 +197,7 @@ export class KubernetesStoreClient implements StoreClient {
         body = undefined;
       }
       if (ok) return body ?? null;
-      const reason = redact(isJsonObject(body) && typeof body.message === 'string' ? body.message : `HTTP ${res.status}`, this.conn.secrets);
+      const reason = redactStoreText(isJsonObject(body) && typeof body.message === 'string' ? body.message : `HTTP ${res.status}`, this.conn.secrets);
       const msg = `kubernetes: ${action}: ${reason} (${res.status})`;
       if (res.status === 404) throw new NotFoundError(msg);
       if (res.status === 401) throw new AuthError(msg);
@@ -213,7 +213,7 @@ export class KubernetesStoreClient implements StoreClient {
 
   private transportError(err: unknown, action: string): HushError {
     if (!(err instanceof HttpTransportError)) return new HushError('Internal', `kubernetes: ${action}: unexpected error`, { cause: err });
-    const msg = `kubernetes: ${action}: ${redact(err.message, this.conn.secrets)}`;
+    const msg = `kubernetes: ${action}: ${redactStoreText(err.message, this.conn.secrets)}`;
     if (err.kind === 'timeout' || err.kind === 'aborted') return new HushError('Timeout', msg);
     if (err.kind === 'tls') return new InvalidConfigError(`${msg} (check server.url, caBundle/caProvider)`, { retryable: true });
     return new UnavailableError(msg);
