@@ -26,7 +26,7 @@ import { goQuote } from '../util/gojson.ts';
 import { compileGoRegexp, type GoRegexp } from '../../util/goregexp.ts';
 import type { AwsCaller, SendOptions } from './caller.ts';
 import { ReadCache } from './coalesce.ts';
-import { toHushError } from './errors.ts';
+import { toHushError } from '../../cloud/aws/errors.ts';
 import { checkCredentials, type StoreSessions } from './session.ts';
 import { propertyValue, secretMap, tagsJson } from './values.ts';
 

@@ -1,5 +1,6 @@
 /**
- * AWS SDK errors as Hush errors. Messages carry the operation, the key and
+ * AWS SDK errors as Hush errors, for every AWS caller (the providers and the
+ * sops KMS key source). Messages carry the operation, the key and
  * AWS's own error code and text — with request ids and signing details cut
  * out (as ESO's SanitizeErr does) and every credential this store sent
  * redacted — and never a request or response body.
