@@ -8,7 +8,7 @@ export * from './schema.ts';
 export { allCrds, crdForKind, schemaFor, group, storageVersion, servedVersions, kindNames, crdLabels, category } from './crd.ts';
 export type { CustomResourceDefinition, CrdVersion, PrinterColumn, GroupDefinition, KindDefinition } from './crd.ts';
 export { validateManifest, validateValue, formatIssues, type SchemaIssue } from './validate.ts';
-export { parseGoDuration } from './duration.ts';
+export { parseGoDuration } from '../util/duration.ts';
 export * from './v1/common.ts';
 export * from './v1/externalsecret.ts';
 export * from './v1/secretstore.ts';

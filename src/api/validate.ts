@@ -7,11 +7,13 @@
  * It implements the subset of OpenAPI v3 that CRDs use here: type, properties,
  * required, additionalProperties, items, enum, pattern, format (byte,
  * date-time), length/size/range limits, nullable, int-or-string and
- * preserve-unknown-fields. Like the API server, a `null` in a non-nullable
+ * preserve-unknown-fields. Patterns are Go regular expressions, as the API
+ * server compiles them. Like the API server, a `null` in a non-nullable
  * field is treated as if the field were absent.
  */
 import type { JsonSchema } from './schema.ts';
 import { schemaFor } from './crd.ts';
+import { compileGoRegexp } from '../util/goregexp.ts';
 
 export interface SchemaIssue {
   /** Field path, e.g. `spec.provider.vault.server`; empty for the object itself. */
@@ -37,15 +39,6 @@ function describe(v: unknown): string {
   return typeof v;
 }
 
-const regexCache = new Map<string, RegExp>();
-function regex(pattern: string): RegExp {
-  let re = regexCache.get(pattern);
-  if (re === undefined) {
-    re = new RegExp(pattern, 'u');
-    regexCache.set(pattern, re);
-  }
-  return re;
-}
 
 const base64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 const rfc3339 = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
@@ -108,7 +101,7 @@ function checkString(schema: JsonSchema, value: string, add: (m: string) => void
   const length = [...value].length;
   if (schema.minLength !== undefined && length < schema.minLength) add(`must be at least ${schema.minLength} characters long`);
   if (schema.maxLength !== undefined && length > schema.maxLength) add(`must be at most ${schema.maxLength} characters long`);
-  if (schema.pattern !== undefined && !regex(schema.pattern).test(value)) {
+  if (schema.pattern !== undefined && !compileGoRegexp(schema.pattern).matchString(value)) {
     add(`${JSON.stringify(value)} does not match the pattern ${schema.pattern}`);
   }
   if (schema.format === 'byte' && !base64.test(value.replace(/\s+/g, ''))) add('must be base64-encoded');

@@ -140,7 +140,7 @@ export function matchCreationRule(config: SopsConfig, filePath: string): { rule:
     const re = rule.path_regex;
     if (re === undefined || re === null || re === '') return { rule, where };
     if (typeof re !== 'string') throw new InvalidConfigError(`${where}.path_regex must be a string`);
-    if (compileGoRegexp(re, `${where}.path_regex`).test(rel)) return { rule, where };
+    if (compileGoRegexp(re, `${where}.path_regex`).matchString(rel)) return { rule, where };
   }
   throw new InvalidConfigError(`${config.path}: no creation rule matches ${rel} (add a rule whose path_regex matches it, or pass keys on the command line)`);
 }

@@ -1,18 +1,17 @@
 /**
- * Go (RE2) regular expressions as sops uses them for `path_regex` and the
- * encryption rules. The translation lives in util/goregexp.ts; here a bad
- * pattern is a configuration error (sops' exit code for config problems)
- * rather than a manifest error.
+ * Go regular expressions as sops uses them for `path_regex` and the
+ * encryption rules, compiled by util/goregexp.ts. Here a bad pattern is a
+ * configuration error (sops' exit code for config problems) rather than a
+ * manifest error.
  */
-import { HushError, InvalidConfigError } from '../util/errors.ts';
-import { compileGoRegexp as compile } from '../util/goregexp.ts';
+import { InvalidConfigError } from '../util/errors.ts';
+import { compileGoRegexp as compile, GoRegexpError, type GoRegexp } from '../util/goregexp.ts';
 
-export function compileGoRegexp(source: string, what = 'regular expression'): RegExp {
+export function compileGoRegexp(source: string, what = 'regular expression'): GoRegexp {
   try {
-    return compile(source, what);
+    return compile(source);
   } catch (err) {
-    if (!(err instanceof HushError)) throw err;
-    const why = err.message.slice(`${what}: invalid regular expression ${JSON.stringify(source)}: `.length);
-    throw new InvalidConfigError(`${what} ${JSON.stringify(source)}: ${why}`);
+    if (!(err instanceof GoRegexpError)) throw err;
+    throw new InvalidConfigError(`${what} ${JSON.stringify(source)}: ${err.detail}`, { cause: err });
   }
 }

@@ -53,15 +53,15 @@ export function compileRule(rule: EncryptionRule): EncryptionPredicate {
       return (path) => path.some((p) => p.endsWith(value));
     case 'unencrypted_regex': {
       const re = compileGoRegexp(value, key);
-      return (path) => !path.some((p) => re.test(p));
+      return (path) => !path.some((p) => re.matchString(p));
     }
     case 'encrypted_regex': {
       const re = compileGoRegexp(value, key);
-      return (path) => path.some((p) => re.test(p));
+      return (path) => path.some((p) => re.matchString(p));
     }
     case 'unencrypted_comment_regex': {
       const re = compileGoRegexp(value, key);
-      return (_path, stack) => !stack.some((frame) => frame.some((c) => re.test(c)));
+      return (_path, stack) => !stack.some((frame) => frame.some((c) => re.matchString(c)));
     }
     case 'encrypted_comment_regex': {
       const re = compileGoRegexp(value, key);
@@ -70,7 +70,7 @@ export function compileRule(rule: EncryptionRule): EncryptionPredicate {
         // the newest comment of the innermost frame when judging a comment.
         const last = stack.length - 1;
         return stack.some((frame, i) =>
-          frame.some((c, j) => !(isComment && i === last && j === frame.length - 1) && re.test(c)),
+          frame.some((c, j) => !(isComment && i === last && j === frame.length - 1) && re.matchString(c)),
         );
       };
     }

@@ -3,6 +3,7 @@
  * Sprintf with the common verbs and flags, and Go's error strings for bad
  * verbs (%!d(string=x)) so printf output matches Go's byte for byte.
  */
+import { formatGoDurationNs } from '../util/duration.ts';
 import { decodeRune, encodeRune, runeCount, RUNE_ERROR } from './gostr.ts';
 import { canBackquote, formatFloat, formatHexFloat, quote, quoteRune, quoteToASCII, quoteWith } from './strconv.ts';
 import { GoInt, GoMap, GoSlice, GoStruct, isFunc, sortedKeys, typeName, type GoValue } from './values.ts';
@@ -46,46 +47,7 @@ export function stringerOf(v: GoValue): (() => string) | undefined {
 }
 
 /** time.Duration.String(). */
-export function formatDuration(d: bigint): string {
-  if (d === 0n) return '0s';
-  const neg = d < 0n;
-  let u = neg ? -d : d;
-  let out: string;
-  if (u < 1000000000n) {
-    let prec: number;
-    let unit: string;
-    if (u < 1000n) return (neg ? '-' : '') + u.toString() + 'ns';
-    else if (u < 1000000n) {
-      prec = 3;
-      unit = 'µs';
-    } else {
-      prec = 6;
-      unit = 'ms';
-    }
-    out = fracString(u, prec) + unit;
-  } else {
-    const secs = u / 1000000000n;
-    const frac = u % 1000000000n;
-    let s = fracString(frac + 0n, 9).replace(/^0/, '');
-    s = (secs % 60n).toString() + s + 's';
-    u = secs / 60n;
-    if (u > 0n) {
-      s = (u % 60n).toString() + 'm' + s;
-      u /= 60n;
-      if (u > 0n) s = u.toString() + 'h' + s;
-    }
-    out = s;
-  }
-  return (neg ? '-' : '') + out;
-}
-
-function fracString(v: bigint, prec: number): string {
-  const p = 10n ** BigInt(prec);
-  const whole = v / p;
-  let frac = (v % p).toString().padStart(prec, '0').replace(/0+$/, '');
-  if (frac) frac = '.' + frac;
-  return whole.toString() + frac;
-}
+export const formatDuration = formatGoDurationNs;
 
 class Printer {
   buf = '';

@@ -1,23 +1,213 @@
-import { test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { compileGoRegexp, goReplaceAll } from './goregexp.ts';
+import { compileGoRegexp, GoRegexpError, quoteMeta, type GoRegexp } from './goregexp.ts';
+import { askGo, ensureRegexpOracle, type RegexpCase } from './testing/goregexp-oracle.ts';
 
-test('rewrite.regexp expands Go replacement templates', () => {
-  const re = compileGoRegexp('^db-(.*)$', 'f');
-  assert.equal(goReplaceAll('db-password', re, 'DB_$1'), 'DB_password');
-  assert.equal(goReplaceAll('db-password', re, '${1}_x'), 'password_x');
-  // Go reads `$1_x` as the group named "1_x", which does not exist → empty.
-  assert.equal(goReplaceAll('db-password', re, '$1_x'), '');
-  assert.equal(goReplaceAll('a-b-c', compileGoRegexp('-', 'f'), '_'), 'a_b_c');
-  assert.equal(goReplaceAll('cost', compileGoRegexp('cost', 'f'), '$$5'), '$5');
+// Every expected value below comes from Go's regexp package, run by tools/goregexp-oracle.
+const cases: RegexpCase[] = [
+  // Perl classes are ASCII in Go; U+00A0 (no-break space) is not \s.
+  { pattern: '^\\s$', input: '\u00a0' },
+  { pattern: '\\s+', input: 'a \t\n\f\rb\u000bc\u2003d', repl: '_' },
+  { pattern: '\\S+', input: 'a\u00a0b c' },
+  { pattern: '\\d+', input: '12\u0663\uff1134' },
+  { pattern: '\\D+', input: '1a\u0663b2' },
+  { pattern: '\\w+', input: 'héllo_wörld 42' },
+  { pattern: '\\W+', input: 'a-b\u00e9c' },
+  { pattern: '\\bfoo\\b', input: 'foo foobar éfoo foo' },
+  { pattern: '\\Bo\\B', input: 'foo bob o' },
+  { pattern: '(?i)\\bk', input: '\u212a k K' },
+  // . excludes only \n; (?s) includes it.
+  { pattern: '^.$', input: '\r' },
+  { pattern: '.+', input: 'a\nb\u2028c\r\nd' },
+  { pattern: '(?s)a.b', input: 'a\nb' },
+  { pattern: '.', input: '😀x' },
+  // Anchors and flags.
+  { pattern: '^a|b$', input: 'ab\nab' },
+  { pattern: '(?m)^\\w+$', input: 'one\ntwo\n\nthree' },
+  { pattern: '(?m)^', input: 'a\nb', repl: '> ' },
+  { pattern: '(?m)$', input: 'a\nb\n', repl: '<' },
+  { pattern: '\\Aab', input: 'ab\nab' },
+  { pattern: '(?m)\\Aab', input: 'ab\nab' },
+  { pattern: 'b\\z', input: 'ab\nab' },
+  { pattern: '(?m)b\\z', input: 'ab\nb' },
+  { pattern: '(?i)straße', input: 'STRASSE Straße STRAẞE' },
+  { pattern: '(?i)abc', input: 'xAbCx' },
+  { pattern: 'a(?i)b|c', input: 'aB C c' },
+  { pattern: 'x(?i:y)z', input: 'xYz xYZ' },
+  { pattern: '(?i)a(?-i)b', input: 'Ab AB ab' },
+  { pattern: '(?i:a(?-i:b)c)', input: 'ABC AbC' },
+  { pattern: '(?U)a+', input: 'aaa' },
+  { pattern: '(?U)a+?', input: 'aaa' },
+  { pattern: '(?U)<.*>', input: '<a><b>' },
+  { pattern: '<.*?>', input: '<a><b>' },
+  { pattern: '(?sm)^a.', input: 'a\na\n' },
+  { pattern: '(?)x', input: 'x' },
+  { pattern: '(?-)x', input: 'x' },
+  { pattern: '(?i-)x', input: 'x' },
+  // \Q..\E and escapes.
+  { pattern: '\\Qa.b*c\\E+', input: 'a.b*cc axbc' },
+  { pattern: '\\Q(unclosed', input: 'x(unclosed' },
+  { pattern: '\\x41\\x{1F600}\\101\\0', input: 'A😀A\u0000' },
+  { pattern: '\\a\\f\\v', input: '\u0007\f\u000b' },
+  { pattern: '\\-\\_\\#\\<', input: '-_#<' },
+  { pattern: '\\e', input: 'e' },
+  { pattern: '\\C', input: 'x' },
+  { pattern: '\\x{110000}', input: 'x' },
+  { pattern: '\\xZZ', input: 'x' },
+  { pattern: 'a\\', input: 'a' },
+  // POSIX classes.
+  { pattern: '[[:alpha:]]+', input: 'abc123é' },
+  { pattern: '[[:^alpha:]]+', input: 'abc123é' },
+  { pattern: '[[:upper:][:digit:]]+', input: 'aB1c' },
+  { pattern: '[[:space:]]', input: '\u000b', repl: 'V' },
+  { pattern: '[[:punct:]]+', input: 'a!-/:@[`{~b' },
+  { pattern: '[[:word:]]+', input: 'a_b-c' },
+  { pattern: '(?i)[[:upper:]]+', input: 'aBc' },
+  { pattern: '[[:foo:]]', input: 'x' },
+  { pattern: '[[:alpha:]', input: 'x' },
+  // Unicode classes.
+  { pattern: '\\pL+', input: '12héllo3' },
+  { pattern: '\\p{Greek}+', input: 'abc αβγ' },
+  { pattern: '\\P{Greek}+', input: 'αβγabc' },
+  { pattern: '\\p{^Greek}', input: 'αb' },
+  { pattern: '[\\p{Lu}\\d]+', input: 'aB1Cd' },
+  { pattern: '\\p{Han}', input: 'a漢' },
+  { pattern: '\\p{Letter}', input: '1a' },
+  { pattern: '\\pN+', input: 'x²3' },
+  { pattern: '\\p{Foo}', input: 'x' },
+  { pattern: '\\p{Grek}', input: 'α' },
+  { pattern: '\\p{L', input: 'x' },
+  // Bracket classes.
+  { pattern: '[]a]+', input: ']a]b' },
+  { pattern: '[^]a]+', input: ']ab' },
+  { pattern: '[a-]+', input: 'a-b' },
+  { pattern: '[\\d-z]+', input: '1-z' },
+  { pattern: '[^\\n]+', input: 'a\nb' },
+  { pattern: '[^a]', input: '\n' },
+  { pattern: '[z-a]', input: 'x' },
+  { pattern: '[\\D]+', input: '1ab2' },
+  { pattern: '[\\S]+', input: 'a\u00a0 b' },
+  { pattern: '[[]+', input: 'a[[b' },
+  { pattern: '[a&&b]', input: '&' },
+  { pattern: '[a--b]', input: '-' },
+  { pattern: '[abc', input: 'a' },
+  { pattern: '(?i)[^k]', input: 'kK\u212ax' },
+  // Groups, names, replacement templates.
+  { pattern: '(?P<first>\\w+) (?P<last>\\w+)', input: 'John Smith', repl: '$last, $first' },
+  { pattern: '(?<y>\\d{4})-(?<m>\\d{2})', input: '2024-06', repl: '${m}/${y}' },
+  { pattern: 'a(x*)b', input: '-ab-axxb-', repl: '${1}W' },
+  { pattern: 'a(x*)b', input: '-ab-axxb-', repl: '$1W' },
+  { pattern: 'a(x*)b', input: '-ab-axxb-', repl: '$$1 $ ${1 $0 $01 $9' },
+  { pattern: '(a)|(b)', input: 'ab', repl: '[$1|$2]' },
+  { pattern: '(?P<n>a)', input: 'a', repl: '$nn ${n}n' },
+  { pattern: '(?P<1a>x)', input: 'x', repl: '${1a}' },
+  { pattern: '(?P<n>a)(?P<n>b)', input: 'ab' },
+  { pattern: '(?P<a-b>x)', input: 'x' },
+  { pattern: '(?P=n)', input: 'x' },
+  { pattern: '(?:a|b)+c', input: 'abacx' },
+  { pattern: '(a)(?:b)(c)', input: 'abc', repl: '$2$1' },
+  // What Go refuses.
+  { pattern: '(?=x)', input: 'x' },
+  { pattern: '(?!x)', input: 'x' },
+  { pattern: '(?<=a)b', input: 'ab' },
+  { pattern: '(?<!a)b', input: 'ab' },
+  { pattern: '(a)\\1', input: 'aa' },
+  { pattern: '\\8', input: '8' },
+  { pattern: '(', input: '' },
+  { pattern: ')', input: '' },
+  { pattern: 'a)b(', input: '' },
+  { pattern: '(?#comment)', input: '' },
+  // Repetition.
+  { pattern: 'a**', input: 'a' },
+  { pattern: 'a*?+', input: 'a' },
+  { pattern: '*a', input: 'a' },
+  { pattern: '(|*)', input: 'a' },
+  { pattern: 'x{2}{3}', input: 'x' },
+  { pattern: 'x{1001}', input: 'x' },
+  { pattern: 'x{2,1}', input: 'x' },
+  { pattern: '(x{500}){3}', input: 'x' },
+  { pattern: '((x{10}){10}){10}', input: 'x' },
+  { pattern: '(x{0}){1000}', input: 'x' },
+  { pattern: 'a{,3}', input: 'a{,3}' },
+  { pattern: 'a{01}', input: 'a{01}' },
+  { pattern: 'a{2,}b', input: 'ab aab aaab' },
+  { pattern: 'a{1,2}?', input: 'aaa' },
+  { pattern: '^*$*', input: '' },
+  { pattern: '\\b+x', input: 'x' },
+  // Empty matches and the Find/Replace/Split loops.
+  { pattern: 'a*', input: 'baaac', repl: '-' },
+  { pattern: '', input: 'abc', repl: '-' },
+  { pattern: 'x*', input: 'axbc', repl: '<$0>' },
+  { pattern: 'z+', input: 'pizza', n: 1 },
+  { pattern: 'z+', input: 'pizza', n: 2 },
+  { pattern: 'a', input: '' },
+  { pattern: '', input: '' },
+  { pattern: 'x*', input: '😀😀', repl: '.' },
+  { pattern: '[0-9]', input: 'a1b2c3', n: 2 },
+  { pattern: '(a|ab)(c|bcd)(d*)', input: 'abcd' },
+  { pattern: 'a|ab', input: 'ab' },
+];
+
+function mine(re: GoRegexp, c: RegexpCase) {
+  const n = c.n ?? -1;
+  return {
+    names: re.subexpNames,
+    match: re.matchString(c.input),
+    all: re.findAll(c.input, n).map((m) => m.indexes),
+    replace: re.replaceAll(c.input, c.repl ?? ''),
+    literal: re.replaceAllLiteral(c.input, c.repl ?? ''),
+    split: re.split(c.input, n),
+  };
+}
+
+const oracle = ensureRegexpOracle();
+// Without Go there are no golden values; on CI that is a failure, not a reason to skip.
+const missing = 'reason' in oracle ? oracle.reason : undefined;
+
+describe('Go regular expressions agree with Go regexp', { skip: missing !== undefined && process.env.CI !== 'true' ? missing : false }, () => {
+  test('the Go oracle is available', () => {
+    assert.equal(missing, undefined, missing);
+  });
+  const answers = 'path' in oracle ? askGo(oracle.path, cases) : [];
+  cases.forEach((c, k) => {
+    test(`${JSON.stringify(c.pattern)} on ${JSON.stringify(c.input)}`, () => {
+      const go = answers[k];
+      assert.ok(go, 'no answer from the oracle');
+      let re: GoRegexp;
+      try {
+        re = compileGoRegexp(c.pattern);
+      } catch (err) {
+        assert.ok(err instanceof GoRegexpError, `not a GoRegexpError: ${String(err)}`);
+        assert.equal(err.message, go.err ?? '(Go compiles it)');
+        return;
+      }
+      assert.equal(go.err, undefined, 'Go refuses this pattern');
+      assert.deepEqual(mine(re, c), { names: go.names, match: go.match, all: go.all, replace: go.replace, literal: go.literal, split: go.split });
+    });
+  });
 });
 
-test('named groups use RE2 spelling', () => {
-  const re = compileGoRegexp('^(?P<env>[a-z]+)/(?P<key>.+)$', 'f');
-  assert.equal(goReplaceAll('prod/api', re, '${key}-${env}'), 'api-prod');
+test('a field name goes into the error, with Go’s reason and a hint', () => {
+  assert.throws(
+    () => compileGoRegexp('(a)\\1', { field: 'spec.dataFrom[0].rewrite[0].regexp.source' }),
+    (err: Error) => {
+      assert.match(err.message, /^spec\.dataFrom\[0\]\.rewrite\[0\]\.regexp\.source: invalid regular expression "\(a\)\\\\1": invalid escape sequence: `\\1` \(backreferences are not supported/);
+      assert.ok(err.cause instanceof GoRegexpError);
+      return true;
+    },
+  );
+  assert.throws(() => compileGoRegexp('(?=x)'), (err: GoRegexpError) => err.hint?.includes('lookahead') === true);
 });
 
-test('inline flags and invalid patterns', () => {
-  assert.ok(compileGoRegexp('(?i)^abc$', 'f').test('ABC'));
-  assert.throws(() => compileGoRegexp('(', 'spec.dataFrom[0].rewrite[0].regexp.source'), /spec\.dataFrom\[0\]\.rewrite\[0\]\.regexp\.source: invalid regular expression "\("/);
+test('QuoteMeta output matches itself literally', () => {
+  const s = '1.5+[x]{2}(a|b)^$\\';
+  const re = compileGoRegexp(`^${quoteMeta(s)}$`);
+  assert.ok(re.matchString(s));
+  assert.ok(!re.matchString('1x5+[x]{2}(a|b)^$\\'));
+});
+
+test('replace output can be bounded by the caller', () => {
+  const seen: number[] = [];
+  compileGoRegexp('a').replaceAll('aaaa', 'bb', { onGrow: (n) => seen.push(n) });
+  assert.deepEqual(seen, [2, 4, 6, 8]);
 });

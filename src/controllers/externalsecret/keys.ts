@@ -5,7 +5,7 @@
  */
 import { InvalidDataError, InvalidSpecError } from '../../util/errors.ts';
 import { renderTemplate, TemplateError } from '../../template/index.ts';
-import { compileGoRegexp, goReplaceAll } from '../../util/goregexp.ts';
+import { compileGoRegexp } from '../../util/goregexp.ts';
 
 export type ConversionStrategy = 'Default' | 'Unicode';
 
@@ -58,9 +58,9 @@ export function rewriteKeys(data: Map<string, Uint8Array>, rewrites: RegexpRewri
     const at = `${field}.rewrite[${i}]`;
     let rename: (key: string) => string;
     if (rw.regexp) {
-      const re = compileGoRegexp(rw.regexp.source, `${at}.regexp.source`, true);
+      const re = compileGoRegexp(rw.regexp.source, { field: `${at}.regexp.source` });
       const target = rw.regexp.target;
-      rename = (key) => goReplaceAll(key, re, target);
+      rename = (key) => re.replaceAll(key, target);
     } else if (rw.transform) {
       const text = rw.transform.template;
       rename = (key) => {

@@ -122,7 +122,7 @@ export class StoreResolver {
     const allowed = conditions.some((c, i) => {
       if (c.namespaces?.includes(esNamespace)) return true;
       if (c.namespaceSelector && matchesSelector(c.namespaceSelector, nsLabels)) return true;
-      return (c.namespaceRegexes ?? []).some((r, j) => compileGoRegexp(r, `spec.conditions[${i}].namespaceRegexes[${j}]`).test(esNamespace));
+      return (c.namespaceRegexes ?? []).some((r, j) => compileGoRegexp(r, { field: `spec.conditions[${i}].namespaceRegexes[${j}]` }).matchString(esNamespace));
     });
     if (!allowed) {
       throw new AccessDeniedError(`using ${label} is not allowed from namespace "${esNamespace}": denied by the store's spec.conditions`);

@@ -8,7 +8,7 @@
  * here, once per store, rather than inside every call.
  */
 import { AuthError, HushError, ThrottledError } from '../../util/errors.ts';
-import { isThrottling, isTransient, toHushError, type MapOptions } from './errors.ts';
+import { isThrottling, isTransient, toHushError, type MapOptions } from '../../cloud/aws/errors.ts';
 import { abortableSleep, type StoreLimiter } from './limiter.ts';
 
 /** A throttled call waits out a pause this short itself instead of failing the reconcile. */

@@ -25,17 +25,3 @@ export function endpointFromEnv(service: keyof typeof endpointEnv, env: NodeJS.P
   }
   return v;
 }
-
-const CONNECT_TIMEOUT_MS = 5_000;
-const REQUEST_TIMEOUT_MS = 30_000;
-
-/** Settings every SDK client of a store shares. */
-export function sdkClientDefaults(region: string, endpoint: string | undefined, requestTimeoutMs = REQUEST_TIMEOUT_MS) {
-  return {
-    region,
-    ...(endpoint ? { endpoint } : {}),
-    // Retries are the caller's (per store, throttling-aware), not the SDK's (per call).
-    maxAttempts: 1,
-    requestHandler: { connectionTimeout: Math.min(CONNECT_TIMEOUT_MS, requestTimeoutMs), requestTimeout: requestTimeoutMs, throwOnRequestTimeout: true },
-  };
-}

@@ -25,7 +25,7 @@ import {
 import { HushError, InvalidConfigError, InvalidDataError, NotFoundError } from '../../util/errors.ts';
 import type { FindSpec, RemoteRef, StoreClient, ValidationResult } from '../types.ts';
 import { goQuote } from '../util/gojson.ts';
-import { compileGoRegexp } from '../util/regexp.ts';
+import { compileGoRegexp, type GoRegexp } from '../../util/goregexp.ts';
 import type { AwsCaller, SendOptions } from './caller.ts';
 import { BatchCoalescer, ReadCache, type BatchOutcome } from './coalesce.ts';
 import { checkCredentials, type StoreSessions } from './session.ts';
@@ -167,7 +167,7 @@ export class ParameterStoreStore implements StoreClient {
   }
 
   private async findByName(regexp: string, path: string | undefined, signal: AbortSignal): Promise<Map<string, Uint8Array>> {
-    const matcher = compileGoRegexp(regexp, 'find.name.regexp');
+    const matcher = compileGoRegexp(regexp, { field: 'find.name.regexp' });
     const root = path ?? '/';
     const out = new Map<string, Uint8Array>();
     let next: string | undefined;
@@ -201,7 +201,7 @@ export class ParameterStoreStore implements StoreClient {
     return this.describeAndRead(filters, undefined, signal);
   }
 
-  private async describeAndRead(filters: ParameterStringFilter[], matcher: RegExp | undefined, signal: AbortSignal): Promise<Map<string, Uint8Array>> {
+  private async describeAndRead(filters: ParameterStringFilter[], matcher: GoRegexp | undefined, signal: AbortSignal): Promise<Map<string, Uint8Array>> {
     const names: string[] = [];
     let next: string | undefined;
     do {
@@ -224,8 +224,7 @@ function pathFilter(path: string): ParameterStringFilter {
   return { Key: 'Path', Option: 'Recursive', Values: [path] };
 }
 
-function matches(matcher: RegExp | undefined, name: string): boolean {
+function matches(matcher: GoRegexp | undefined, name: string): boolean {
   if (!matcher) return true;
-  matcher.lastIndex = 0;
-  return matcher.test(name);
+  return matcher.matchString(name);
 }

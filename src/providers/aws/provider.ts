@@ -8,13 +8,14 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { InvalidSpecError } from '../../util/errors.ts';
 import type { Diagnostic, Provider, StoreClient, StoreContext } from '../types.ts';
-import { parseGoDuration } from '../util/duration.ts';
+import { tryParseGoDuration } from '../../util/duration.ts';
 import { isReferentUnresolved, type RefScope } from '../util/refs.ts';
 import { isObj } from '../util/spec.ts';
 import { credentialChain } from './auth/index.ts';
 import type { AuthContext } from './auth/types.ts';
 import { AwsCaller } from './caller.ts';
-import { endpointFromEnv, sdkClientDefaults } from './endpoints.ts';
+import { endpointFromEnv } from './endpoints.ts';
+import { sdkClientDefaults, sdkCredentials } from '../../cloud/aws/credentials.ts';
 import { StoreLimiter } from './limiter.ts';
 import { ParameterStoreStore } from './parameterstore.ts';
 import { SecretsManagerStore } from './secretsmanager.ts';
@@ -85,16 +86,8 @@ export function createAwsProvider(tuning: AwsProviderTuning = {}): Provider {
         storeSignal: ctx.signal,
       };
       const sessions = new StoreSessions(credentialChain(spec, authCtx, { storeName: ctx.storeName, storeKind: ctx.storeKind, namespace: ctx.namespace }));
-      // Marked memoized so the SDK asks every time instead of keeping its own copy until near
-      // expiry: the session caches and refreshes, and its invalidate() after an auth error must
-      // take effect on the very next call.
-      const credentials = Object.assign(
-        async () => {
-          const c = await sessions.current();
-          return { ...c, expiration: c.expiration ?? new Date(Date.now() + 60_000) };
-        },
-        { memoized: true },
-      );
+      // The session caches and refreshes; the SDK must not keep a copy of its own (see sdkCredentials).
+      const credentials = sdkCredentials(() => sessions.current());
       const common = { sessions, caller, prefix: spec.prefix, storeSignal: ctx.signal, cacheTtlMs: tuning.readCacheMs ?? READ_CACHE_MS, secrets };
       const client =
         spec.service === 'SecretsManager'
@@ -119,6 +112,6 @@ function retrySettings(storeSpec: Record<string, unknown>): { maxRetries: number
   const rs = storeSpec.retrySettings;
   if (!isObj(rs)) return { maxRetries: DEFAULT_RETRIES, retryWaitMs: DEFAULT_RETRY_WAIT_MS };
   const max = typeof rs.maxRetries === 'number' && rs.maxRetries >= 0 ? Math.floor(rs.maxRetries) : 3;
-  const wait = typeof rs.retryInterval === 'string' ? parseGoDuration(rs.retryInterval) : undefined;
+  const wait = typeof rs.retryInterval === 'string' ? tryParseGoDuration(rs.retryInterval) : undefined;
   return { maxRetries: max, retryWaitMs: wait !== undefined && wait > 0 ? wait : DEFAULT_RETRY_WAIT_MS };
 }

@@ -23,10 +23,10 @@ import {
 import { HushError, InvalidConfigError, InvalidDataError, NotFoundError } from '../../util/errors.ts';
 import type { FindSpec, RemoteRef, StoreClient, ValidationResult } from '../types.ts';
 import { goQuote } from '../util/gojson.ts';
-import { compileGoRegexp } from '../util/regexp.ts';
+import { compileGoRegexp, type GoRegexp } from '../../util/goregexp.ts';
 import type { AwsCaller, SendOptions } from './caller.ts';
 import { ReadCache } from './coalesce.ts';
-import { toHushError } from './errors.ts';
+import { toHushError } from '../../cloud/aws/errors.ts';
 import { checkCredentials, type StoreSessions } from './session.ts';
 import { propertyValue, secretMap, tagsJson } from './values.ts';
 
@@ -87,13 +87,13 @@ export class SecretsManagerStore implements StoreClient {
     const tags = find.tags ?? {};
     const hasTags = Object.keys(tags).length > 0;
     if (!hasName && !hasTags) throw new InvalidConfigError('aws: unexpected find operator: SecretsManager finds need find.name or find.tags');
-    const matcher = find.name ? compileGoRegexp(find.name.regexp, 'find.name.regexp') : undefined;
+    const matcher = find.name ? compileGoRegexp(find.name.regexp, { field: 'find.name.regexp' }) : undefined;
     const filters: Filter[] = [];
     // As ESO: with a name, tags are ignored.
     if (!hasName) for (const [k, v] of Object.entries(tags)) filters.push({ Key: 'tag-key', Values: [k] }, { Key: 'tag-value', Values: [v] });
     if (find.path !== undefined) filters.push({ Key: 'name', Values: [find.path] });
     if (!hasName || find.path !== undefined) return this.batchByFilters(filters, matcher, signal);
-    const names = await this.listNames(filters, matcher as RegExp, signal);
+    const names = await this.listNames(filters, matcher as GoRegexp, signal);
     return this.batchByNames(names, signal);
   }
 
@@ -148,7 +148,7 @@ export class SecretsManagerStore implements StoreClient {
   }
 
   /** ESO's fetchWithBatch: BatchGetSecretValue with filters, paged, 20 per call. */
-  private async batchByFilters(filters: Filter[], matcher: RegExp | undefined, signal: AbortSignal): Promise<Map<string, Uint8Array>> {
+  private async batchByFilters(filters: Filter[], matcher: GoRegexp | undefined, signal: AbortSignal): Promise<Map<string, Uint8Array>> {
     const out = new Map<string, Uint8Array>();
     let next: string | undefined;
     do {
@@ -175,7 +175,7 @@ export class SecretsManagerStore implements StoreClient {
   }
 
   /** Every secret name ListSecrets returns (with the tag filters) that the regexp matches. */
-  private async listNames(filters: Filter[], matcher: RegExp, signal: AbortSignal): Promise<string[]> {
+  private async listNames(filters: Filter[], matcher: GoRegexp, signal: AbortSignal): Promise<string[]> {
     const names: string[] = [];
     let next: string | undefined;
     do {
@@ -229,10 +229,9 @@ export class SecretsManagerStore implements StoreClient {
   }
 }
 
-function matches(matcher: RegExp | undefined, name: string): boolean {
+function matches(matcher: GoRegexp | undefined, name: string): boolean {
   if (!matcher) return true;
-  matcher.lastIndex = 0;
-  return matcher.test(name);
+  return matcher.matchString(name);
 }
 
 /** ESO keys find results by the full secret name; a binary value wins over a string (both set never happens). */

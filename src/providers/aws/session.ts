@@ -15,7 +15,7 @@ import type { AwsCredentials, CredentialProvider, CredentialSource } from './aut
 import { SingleFlight } from '../../util/singleflight.ts';
 import { HushError } from '../../util/errors.ts';
 import type { ValidationResult } from '../types.ts';
-import { toHushError } from './errors.ts';
+import { toHushError } from '../../cloud/aws/errors.ts';
 
 const STATIC_REREAD_MS = 5 * 60_000;
 const MIN_MARGIN_MS = 60_000;

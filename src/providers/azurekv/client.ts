@@ -12,7 +12,7 @@ import { SecretClient } from '@azure/keyvault-secrets';
 import { HushError, InvalidConfigError, NotSupportedError, UnavailableError } from '../../util/errors.ts';
 import type { FindSpec, RemoteRef, StoreClient, ValidationResult } from '../types.ts';
 import { goQuote } from '../util/gojson.ts';
-import { compileGoRegexp } from '../util/regexp.ts';
+import { compileGoRegexp } from '../../util/goregexp.ts';
 import { statusOf, toHushError } from './errors.ts';
 import type { TokenSession } from './session.ts';
 import type { AzureKvSpec } from './spec.ts';
@@ -28,6 +28,7 @@ import {
   unknownObjectType,
   type Attributes,
 } from './values.ts';
+import { forEachLimited } from '../../util/fanout.ts';
 
 /** Key Vault API version: 7.4 is served by every Azure cloud Hush knows and by Azure Stack Hub's newer releases. */
 const SERVICE_VERSION = '7.4';
@@ -128,7 +129,7 @@ export class AzureKvStoreClient implements StoreClient {
   async findSecrets(find: FindSpec, signal: AbortSignal): Promise<Map<string, Uint8Array>> {
     signal = withRequestTimeout(signal);
     this.needCredentials();
-    const matcher = find.name?.regexp ? compileGoRegexp(find.name.regexp, 'find.name.regexp') : undefined;
+    const matcher = find.name?.regexp ? compileGoRegexp(find.name.regexp, { field: 'find.name.regexp' }) : undefined;
     const tags = Object.entries(find.tags ?? {});
     const names: string[] = [];
     const sdk = this.clients();
@@ -148,8 +149,7 @@ export class AzureKvStoreClient implements StoreClient {
         if (item.enabled !== true) continue;
         if (tags.some(([k, v]) => item.tags?.[k] !== v)) continue;
         if (matcher) {
-          matcher.lastIndex = 0;
-          if (!matcher.test(item.name)) continue;
+          if (!matcher.matchString(item.name)) continue;
         }
         names.push(item.name);
       }
@@ -162,7 +162,7 @@ export class AzureKvStoreClient implements StoreClient {
         if (err instanceof HushError && err.code === 'NotFound') return; // deleted since the listing
         throw err;
       }
-    });
+    }, { signal });
     return out;
   }
 
@@ -275,17 +275,6 @@ function jwkFields(key: Record<string, unknown> | undefined): Record<string, unk
     x: b64u(key.x),
     y: b64u(key.y),
   };
-}
-
-async function forEachLimited<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const item = items[next++] as T;
-      await fn(item);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }
 
 /**

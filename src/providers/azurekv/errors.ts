@@ -4,7 +4,7 @@
  * message (redacted of anything this store sent), never a value.
  */
 import { AccessDeniedError, AuthError, HushError, InternalError, InvalidConfigError, NotFoundError, ThrottledError, TimeoutError, UnavailableError } from '../../util/errors.ts';
-import { redact } from '../util/redact.ts';
+import { redactStoreText } from '../../util/redact.ts';
 
 interface RestErrorLike {
   name?: string;
@@ -45,7 +45,7 @@ export function toHushError(err: unknown, action: string, notFound: string, sent
   const e = (err ?? {}) as RestErrorLike;
   const status = statusOf(err);
   const { code, message } = keyVaultError(e);
-  const reason = redact(code && message ? `${message} (${code})` : message || code || 'no error message', sent);
+  const reason = redactStoreText(code && message ? `${message} (${code})` : message || code || 'no error message', sent);
   if (status !== undefined) {
     const msg = `azurekv: ${action}: ${reason} (${status})`;
     // Only Key Vault's own "no such object" codes mean the secret is gone (which can delete a
@@ -65,10 +65,10 @@ export function toHushError(err: unknown, action: string, notFound: string, sent
   if (e.name === 'AbortError') return new TimeoutError(`azurekv: ${action}: cancelled or timed out`);
   const c = e.code ?? '';
   if (tlsCodes.test(c) || /certificate/i.test(e.message ?? '')) {
-    return new InvalidConfigError(`azurekv: ${action}: TLS: ${redact(e.message ?? c, sent)} (check vaultUrl and caBundle/caProvider)`);
+    return new InvalidConfigError(`azurekv: ${action}: TLS: ${redactStoreText(e.message ?? c, sent)} (check vaultUrl and caBundle/caProvider)`);
   }
-  if (c === 'ETIMEDOUT' || c === 'ESOCKETTIMEDOUT') return new TimeoutError(`azurekv: ${action}: ${redact(e.message ?? c, sent)}`);
-  if (connectCodes.has(c)) return new UnavailableError(`azurekv: ${action}: ${redact(e.message ?? c, sent)}`);
+  if (c === 'ETIMEDOUT' || c === 'ESOCKETTIMEDOUT') return new TimeoutError(`azurekv: ${action}: ${redactStoreText(e.message ?? c, sent)}`);
+  if (connectCodes.has(c)) return new UnavailableError(`azurekv: ${action}: ${redactStoreText(e.message ?? c, sent)}`);
   return new InternalError(`azurekv: ${action}: unexpected ${e.name ?? 'error'}${c ? ` (${c})` : ''}`, { cause: err });
 }
 

@@ -7,7 +7,7 @@ import { InvalidDataError, InvalidSpecError, NotFoundError, NotSupportedError } 
 import type { Diagnostic, FindSpec, Provider, RemoteRef, StoreClient, StoreContext, ValidationResult } from '../types.ts';
 import { gjsonGet, gjsonObjectMembers, gjsonString } from '../util/gjson.ts';
 import { goMarshal, goQuote, objectFromEntries } from '../util/gojson.ts';
-import { compileGoRegexp } from '../util/regexp.ts';
+import { compileGoRegexp } from '../../util/goregexp.ts';
 import { Fields } from '../util/spec.ts';
 
 const ROOT = 'spec.provider.fake';
@@ -94,10 +94,10 @@ class FakeStoreClient implements StoreClient {
   // eslint-disable-next-line @typescript-eslint/require-await -- async so that a bad find fails as a rejection
   async findSecrets(find: FindSpec, _signal: AbortSignal): Promise<Map<string, Uint8Array>> {
     if (!find.name) throw new NotSupportedError('fake: find supports only name.regexp');
-    const re = compileGoRegexp(find.name.regexp, 'find.name.regexp');
+    const re = compileGoRegexp(find.name.regexp, { field: 'find.name.regexp' });
     const latest = new Map<string, FakeEntry>();
     for (const e of this.byKey.values()) {
-      if (!re.test(e.key)) continue;
+      if (!re.matchString(e.key)) continue;
       const cur = latest.get(e.key);
       // ESO compares versions as strings.
       if (!cur || cur.version < e.version) latest.set(e.key, e);

@@ -15,7 +15,7 @@
  */
 import type { SecretManagerServiceClient } from '@google-cloud/secret-manager';
 import { AccessDeniedError, AuthError, HushError, InvalidConfigError, NotFoundError, NotSupportedError, ThrottledError, TimeoutError, UnavailableError } from '../../util/errors.ts';
-import { redact } from '../util/redact.ts';
+import { redactStoreText } from '../../util/redact.ts';
 import type { GrpcEndpoint } from './endpoints.ts';
 import type { AccessTokenSession } from './session.ts';
 
@@ -178,7 +178,7 @@ export class SecretManagerApi {
     const code = grpcCode(err);
     const e = (err ?? {}) as GrpcLikeError;
     const details = typeof e.details === 'string' && e.details !== '' ? e.details : typeof e.message === 'string' ? e.message : String(err);
-    const reason = redact(details, this.o.secrets);
+    const reason = redactStoreText(details, this.o.secrets);
     const message = `gcpsm: ${action}: ${code !== undefined ? `${codeNames[code] ?? `code ${code}`}: ` : ''}${reason}`;
     const opts = { cause: err };
     switch (code) {

@@ -5,12 +5,13 @@
 import { HushError, InternalError, InvalidDataError, NotFoundError, NotSupportedError } from '../../util/errors.ts';
 import type { FindSpec, RemoteRef, StoreClient, ValidationResult } from '../types.ts';
 import { goQuote } from '../util/gojson.ts';
-import { compileGoRegexp } from '../util/regexp.ts';
+import { compileGoRegexp, type GoRegexp } from '../../util/goregexp.ts';
 import { isDisabledOrDestroyed, type SecretManagerApi } from './api.ts';
 import { keyOf, parentName, secretName, versionName, type NameConfig } from './names.ts';
 import type { AccessTokenSession } from './session.ts';
 import type { VersionSelectionPolicy } from './spec.ts';
 import { metadataValue, payloadMap, propertyValue } from './values.ts';
+import { forEachLimited } from '../../util/fanout.ts';
 
 const FIND_CONCURRENCY = 4;
 
@@ -51,10 +52,10 @@ export class GcpsmStoreClient implements StoreClient {
 
   async findSecrets(find: FindSpec, signal: AbortSignal): Promise<Map<string, Uint8Array>> {
     let filter: string | undefined;
-    let matcher: RegExp | undefined;
+    let matcher: GoRegexp | undefined;
     if (find.name) {
       // A name wins over tags, as in ESO.
-      matcher = compileGoRegexp(find.name.regexp, 'find.name.regexp');
+      matcher = compileGoRegexp(find.name.regexp, { field: 'find.name.regexp' });
       if (find.path !== undefined) filter = `name:${find.path}`;
     } else if (find.tags && Object.keys(find.tags).length > 0) {
       const tags = find.tags;
@@ -72,8 +73,7 @@ export class GcpsmStoreClient implements StoreClient {
     for (const s of listed) {
       const key = keyOf(s.name);
       if (matcher) {
-        matcher.lastIndex = 0;
-        if (!matcher.test(key)) continue;
+        if (!matcher.matchString(key)) continue;
       }
       // The filter's `name:` matches anywhere in the name; ESO keeps only keys that start with the path.
       if (find.path !== undefined && !key.startsWith(find.path)) continue;
@@ -89,7 +89,7 @@ export class GcpsmStoreClient implements StoreClient {
         if (err instanceof NotFoundError) return;
         throw err;
       }
-    });
+    }, { signal });
     return out;
   }
 
@@ -144,15 +144,4 @@ export class GcpsmStoreClient implements StoreClient {
     if (err instanceof NotFoundError) return new NotFoundError(`gcpsm: secret ${goQuote(key)} not found: ${err.message.replace(/^gcpsm: /, '')}`, { cause: err });
     return err;
   }
-}
-
-async function forEachLimited<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const item = items[next++] as T;
-      await fn(item);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }

@@ -7,8 +7,8 @@ import type { FindSpec, RemoteRef, StoreClient, ValidationResult } from '../type
 import { gjsonGet, gjsonString } from '../util/gjson.ts';
 import { goMarshal, goQuote, goStringFromBytes, isJsonObject, objectFromEntries, parseJson, type JsonValue } from '../util/gojson.ts';
 import { HttpTransportError, type HttpClient } from '../util/http.ts';
-import { redact } from '../util/redact.ts';
-import { compileGoRegexp } from '../util/regexp.ts';
+import { redactStoreText } from '../../util/redact.ts';
+import { compileGoRegexp, type GoRegexp } from '../../util/goregexp.ts';
 import { isObj } from '../util/spec.ts';
 import type { Connection } from './auth.ts';
 
@@ -90,20 +90,20 @@ export class KubernetesStoreClient implements StoreClient {
   async findSecrets(find: FindSpec, signal: AbortSignal): Promise<Map<string, Uint8Array>> {
     // ESO: tags (a label selector) take precedence over name; path is not used.
     let selector: string | undefined;
-    let matcher: RegExp | undefined;
+    let matcher: GoRegexp | undefined;
     if (find.tags) {
       selector = Object.entries(find.tags)
         .map(([k, v]) => `${k}=${v}`)
         .join(',');
     } else if (find.name) {
-      matcher = compileGoRegexp(find.name.regexp, 'find.name.regexp');
+      matcher = compileGoRegexp(find.name.regexp, { field: 'find.name.regexp' });
     } else {
       throw new NotSupportedError('kubernetes: find needs name.regexp or tags');
     }
     const items = await this.listSecrets(selector, signal);
     const out = new Map<string, Uint8Array>();
     for (const s of items) {
-      if (matcher && !matcher.test(s.name)) continue;
+      if (matcher && !matcher.matchString(s.name)) continue;
       out.set(s.name, utf8.encode(dataJson(s.data)));
     }
     return out;
@@ -186,7 +186,7 @@ export class KubernetesStoreClient implements StoreClient {
         body = undefined;
       }
       if (ok) return body ?? null;
-      const reason = redact(isJsonObject(body) && typeof body.message === 'string' ? body.message : `HTTP ${res.status}`, this.conn.secrets);
+      const reason = redactStoreText(isJsonObject(body) && typeof body.message === 'string' ? body.message : `HTTP ${res.status}`, this.conn.secrets);
       const msg = `kubernetes: ${action}: ${reason} (${res.status})`;
       if (res.status === 404) throw new NotFoundError(msg);
       if (res.status === 401) throw new AuthError(msg);
@@ -202,7 +202,7 @@ export class KubernetesStoreClient implements StoreClient {
 
   private transportError(err: unknown, action: string): HushError {
     if (!(err instanceof HttpTransportError)) return new InternalError(`kubernetes: ${action}: unexpected error`, { cause: err });
-    const msg = `kubernetes: ${action}: ${redact(err.message, this.conn.secrets)}`;
+    const msg = `kubernetes: ${action}: ${redactStoreText(err.message, this.conn.secrets)}`;
     if (err.kind === 'timeout' || err.kind === 'aborted') return new TimeoutError(msg);
     if (err.kind === 'tls') return new InvalidConfigError(`${msg} (check server.url, caBundle/caProvider)`);
     return new UnavailableError(msg);

@@ -8,7 +8,7 @@
 import { AccessDeniedError, AuthError, HushError, InternalError, InvalidConfigError, NotFoundError, ThrottledError, TimeoutError, UnavailableError } from '../../util/errors.ts';
 import { HttpTransportError, type HttpClient } from '../util/http.ts';
 import { parseJson, type JsonValue } from '../util/gojson.ts';
-import { redact } from '../util/redact.ts';
+import { redactStoreText } from '../../util/redact.ts';
 import { encodePath } from './paths.ts';
 
 export interface VaultApiOptions {
@@ -121,7 +121,7 @@ export class VaultApi {
    */
   toHushError(err: unknown, action: string, kind: 'login' | 'read' = 'read'): HushError {
     if (err instanceof HushError) return err;
-    const clean = (s: string): string => redact(s, this.opts.sentSecrets());
+    const clean = (s: string): string => redactStoreText(s, this.opts.sentSecrets());
     if (err instanceof VaultStatusError) {
       const reason = clean(err.vaultErrors.join('; ') || 'no error message');
       const msg = `vault: ${action}: ${reason} (${err.status})`;

@@ -6,12 +6,13 @@ import { HushError, InvalidConfigError, InvalidDataError, NotFoundError, NotSupp
 import type { FindSpec, RemoteRef, StoreClient, ValidationResult } from '../types.ts';
 import { getOwn, goQuote, isJsonObject, JsonNumber, objectFromEntries, type JsonObject, type JsonValue } from '../util/gojson.ts';
 import type { HttpClient } from '../util/http.ts';
-import { compileGoRegexp } from '../util/regexp.ts';
+import { compileGoRegexp } from '../../util/goregexp.ts';
 import { VaultStatusError, type VaultApi, type VaultRequest } from './api.ts';
 import { dataPath, metadataPath, type PathConfig } from './paths.ts';
 import type { TokenSession } from './session.ts';
 import type { VaultSpec } from './spec.ts';
 import { secretMap, secretValue } from './values.ts';
+import { forEachLimited } from '../../util/fanout.ts';
 
 const systemMetadataKeys = ['created_time', 'current_version', 'delete_version_after'];
 const FIND_CONCURRENCY = 4;
@@ -59,14 +60,13 @@ export class VaultStoreClient implements StoreClient {
   async findSecrets(find: FindSpec, signal: AbortSignal): Promise<Map<string, Uint8Array>> {
     const hasTags = find.tags !== undefined;
     if (this.paths.version === 'v1' && hasTags) throw new NotSupportedError('cannot perform find by tag operations with kv version v1');
-    const matcher = find.name ? compileGoRegexp(find.name.regexp, 'find.name.regexp') : undefined;
+    const matcher = find.name ? compileGoRegexp(find.name.regexp, { field: 'find.name.regexp' }) : undefined;
     const candidates = await this.listRecursive(find.path !== undefined ? find.path + '/' : '', signal);
     const out = new Map<string, Uint8Array>();
     await forEachLimited(candidates, FIND_CONCURRENCY, async (name) => {
       if (matcher) {
         // Unanchored, like Go's MatchString; tags are ignored when a name is given (as in ESO).
-        matcher.lastIndex = 0;
-        if (!matcher.test(name)) return;
+        if (!matcher.matchString(name)) return;
       } else if (find.tags) {
         const meta = await this.readMetadataMap(name, signal);
         for (const [k, v] of Object.entries(find.tags)) if (getOwn(meta, k) !== v) return;
@@ -77,7 +77,7 @@ export class VaultStoreClient implements StoreClient {
         if (err instanceof HushError && err.code === 'NotFound') return; // deleted or destroyed latest version
         throw err;
       }
-    });
+    }, { signal });
     return out;
   }
 
@@ -224,16 +224,5 @@ function goSprint(v: JsonValue): string {
   if (v instanceof JsonNumber) return v.literal;
   if (Array.isArray(v)) return '[' + v.map(goSprint).join(' ') + ']';
   return 'map[' + Object.keys(v).sort().map((k) => `${k}:${goSprint(v[k] as JsonValue)}`).join(' ') + ']';
-}
-
-async function forEachLimited<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const item = items[next++] as T;
-      await fn(item);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }
 

@@ -4,7 +4,7 @@
  */
 import { InvalidSpecError } from '../../util/errors.ts';
 import type { Diagnostic, Provider, StoreClient, StoreContext } from '../types.ts';
-import { parseGoDuration } from '../util/duration.ts';
+import { tryParseGoDuration } from '../../util/duration.ts';
 import { HttpClient } from '../util/http.ts';
 import { isReferentUnresolved, type RefScope } from '../util/refs.ts';
 import { isObj } from '../util/spec.ts';
@@ -82,6 +82,6 @@ function retrySettings(storeSpec: Record<string, unknown>): { maxRetries: number
   const rs = storeSpec.retrySettings;
   if (!isObj(rs)) return { maxRetries: DEFAULT_RETRIES, retryWaitMs: DEFAULT_RETRY_WAIT_MS };
   const max = typeof rs.maxRetries === 'number' && rs.maxRetries >= 0 ? Math.floor(rs.maxRetries) : 0;
-  const wait = typeof rs.retryInterval === 'string' ? parseGoDuration(rs.retryInterval) : undefined;
+  const wait = typeof rs.retryInterval === 'string' ? tryParseGoDuration(rs.retryInterval) : undefined;
   return { maxRetries: max, retryWaitMs: wait !== undefined && wait >= 0 ? wait : DEFAULT_RETRY_WAIT_MS };
 }

@@ -12,7 +12,7 @@ import { AccessDeniedError, AuthError, InvalidConfigError, NotFoundError, NotSup
 import type { FindSpec, ProviderKubeAccess, RemoteRef, StoreClient, ValidationResult } from '../types.ts';
 import { HttpClient, HttpTransportError, type HttpResponse } from '../util/http.ts';
 import { readSecretString, type RefScope } from '../util/refs.ts';
-import { redact } from '../util/redact.ts';
+import { redactStoreText } from '../../util/redact.ts';
 import type { WebhookSpec } from './spec.ts';
 import { readTemplateSecrets, referencedKeys, render, templateData, type TemplateData } from './templates.ts';
 import { parseAnswer, selectPath, singleValue, valueMap } from './values.ts';
@@ -145,7 +145,7 @@ export class WebhookStoreClient implements StoreClient {
       // ESO counts only transport failures as errors; an error status is still an answer.
       this.p.recordCall('HTTPRequest', 'error');
       if (err instanceof HttpTransportError) {
-        const why = redact(err.message, this.secrets);
+        const why = redactStoreText(err.message, this.secrets);
         if (err.kind === 'timeout') throw new TimeoutError(`webhook: ${s.url}: failed to call endpoint: ${why}`, { cause: err });
         throw new UnavailableError(`webhook: ${s.url}: failed to call endpoint: ${why}`, { cause: err });
       }

@@ -13,7 +13,7 @@
  * Filters support comparisons (== != < <= > >= =~), && || ! and parentheses
  * over `@.path`, `$.path`, strings, numbers, true, false and null.
  */
-import { compileGoRegexp } from '../util/regexp.ts';
+import { compileGoRegexp } from '../../util/goregexp.ts';
 
 export type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 
@@ -143,7 +143,7 @@ function evalExpr(e: Expr, cur: Json, root: Json): Json | undefined {
         case '!=':
           return JSON.stringify(a) !== JSON.stringify(b);
         case '=~':
-          return typeof a === 'string' && typeof b === 'string' && compileGoRegexp(b, 'result.jsonPath filter').test(a);
+          return typeof a === 'string' && typeof b === 'string' && compileGoRegexp(b, { field: 'result.jsonPath filter' }).matchString(a);
         default:
           if (typeof a === 'number' && typeof b === 'number') return e.op === '<' ? a < b : e.op === '<=' ? a <= b : e.op === '>' ? a > b : a >= b;
           if (typeof a === 'string' && typeof b === 'string') return e.op === '<' ? a < b : e.op === '<=' ? a <= b : e.op === '>' ? a > b : a >= b;

@@ -2,7 +2,7 @@
  * spec.provider.webhook, read from the manifest with ESO's fields and defaults.
  */
 import type { Diagnostic, StoreContext } from '../types.ts';
-import { parseGoDuration } from '../util/duration.ts';
+import { tryParseGoDuration } from '../../util/duration.ts';
 import { Fields, type SecretKeyRef } from '../util/spec.ts';
 import { checkCaProviderScope, readCaProvider, type CaProvider } from '../util/tls.ts';
 
@@ -38,7 +38,7 @@ export function parseWebhookSpec(raw: unknown, storeKind: StoreContext['storeKin
   let timeoutMs: number | undefined;
   const t = f.str('timeout');
   if (t !== undefined && t !== '') {
-    timeoutMs = parseGoDuration(t);
+    timeoutMs = tryParseGoDuration(t);
     if (timeoutMs === undefined || timeoutMs < 0) f.problem('timeout', 'must be a duration such as 5s');
   }
   const result = f.child('result');

@@ -19,7 +19,7 @@ import { renderTemplate } from '../../template/index.ts';
 import { queryEscape } from '../../template/builtins.ts';
 import type { ProviderKubeAccess, RemoteRef } from '../types.ts';
 import { readSecretString, type RefScope } from '../util/refs.ts';
-import { redact } from '../util/redact.ts';
+import { redactStoreText } from '../../util/redact.ts';
 import type { WebhookSecretRef } from './spec.ts';
 
 export type TemplateData = Record<string, Record<string, string>>;
@@ -91,6 +91,6 @@ export function render(text: string, data: TemplateData, field: string, secrets:
     return renderTemplate(text, data, { name: 'webhooktemplate', missingKey: 'default' });
   } catch (err) {
     const msg = err instanceof HushError ? err.message : String(err);
-    throw new InvalidConfigError(`webhook: failed to parse ${field}: ${redact(msg, secrets)}`);
+    throw new InvalidConfigError(`webhook: failed to parse ${field}: ${redactStoreText(msg, secrets)}`);
   }
 }

@@ -1,14 +1,26 @@
 /**
- * AWS KMS key source: the data key is encrypted with KMS `Encrypt` (JSON
- * protocol, Signature Version 4) under the key ARN and optional encryption
- * context, and the base64 CiphertextBlob is stored. Credentials come from
- * AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN; the endpoint
- * from AWS_ENDPOINT_URL_KMS or AWS_ENDPOINT_URL when set (moto, LocalStack),
- * else the regional endpoint named by the ARN. Role assumption and named
- * profiles are not supported yet.
+ * AWS KMS key source: the data key is encrypted with KMS `Encrypt` under the
+ * key ARN and optional encryption context, and the base64 CiphertextBlob is
+ * stored, as sops does. Calls go through the AWS SDK with the credential code
+ * the providers use (cloud/aws), resolved the way sops resolves them but only
+ * from the key context's environment and home, never the process's:
+ *
+ * - a profile (the key's `aws_profile`, else AWS_PROFILE) from the shared
+ *   config and credentials files;
+ * - else AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN;
+ * - then, for `arn+role` keys, STS AssumeRole of that role with a session
+ *   named `sops@<host>` as sops names it.
+ *
+ * Endpoints come from AWS_ENDPOINT_URL_KMS / AWS_ENDPOINT_URL_STS or
+ * AWS_ENDPOINT_URL when set (moto, LocalStack), else the regional endpoint
+ * named by the ARN. Instance metadata and web identity are not consulted.
  */
-import { createHash, createHmac } from 'node:crypto';
-import { AccessDeniedError, AuthError, InvalidConfigError, InvalidDataError, NotFoundError, NotSupportedError, ThrottledError, UnavailableError } from '../../util/errors.ts';
+import { CreateKeyCommand, DecryptCommand, EncryptCommand, KMSClient } from '@aws-sdk/client-kms';
+import { STSClient } from '@aws-sdk/client-sts';
+import { hostname } from 'node:os';
+import { assumeRole, credentialsFromEnv, profileCredentials, sdkClientDefaults, type AwsCredentials } from '../../cloud/aws/credentials.ts';
+import { awsErrorCode, toHushError } from '../../cloud/aws/errors.ts';
+import { AuthError, HushError, InvalidConfigError, InvalidDataError, NotFoundError, UnavailableError } from '../../util/errors.ts';
 import type { KmsKey } from '../metadata.ts';
 import type { KeyContext } from './types.ts';
 
@@ -30,90 +42,88 @@ function regionOf(arn: string): string {
   return arn.split(':')[3] ?? '';
 }
 
-function sha256(data: string): string {
-  return createHash('sha256').update(data).digest('hex');
-}
-function hmac(key: Buffer | string, data: string): Buffer {
-  return createHmac('sha256', key).update(data).digest();
+/** sops' role session name: "sops@" and the host name without the characters STS refuses. */
+function sessionName(): string {
+  return `sops@${hostname().replace(/[^a-zA-Z0-9=,.@-]+/g, '')}`.slice(0, 64);
 }
 
-interface Credentials {
-  accessKeyId: string;
-  secretAccessKey: string;
-  sessionToken?: string;
+interface Connection {
+  kms: KMSClient;
+  /** Credentials in play, cut out of any error text. */
+  secrets: string[];
 }
 
-function credentials(ctx: KeyContext): Credentials {
-  const id = ctx.env.AWS_ACCESS_KEY_ID;
-  const secret = ctx.env.AWS_SECRET_ACCESS_KEY;
-  if (!id || !secret) throw new AuthError('no AWS credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY');
-  return { accessKeyId: id, secretAccessKey: secret, sessionToken: ctx.env.AWS_SESSION_TOKEN || undefined };
-}
-
-/** Signs and sends one KMS JSON-protocol request (`op` is the API action, e.g. Encrypt). */
-export async function kmsCall(op: string, region: string, body: Record<string, unknown>, ctx: KeyContext): Promise<Record<string, unknown>> {
-  const creds = credentials(ctx);
-  const endpoint = ctx.env.AWS_ENDPOINT_URL_KMS || ctx.env.AWS_ENDPOINT_URL || `https://kms.${region}.amazonaws.com`;
-  const url = new URL(endpoint);
-  const payload = JSON.stringify(body);
-  const now = new Date();
-  const amzDate = now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
-  const day = amzDate.slice(0, 8);
-  const headers: Record<string, string> = {
-    'content-type': 'application/x-amz-json-1.1',
-    host: url.host,
-    'x-amz-date': amzDate,
-    'x-amz-target': `TrentService.${op}`,
+async function connect(spec: Pick<KmsKeySpec, 'arn' | 'role' | 'awsProfile'>, ctx: KeyContext, region = regionOf(spec.arn)): Promise<Connection> {
+  const env = ctx.env;
+  const secrets: string[] = [];
+  const remember = (v: string | undefined): void => {
+    if (v) secrets.push(v);
   };
-  if (creds.sessionToken) headers['x-amz-security-token'] = creds.sessionToken;
-  const names = Object.keys(headers).sort();
-  const canonical = ['POST', url.pathname || '/', '', ...names.map((n) => `${n}:${headers[n]}`), '', names.join(';'), sha256(payload)].join('\n');
-  const scope = `${day}/${region}/kms/aws4_request`;
-  const toSign = ['AWS4-HMAC-SHA256', amzDate, scope, sha256(canonical)].join('\n');
-  const kDate = hmac(`AWS4${creds.secretAccessKey}`, day);
-  const signingKey = hmac(hmac(hmac(kDate, region), 'kms'), 'aws4_request');
-  const signature = createHmac('sha256', signingKey).update(toSign).digest('hex');
-  headers.authorization = `AWS4-HMAC-SHA256 Credential=${creds.accessKeyId}/${scope}, SignedHeaders=${names.join(';')}, Signature=${signature}`;
-  let res: Response;
+  const timeout = ctx.timeoutMs ?? 15_000;
+  const profile = spec.awsProfile || env.AWS_PROFILE;
+  let creds: AwsCredentials | undefined = profile ? await profileCredentials(profile, env, ctx.home) : credentialsFromEnv(env);
+  if (!creds) throw new AuthError('no AWS credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE');
+  remember(creds.secretAccessKey);
+  remember(creds.sessionToken);
+  if (spec.role) {
+    const base = creds;
+    const sts = new STSClient({ ...sdkClientDefaults(region, env.AWS_ENDPOINT_URL_STS || env.AWS_ENDPOINT_URL || undefined, timeout), credentials: base });
+    try {
+      creds = await assumeRole(sts, { roleArn: spec.role, sessionName: sessionName() }, remember);
+    } catch (err) {
+      throw kmsError(err, `AssumeRole ${spec.role}`, secrets, 'login');
+    } finally {
+      sts.destroy();
+    }
+  }
+  const endpoint = env.AWS_ENDPOINT_URL_KMS || env.AWS_ENDPOINT_URL || undefined;
+  return { kms: new KMSClient({ ...sdkClientDefaults(region, endpoint, timeout), credentials: creds }), secrets };
+}
+
+/** KMS's own codes first (a wrong key or ciphertext is bad data, not a config problem), then the providers' mapping. */
+function kmsError(err: unknown, action: string, secrets: string[], kind: 'login' | 'read' = 'read'): HushError {
+  if (err instanceof HushError) return err;
+  const code = awsErrorCode(err);
+  const mapped = toHushError(err, action, { secrets, kind });
+  if (code === 'NotFoundException') return new NotFoundError(mapped.message, { cause: err });
+  if (/^(InvalidCiphertext|IncorrectKey|InvalidKeyUsage|Disabled|KMSInvalidState)/.test(code)) return new InvalidDataError(mapped.message, { cause: err });
+  return mapped;
+}
+
+async function withKms<T>(spec: Pick<KmsKeySpec, 'arn' | 'role' | 'awsProfile'>, ctx: KeyContext, action: string, call: (kms: KMSClient) => Promise<T>): Promise<T> {
+  const { kms, secrets } = await connect(spec, ctx);
   try {
-    res = await fetch(url, { method: 'POST', headers, body: payload, signal: AbortSignal.timeout(ctx.timeoutMs ?? 15_000) });
+    return await call(kms);
   } catch (err) {
-    throw new UnavailableError(`AWS KMS ${op} at ${url.origin} failed: ${(err as Error).message}`, { cause: err });
+    throw kmsError(err, action, secrets);
+  } finally {
+    kms.destroy();
   }
-  const text = await res.text();
-  let json: Record<string, unknown> = {};
-  try {
-    json = JSON.parse(text) as Record<string, unknown>;
-  } catch {
-    // not JSON
-  }
-  if (!res.ok) {
-    const type = (typeof json.__type === 'string' ? json.__type : '').split('#').pop() ?? '';
-    const msg = `AWS KMS ${op} failed: ${type || `HTTP ${res.status}`}${typeof json.message === 'string' ? ': ' + json.message.slice(0, 200) : ''}`;
-    if (type === 'NotFoundException') throw new NotFoundError(msg);
-    if (type === 'AccessDeniedException') throw new AccessDeniedError(msg);
-    if (/Signature|Token|Credential|UnrecognizedClient/i.test(type)) throw new AuthError(msg);
-    if (type === 'ThrottlingException') throw new ThrottledError(msg);
-    if (/InvalidCiphertext|IncorrectKey|InvalidKeyUsage|Disabled/.test(type)) throw new InvalidDataError(msg);
-    throw new UnavailableError(msg);
-  }
-  return json;
 }
 
 export async function wrapKms(spec: KmsKeySpec, dataKey: Uint8Array, ctx: KeyContext): Promise<KmsKey> {
-  if (spec.role) throw new NotSupportedError('AWS KMS keys with a role to assume are not supported yet');
-  const body: Record<string, unknown> = { KeyId: spec.arn, Plaintext: Buffer.from(dataKey).toString('base64') };
-  if (Object.keys(spec.context).length > 0) body.EncryptionContext = spec.context;
-  const out = await kmsCall('Encrypt', regionOf(spec.arn), body, ctx);
-  if (typeof out.CiphertextBlob !== 'string') throw new UnavailableError('AWS KMS returned no CiphertextBlob');
-  return { type: 'kms', ...spec, createdAt: '', enc: out.CiphertextBlob };
+  const context = Object.keys(spec.context).length > 0 ? spec.context : undefined;
+  const out = await withKms(spec, ctx, `KMS Encrypt with ${spec.arn}`, (kms) =>
+    kms.send(new EncryptCommand({ KeyId: spec.arn, Plaintext: dataKey, ...(context ? { EncryptionContext: context } : {}) })),
+  );
+  if (!out.CiphertextBlob) throw new UnavailableError('AWS KMS returned no CiphertextBlob');
+  return { type: 'kms', ...spec, createdAt: '', enc: Buffer.from(out.CiphertextBlob).toString('base64') };
 }
 
 export async function unwrapKms(key: KmsKey, ctx: KeyContext): Promise<Buffer> {
-  if (key.role) throw new NotSupportedError('AWS KMS keys with a role to assume are not supported yet');
-  const body: Record<string, unknown> = { CiphertextBlob: key.enc, KeyId: key.arn };
-  if (Object.keys(key.context).length > 0) body.EncryptionContext = key.context;
-  const out = await kmsCall('Decrypt', regionOf(key.arn), body, ctx);
-  if (typeof out.Plaintext !== 'string') throw new UnavailableError('AWS KMS returned no Plaintext');
-  return Buffer.from(out.Plaintext, 'base64');
+  const context = Object.keys(key.context).length > 0 ? key.context : undefined;
+  const out = await withKms(key, ctx, `KMS Decrypt with ${key.arn}`, (kms) =>
+    kms.send(new DecryptCommand({ CiphertextBlob: Buffer.from(key.enc, 'base64'), KeyId: key.arn, ...(context ? { EncryptionContext: context } : {}) })),
+  );
+  if (!out.Plaintext) throw new UnavailableError('AWS KMS returned no Plaintext');
+  return Buffer.from(out.Plaintext);
+}
+
+/** Creates a symmetric KMS key and returns its ARN (tests and local setups against moto). */
+export async function createKmsKey(region: string, description: string, ctx: KeyContext): Promise<string> {
+  const out = await withKms({ arn: `arn:aws:kms:${region}::key/new`, role: '', awsProfile: '' }, ctx, 'KMS CreateKey', (kms) =>
+    kms.send(new CreateKeyCommand({ Description: description })),
+  );
+  if (!out.KeyMetadata?.Arn) throw new UnavailableError('AWS KMS returned no key ARN');
+  return out.KeyMetadata.Arn;
 }

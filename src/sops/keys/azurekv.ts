@@ -25,7 +25,7 @@ import { readFileSync } from 'node:fs';
 import { certificateAssertion, parseCertificatePem } from '../../providers/azurekv/auth/servicePrincipal.ts';
 import { defaultScope, tokenEndpoint } from '../../providers/azurekv/cloud.ts';
 import { HttpClient, HttpTransportError, type HttpResponse } from '../../providers/util/http.ts';
-import { redact } from '../../providers/util/redact.ts';
+import { redactStoreText } from '../../util/redact.ts';
 import { AccessDeniedError, AuthError, InvalidConfigError, InvalidDataError, NotFoundError, ThrottledError, UnavailableError } from '../../util/errors.ts';
 import type { AzureKey } from '../metadata.ts';
 import type { KeyContext } from './types.ts';
@@ -190,7 +190,7 @@ async function fetchToken(cred: Credential, scope: string, ctx: KeyContext): Pro
   const res = await send(url, 'POST', ctx, what, { form: { grant_type: 'client_credentials', client_id: cred.clientId, scope, ...proof } });
   const json = jsonOf(res);
   if (res.status !== 200) {
-    const reason = redact([json.error, json.error_description].filter((x) => typeof x === 'string').join(': '), [...cred.secrets, ...Object.values(proof)]);
+    const reason = redactStoreText([json.error, json.error_description].filter((x) => typeof x === 'string').join(': '), [...cred.secrets, ...Object.values(proof)]);
     const msg = `${what} was refused (HTTP ${res.status}${reason ? `: ${reason}` : ''})`;
     if (res.status === 429) throw new ThrottledError(msg);
     if (res.status >= 500) throw new UnavailableError(msg);

@@ -3,6 +3,7 @@
  * time.Parse / ParseInLocation, chunk for chunk as the time package reads a
  * layout, with its error messages.
  */
+import { goTimeQuote } from '../../util/duration.ts';
 import {
   civil,
   date,
@@ -252,16 +253,8 @@ function formatFrac(nsec: number, std: { zeros: boolean; digits: number; sep: st
   return s;
 }
 
-/** time's own quote() for error messages: bytes outside printable ASCII become \xNN. */
-export function timeQuote(s: string): string {
-  let out = '"';
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c >= 0x80 || c < 0x20) out += '\\x' + c.toString(16).padStart(2, '0');
-    else out += (c === 0x22 || c === 0x5c ? '\\' : '') + s[i];
-  }
-  return out + '"';
-}
+/** time's own quote() for error messages: bytes outside printable ASCII become \xNN (shared with the duration parser). */
+export const timeQuote = goTimeQuote;
 
 export class TimeParseError extends Error {}
 

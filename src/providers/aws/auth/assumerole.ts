@@ -3,7 +3,7 @@
  * previous step. additionalRoles are assumed in order, then `role`, which
  * alone carries externalID, session tags and transitive tag keys (as in ESO).
  */
-import { AssumeRoleCommand } from '@aws-sdk/client-sts';
+import { assumeRoleCommand } from '../../../cloud/aws/credentials.ts';
 import { fromSts, stsClient } from './sts.ts';
 import type { AuthContext, AwsCredentials, CredentialProvider, CredentialSource } from './types.ts';
 
@@ -20,19 +20,18 @@ export function assumeRole(roleArn: string, upstream: CredentialProvider, ctx: A
   return {
     name: `role ${roleArn}`,
     async obtain(signal): Promise<AwsCredentials> {
-      const tags = opts.tags && opts.tags.length > 0 ? opts.tags.map((t) => ({ Key: t.key, Value: t.value })) : undefined;
       const out = await ctx.caller.send(
         'AssumeRole',
         `AssumeRole ${roleArn}`,
         (s) =>
           sts.send(
-            new AssumeRoleCommand({
-              RoleArn: roleArn,
+            assumeRoleCommand({
+              roleArn,
               // The Go SDK names sessions after the time too; something unique per assumption helps CloudTrail.
-              RoleSessionName: `hush-${now()}`,
-              ...(opts.externalID ? { ExternalId: opts.externalID } : {}),
-              ...(tags ? { Tags: tags } : {}),
-              ...(tags && opts.transitiveTagKeys && opts.transitiveTagKeys.length > 0 ? { TransitiveTagKeys: opts.transitiveTagKeys } : {}),
+              sessionName: `hush-${now()}`,
+              externalId: opts.externalID,
+              tags: opts.tags,
+              transitiveTagKeys: opts.transitiveTagKeys,
             }),
             { abortSignal: s },
           ),

@@ -6,7 +6,7 @@
  */
 import { STSClient } from '@aws-sdk/client-sts';
 import { AuthError } from '../../../util/errors.ts';
-import { sdkClientDefaults } from '../endpoints.ts';
+import { sdkClientDefaults } from '../../../cloud/aws/credentials.ts';
 import type { AuthContext, AwsCredentials, CredentialSource } from './types.ts';
 
 export function defaultChain(ctx: AuthContext): CredentialSource {

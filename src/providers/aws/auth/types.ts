@@ -3,24 +3,15 @@ import type { ProviderKubeAccess } from '../../types.ts';
 import type { RefScope } from '../../util/refs.ts';
 import type { AwsCaller } from '../caller.ts';
 
-export interface AwsCredentials {
-  accessKeyId: string;
-  secretAccessKey: string;
-  sessionToken?: string | undefined;
-  /** When AWS stops accepting them; undefined for long-lived keys. */
-  expiration?: Date | undefined;
-}
+import type { AwsCredentials, CredentialProvider } from '../../../cloud/aws/credentials.ts';
+
+export type { AwsCredentials, CredentialProvider };
 
 /** One way to obtain credentials: static keys, web identity, the default chain, or a role assumed with other credentials. */
 export interface CredentialSource {
   /** For messages: "secretRef", "jwt", "default chain", "role arn:aws:iam::…". */
   readonly name: string;
   obtain(signal: AbortSignal | undefined): Promise<AwsCredentials>;
-}
-
-/** Hands out the current credentials of a source, refreshing them before they expire. */
-export interface CredentialProvider {
-  get(signal?: AbortSignal): Promise<AwsCredentials>;
 }
 
 export interface AuthContext {

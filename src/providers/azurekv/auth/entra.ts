@@ -8,7 +8,7 @@
  */
 import { AuthError, HushError, InternalError, InvalidConfigError, InvalidDataError, ThrottledError, TimeoutError, UnavailableError } from '../../../util/errors.ts';
 import { HttpTransportError, type HttpResponse } from '../../util/http.ts';
-import { redact } from '../../util/redact.ts';
+import { redactStoreText } from '../../../util/redact.ts';
 import { defaultScope, tokenEndpoint } from '../cloud.ts';
 import type { AuthContext, AzureToken } from './types.ts';
 
@@ -85,7 +85,7 @@ export function tokenStatusError(res: HttpResponse, prefix: string, sent: Iterab
   } catch {
     // not JSON: the status says enough
   }
-  const msg = `${prefix}: ${redact(reason || 'no error description', sent)} (${res.status})`;
+  const msg = `${prefix}: ${redactStoreText(reason || 'no error description', sent)} (${res.status})`;
   if (res.status === 429) return new ThrottledError(msg, retryAfter(res));
   if (res.status >= 500) return new UnavailableError(msg);
   if (res.status === 404) return new InvalidConfigError(`${msg}; check the tenant and the authority (environmentType/customCloudConfig)`);
@@ -95,7 +95,7 @@ export function tokenStatusError(res: HttpResponse, prefix: string, sent: Iterab
 export function transportError(err: unknown, prefix: string, sent: Iterable<string>): HushError {
   if (err instanceof HushError) return err;
   if (err instanceof HttpTransportError) {
-    const msg = `${prefix}: ${redact(err.message, sent)}`;
+    const msg = `${prefix}: ${redactStoreText(err.message, sent)}`;
     if (err.kind === 'timeout' || err.kind === 'aborted') return new TimeoutError(msg);
     if (err.kind === 'tls') return new InvalidConfigError(`${msg} (check caBundle/caProvider)`);
     return new UnavailableError(msg);

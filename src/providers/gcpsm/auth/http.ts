@@ -6,7 +6,7 @@
  */
 import { AccessDeniedError, AuthError, HushError, ThrottledError, UnavailableError, errorForCode } from '../../../util/errors.ts';
 import { HttpClient, HttpTransportError, type HttpResponse } from '../../util/http.ts';
-import { redact } from '../../util/redact.ts';
+import { redactStoreText } from '../../../util/redact.ts';
 
 export interface TokenRequest {
   url: string;
@@ -104,6 +104,6 @@ export class TokenHttp {
   }
 
   private clean(text: string): string {
-    return redact(text, this.secrets);
+    return redactStoreText(text, this.secrets);
   }
 }

@@ -1,11 +1,12 @@
 /**
- * AWS SDK errors as Hush errors. Messages carry the operation, the key and
+ * AWS SDK errors as Hush errors, for every AWS caller (the providers and the
+ * sops KMS key source). Messages carry the operation, the key and
  * AWS's own error code and text — with request ids and signing details cut
  * out (as ESO's SanitizeErr does) and every credential this store sent
  * redacted — and never a request or response body.
  */
 import { AccessDeniedError, AuthError, HushError, InternalError, InvalidConfigError, NotFoundError, ThrottledError, TimeoutError, UnavailableError } from '../../util/errors.ts';
-import { redact } from '../util/redact.ts';
+import { redactStoreText } from '../../util/redact.ts';
 
 /** Codes AWS uses for "slow down", across Secrets Manager, SSM and STS. */
 const throttlingCodes = new Set([
@@ -90,7 +91,7 @@ export function isTransient(err: unknown): boolean {
 export function cleanMessage(err: unknown, secrets: Iterable<string>): string {
   const raw = shape(err).message ?? '';
   const stripped = raw.replace(/request id: \S+/gi, '').replace(/ Credential=.+/g, '');
-  return redact(stripped, secrets) || 'no error message';
+  return redactStoreText(stripped, secrets) || 'no error message';
 }
 
 export interface MapOptions {

@@ -1,2 +1,0 @@
-/** Go durations in the API (refreshInterval, refreshTime, retryInterval): see util/duration.ts. */
-export { parseGoDuration } from '../util/duration.ts';

@@ -1,0 +1,3 @@
+module hush.local/goregexp-oracle
+
+go 1.25
