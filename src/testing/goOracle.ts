@@ -4,7 +4,7 @@
  * is rebuilt and an unchanged one costs nothing. Go is a required tool under
  * CI=true (see tools.ts).
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync } from 'node:fs';
 import { homedir } from 'node:os';
@@ -56,7 +56,7 @@ export function goOracle(name: string): OracleBinary {
   const bin = join(cacheDir(), `${name}-${sourceHash(dir)}`);
   if (existsSync(bin)) return { path: bin, skip: false };
   if (!onPath('go', ['version'])) {
-    const hint = 'a Go toolchain on PATH (scripts/setup.sh requires one too)';
+    const hint = 'Go >= 1.26 on PATH, which scripts/setup.sh checks for';
     if (inCi()) throw new MissingToolError('go', hint);
     return { skip: `go not found: tools/${name} cannot be built; install ${hint}` };
   }
@@ -73,4 +73,25 @@ export function runJson<T>(name: string, bin: string, input: unknown): T {
   const r = spawnSync(bin, [], { input: JSON.stringify(input), encoding: 'utf8', maxBuffer: 1 << 28 });
   if (r.status !== 0) throw new OracleRunError(name, r.status, r.stderr ?? '', r.error);
   return JSON.parse(r.stdout) as T;
+}
+
+/** runJson without blocking the event loop, for callers inside async tests. */
+export function runJsonAsync<T>(name: string, bin: string, input: unknown): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(bin, [], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on('data', (b: Buffer) => out.push(b));
+    child.stderr.on('data', (b: Buffer) => err.push(b));
+    child.on('error', (e) => reject(new OracleRunError(name, null, '', e)));
+    child.on('close', (status) => {
+      if (status !== 0) return reject(new OracleRunError(name, status, Buffer.concat(err).toString('utf8')));
+      try {
+        resolve(JSON.parse(Buffer.concat(out).toString('utf8')) as T);
+      } catch (e) {
+        reject(new OracleRunError(name, status, 'stdout is not JSON', e));
+      }
+    });
+    child.stdin.end(JSON.stringify(input));
+  });
 }

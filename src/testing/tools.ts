@@ -10,7 +10,7 @@ export class MissingToolError extends Error {
   readonly code = 'HUSH_TEST_TOOL_MISSING';
   readonly tool: string;
   constructor(tool: string, installHint: string, cause?: unknown) {
-    super(`${tool} is required under CI=true but was not found; install it with ${installHint}`, { cause });
+    super(`${tool} is required under CI=true but was not found (to install: ${installHint})`, { cause });
     this.name = 'MissingToolError';
     this.tool = tool;
   }
@@ -35,7 +35,7 @@ export function requireTool(tool: string, installHint: string, present?: boolean
   const ok = typeof present === 'function' ? present() : (present ?? onPath(tool));
   if (ok) return false;
   if (inCi()) throw new MissingToolError(tool, installHint);
-  return `${tool} not found (install it with ${installHint}); skipped outside CI`;
+  return `${tool} not found (to install: ${installHint}); skipped outside CI`;
 }
 
 /** The same rule for a tool found some other way: throws under CI, else returns the skip reason. */
