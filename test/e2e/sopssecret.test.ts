@@ -20,7 +20,7 @@ import { encryptFile } from '../../src/sops/codec.ts';
 import { Events } from '../../src/kube/resources.ts';
 import { SopsSecrets } from '../../src/controllers/sopssecret/resources.ts';
 import { ageKeyPair, encryptForAge, type AgeKeyPair } from '../../src/controllers/sopssecret/testing.ts';
-import { baoCall, baoExpect, waitFor } from '../support/index.ts';
+import { baoCall, baoExpect, requireTool, waitFor } from '../support/index.ts';
 import { Secrets, createNamespace, getSecret, harness, secretStrings, startController, type Harness, type RunningController, type SecretView } from './harness.ts';
 
 let h: Harness;
@@ -204,7 +204,7 @@ test('Vault transit (OpenBao): the token comes from sops.vault-token; a wrong to
 const goTools = join(process.env.HUSH_CACHE_DIR ?? join(homedir(), '.cache', 'hush'), 'bin', 'go-tools');
 const sopsBin = join(goTools, 'sops');
 
-test('a file encrypted by the real sops binary decrypts in the cluster', { skip: existsSync(sopsBin) ? false : 'sops not installed (scripts/install-sops-tools.sh)' }, async () => {
+test('a file encrypted by the real sops binary decrypts in the cluster', { skip: requireTool('sops', 'scripts/install-sops-tools.sh', existsSync(sopsBin)) }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'hush-sopssecret-'));
   try {
     writeFileSync(join(dir, 'secret.yaml'), secretYaml({ password: 'by-sops', port: '5432' }));

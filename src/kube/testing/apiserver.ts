@@ -21,6 +21,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { KubeClient } from '../client.ts';
 import { freePort } from '../../devenv/ports.ts';
+import { requireTool } from '../../testing/tools.ts';
 
 export interface Binaries {
   etcd: string;
@@ -46,11 +47,9 @@ export function findBinaries(): Binaries | undefined {
   return undefined;
 }
 
-/** Why integration tests skip, or undefined when they can run. */
+/** Why integration tests skip, or undefined when they can run; under CI=true a missing binary throws. */
 export function skipReason(): string | undefined {
-  return findBinaries()
-    ? undefined
-    : 'etcd/kube-apiserver binaries not found (run scripts/build-k8s.sh or set HUSH_K8S_BIN_DIR)';
+  return requireTool('etcd and kube-apiserver', 'scripts/build-k8s.sh (or set HUSH_K8S_BIN_DIR)', findBinaries() !== undefined) || undefined;
 }
 
 export interface ControlPlaneOptions {
