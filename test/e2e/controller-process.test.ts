@@ -185,7 +185,13 @@ test('--namespace scopes the controller to one namespace', async () => {
       } as never);
     }
     await waitFor(async () => secretStrings(await getSecret(h.kube, mine, 's')).v === 's', { timeoutMs: 20_000, message: 'synced in the watched namespace' });
-    await new Promise((r) => setTimeout(r, 1500));
+    // Positive sentinel: an ExternalSecret created in the watched namespace after the other
+    // namespace's objects comes after them in any watch of all namespaces, and is synced.
+    await h.kube.create(ExternalSecrets, {
+      apiVersion: 'external-secrets.io/v1', kind: 'ExternalSecret', metadata: { name: 'sentinel', namespace: mine },
+      spec: { secretStoreRef: { name: 'vault' }, data: [{ secretKey: 'v', remoteRef: { key: `${p}/k`, property: 'v' } }] },
+    } as never);
+    await waitFor(async () => secretStrings(await getSecret(h.kube, mine, 'sentinel')).v === 's', { timeoutMs: 20_000, message: 'sentinel synced' });
     assert.equal(await getSecret(h.kube, other, 's'), undefined, 'the other namespace is not served');
     const st = await h.kube.get<{ metadata: { name: string }; status?: unknown }>(SecretStores, 'vault', other);
     assert.equal(st?.status, undefined, 'nor its stores');

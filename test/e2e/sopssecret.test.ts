@@ -110,8 +110,11 @@ test('drift is repaired at once: an edited Secret is restored, a deleted one rec
   const again = await waitSecret(ns, 'app', (x) => x !== undefined && x.metadata.uid !== s?.metadata.uid, 'deleted Secret recreated', 5_000);
   assert.deepEqual(secretStrings(again), { password: 'right' });
   // One decryption per change: the first sync and the two repairs. The events our own writes cause are
-  // checked against what was written last, without decrypting (no Vault call) again.
-  await new Promise((r) => setTimeout(r, 500));
+  // checked against what was written last, without decrypting (no Vault call) again. Positive
+  // sentinel instead of a pause: a SopsSecret created now is queued after those events (FIFO) and
+  // needs a decryption, the slower path, so once it is Ready they have been handled.
+  await sopsSecret(ns, 'sentinel', await encryptForAge(secretYaml({ password: 's' }).replace('name: app', 'name: app-sentinel'), age.recipient));
+  await waitSops(ns, 'sentinel', 'True');
   assert.match(ctl.metrics.registry.render(), new RegExp(`hush_sopssecret_decryptions_total\\{name="db",namespace="${ns}",result="success"\\} 3\n`));
 
   await setEncrypted(ns, 'db', await encryptForAge(secretYaml({ password: 'right' }).replace('name: app', 'name: app-v2'), age.recipient));
@@ -237,8 +240,16 @@ test('a canary value never reaches logs, events, status or metrics, on success a
   await sopsSecret(ns, 'bad-kind', await encryptForAge(`apiVersion: v1\nkind: "${canary}"\n`, age.recipient));
   await waitSops(ns, 'ok', 'True');
   assert.equal(secretStrings(await getSecret(h.kube, ns, 'app')).password, canary);
-  for (const n of ['wrong-key', 'tampered', 'bad-b64', 'bad-type', 'bad-kind']) await waitSops(ns, n, 'False');
-  await new Promise((r) => setTimeout(r, 1000)); // let the events be written
+  const failing = ['wrong-key', 'tampered', 'bad-b64', 'bad-type', 'bad-kind'];
+  for (const n of failing) await waitSops(ns, n, 'False');
+  // Positive sentinel: every failing object's Warning event is stored.
+  await waitFor(
+    async () => {
+      const items = (await h.kube.list<{ metadata: { name: string }; type?: string; involvedObject?: { name?: string } }>(Events, { namespace: ns })).items;
+      return failing.every((n) => items.some((e) => e.type === 'Warning' && e.involvedObject?.name === n));
+    },
+    { timeoutMs: 20_000, message: 'a Warning event for every failing SopsSecret' },
+  );
 
   const statuses = JSON.stringify((await h.kube.list<SopsView & { metadata: { name: string } }>(SopsSecrets, { namespace: ns })).items.map((o) => o.status));
   const events = JSON.stringify(await h.kube.list(Events, { namespace: ns }));
