@@ -7,7 +7,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { ExternalSecrets, Secrets, createNamespace, createVaultTokenStore, getEs, getSecret, harness, putVaultKv2, readyOf, secretStrings, startController, uniqueName, waitReady, type Harness, type RunningController } from './harness.ts';
+import { cleanupCreated, ExternalSecrets, Secrets, createNamespace, createVaultTokenStore, getEs, getSecret, harness, putVaultKv2, readyOf, secretStrings, startController, uniqueName, waitReady, type Harness, type RunningController } from './harness.ts';
 import { ClusterExternalSecrets, ClusterSecretStores, SecretStores } from '../../src/controllers/resources.ts';
 import { SopsSecrets } from '../../src/controllers/sopssecret/resources.ts';
 import { Events } from '../../src/kube/resources.ts';
@@ -21,7 +21,11 @@ before(async () => {
   ctl = await startController(h);
 });
 after(async () => {
-  await ctl?.stop();
+  try {
+    await cleanupCreated();
+  } finally {
+    await ctl?.stop();
+  }
 });
 
 async function es(ns: string, name: string, spec: Record<string, unknown>) {

@@ -5,6 +5,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
+  cleanupCreated,
   ExternalSecrets,
   Secrets,
   createNamespace,
@@ -34,7 +35,11 @@ before(async () => {
   ctl = await startController(h);
 });
 after(async () => {
-  await ctl?.stop();
+  try {
+    await cleanupCreated();
+  } finally {
+    await ctl?.stop();
+  }
 });
 
 async function es(namespace: string, name: string, spec: Record<string, unknown>, meta: Record<string, unknown> = {}) {

@@ -16,7 +16,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { CreateSecretCommand, DeleteSecretCommand, PutSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
-import { ExternalSecrets, SecretStores, Secrets, createNamespace, getSecret, harness, readyOf, secretStrings, startController, waitReady, getEs, type Harness, type RunningController } from './harness.ts';
+import { cleanupCreated, ExternalSecrets, SecretStores, Secrets, createNamespace, getSecret, harness, readyOf, secretStrings, startController, waitReady, getEs, type Harness, type RunningController } from './harness.ts';
 import { ServiceAccounts } from '../../src/kube/resources.ts';
 import { motoBinary, startMoto, type Moto } from '../../src/devenv/stores/moto.ts';
 import { requireTool, waitFor } from '../support/index.ts';
@@ -73,14 +73,18 @@ before(async () => {
 });
 
 after(async () => {
-  await ctl?.stop();
-  sm?.destroy();
-  ssm?.destroy();
-  await proxy?.stop();
-  await moto?.stop();
-  for (const k of ENV) {
-    if (savedEnv[k] === undefined) delete process.env[k];
-    else process.env[k] = savedEnv[k];
+  try {
+    await cleanupCreated();
+  } finally {
+    await ctl?.stop();
+    sm?.destroy();
+    ssm?.destroy();
+    await proxy?.stop();
+    await moto?.stop();
+    for (const k of ENV) {
+      if (savedEnv[k] === undefined) delete process.env[k];
+      else process.env[k] = savedEnv[k];
+    }
   }
 });
 

@@ -21,7 +21,7 @@ import { Events } from '../../src/kube/resources.ts';
 import { SopsSecrets } from '../../src/controllers/sopssecret/resources.ts';
 import { ageKeyPair, encryptForAge, type AgeKeyPair } from '../../src/controllers/sopssecret/testing.ts';
 import { baoCall, baoExpect, requireTool, waitFor } from '../support/index.ts';
-import { Secrets, createNamespace, getSecret, harness, secretStrings, startController, type Harness, type RunningController, type SecretView } from './harness.ts';
+import { created, cleanupCreated, Secrets, createNamespace, getSecret, harness, secretStrings, startController, type Harness, type RunningController, type SecretView } from './harness.ts';
 
 let h: Harness;
 let ctl: RunningController;
@@ -33,7 +33,11 @@ before(async () => {
   ctl = await startController(h);
 });
 after(async () => {
-  await ctl?.stop();
+  try {
+    await cleanupCreated();
+  } finally {
+    await ctl?.stop();
+  }
 });
 
 interface SopsView {
@@ -183,6 +187,7 @@ test('a missing key Secret is waited for; a Secret someone else made is never ov
 test('Vault transit (OpenBao): the token comes from sops.vault-token; a wrong token fails and says so', async () => {
   const ns = await createNamespace(h.kube, 'sops');
   const mount = `transit-${randomBytes(3).toString('hex')}`;
+  created.add(`vault mount ${mount}`, () => baoCall(h.env, 'DELETE', `/v1/sys/mounts/${mount}`));
   await baoExpect(h.env, 'POST', `/v1/sys/mounts/${mount}`, { type: 'transit' });
   await baoExpect(h.env, 'POST', `/v1/${mount}/keys/hush`, {});
   const vaultAddress = h.env.vaultAddr.replace(/\/+$/, '');

@@ -6,6 +6,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
+  trackClusterObject,
+  cleanupCreated,
   ClusterSecretStores,
   ExternalSecrets,
   SecretStores,
@@ -33,12 +35,17 @@ before(async () => {
   ctl = await startController(h);
 });
 after(async () => {
-  await ctl?.stop();
+  try {
+    await cleanupCreated();
+  } finally {
+    await ctl?.stop();
+  }
 });
 
 async function clusterStore(name: string, conditions?: unknown[], extra: Record<string, unknown> = {}) {
   const tokenNs = await createNamespace(h.kube, 'css-auth');
   await h.kube.create(Secrets, { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'token', namespace: tokenNs }, stringData: { token: h.env.vaultToken } } as never);
+  trackClusterObject(h.kube, ClusterSecretStores, name);
   await h.kube.create(ClusterSecretStores, {
     apiVersion: 'external-secrets.io/v1',
     kind: 'ClusterSecretStore',

@@ -14,3 +14,4 @@ export {
   type DevEnv,
 } from '../../src/devenv/index.ts';
 export { requireTool, missingTool, MissingToolError } from '../../src/testing/tools.ts';
+export { Cleanup, CleanupError } from './cleanup.ts';
