@@ -35,6 +35,16 @@ describe('kstatus oracle', { skip: oracle.skip }, () => {
     assert.equal(got[4]!.message, 'could not read');
   });
 
+  test('precedence: an unobserved generation beats Stalled; of Reconciling and Stalled the first listed wins', async () => {
+    const got = await kstatusOf([
+      cr(2, { observedGeneration: 1, conditions: [cond('Stalled', 'True')] }),
+      cr(2, { observedGeneration: 2, conditions: [cond('Stalled', 'True'), cond('Reconciling', 'True')] }),
+      cr(2, { observedGeneration: 2, conditions: [cond('Reconciling', 'True'), cond('Stalled', 'True')] }),
+      cr(2, { conditions: [cond('Ready', 'Unknown')] }),
+    ]);
+    assert.deepEqual(got.map((r) => r.status), ['InProgress', 'Failed', 'InProgress', 'InProgress']);
+  });
+
   test('an object being deleted is Terminating whatever its conditions say', async () => {
     const [r] = await kstatusOf([{ ...cr(1, { observedGeneration: 1, conditions: [cond('Ready', 'True')] }), metadata: { name: 'es', namespace: 'ns', generation: 1, deletionTimestamp: '2026-01-01T00:00:00Z' } }]);
     assert.equal(r!.status, 'Terminating');
