@@ -67,7 +67,16 @@ void describe('LeaderElector against a real kube-apiserver', { skip }, () => {
     await until('a leads', () => a.elector.isLeader());
     const b = campaign(kube, 'b', 'graceful');
     await until('b sees a as leader', () => b.leadersSeen.includes('a'));
-    await sleep(1200); // several renewals: b must stay a follower while a renews
+    // Positive sentinel instead of a pause: watch a renew the lease three times (renewTime moves),
+    // then b must still be a follower.
+    const renewals = new Set<string>();
+    const deadline = Date.now() + 10_000;
+    while (renewals.size < 4) {
+      if (Date.now() > deadline) assert.fail(`a renewed only ${renewals.size} times in 10 s`);
+      const l = await kube.get<Lease>(Leases, 'graceful', 'leases');
+      if (l?.spec?.holderIdentity === 'a' && l.spec.renewTime) renewals.add(l.spec.renewTime);
+      await sleep(50);
+    }
     assert.equal(b.elector.isLeader(), false);
     assert.equal(b.startedAt, undefined);
 

@@ -1,7 +1,7 @@
 /** ClusterExternalSecret end to end: fan-out, namespace label changes, ownership, status. */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ExternalSecrets, Namespaces, Secrets, createNamespace, getSecret, harness, putVaultKv2, secretStrings, startController, uniqueName, type Harness, type RunningController } from '../support/harness.ts';
+import { trackClusterObject, cleanupCreated, ExternalSecrets, Namespaces, Secrets, createNamespace, getSecret, harness, putVaultKv2, secretStrings, startController, uniqueName, type Harness, type RunningController } from '../support/harness.ts';
 import { ClusterExternalSecrets, ClusterSecretStores } from '../../src/controllers/resources.ts';
 import { waitFor } from '../support/index.ts';
 
@@ -12,7 +12,11 @@ before(async () => {
   ctl = await startController(h);
 });
 after(async () => {
-  await ctl?.stop();
+  try {
+    await cleanupCreated();
+  } finally {
+    await ctl?.stop();
+  }
 });
 
 interface CesView {
@@ -31,6 +35,7 @@ test('a ClusterExternalSecret follows namespace labels and reports provisioned a
     apiVersion: 'external-secrets.io/v1', kind: 'ClusterSecretStore', metadata: { name: store },
     spec: { provider: { vault: { server: h.env.vaultAddr, path: 'secret', auth: { tokenSecretRef: { name: 'token', key: 'token', namespace: authNs } } } } },
   } as never);
+  trackClusterObject(h.kube, ClusterSecretStores, store);
   const a = await createNamespace(h.kube, 'ces-a', { [label]: 'yes' });
   const b = await createNamespace(h.kube, 'ces-b', { [label]: 'yes' });
   const c = await createNamespace(h.kube, 'ces-c');
@@ -40,6 +45,7 @@ test('a ClusterExternalSecret follows namespace labels and reports provisioned a
     spec: { secretStoreRef: { name: store, kind: 'ClusterSecretStore' }, data: [{ secretKey: 'x', remoteRef: { key: 'nothing' } }] },
   } as never);
   const name = uniqueName('ces');
+  trackClusterObject(h.kube, ClusterExternalSecrets, name);
   await h.kube.create(ClusterExternalSecrets, {
     apiVersion: 'external-secrets.io/v1', kind: 'ClusterExternalSecret', metadata: { name },
     spec: {

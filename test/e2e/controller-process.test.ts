@@ -4,10 +4,11 @@
  * SIGTERM, and watches that resume after a kube-apiserver restart.
  */
 import { after, before, test } from 'node:test';
+import { parseAllDocuments } from 'yaml';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import { ExternalSecrets, Secrets, createNamespace, createVaultTokenStore, getSecret, harness, putVaultKv2, secretStrings, uniqueName, waitReady, type Harness } from '../support/harness.ts';
+import { cleanupCreated, created, ExternalSecrets, Secrets, createNamespace, createVaultTokenStore, getSecret, harness, putVaultKv2, secretStrings, uniqueName, waitReady, type Harness } from '../support/harness.ts';
 import { SecretStores } from '../../src/controllers/resources.ts';
 import { Leases } from '../../src/kube/resources.ts';
 import { startComponent, stopComponent, waitFor } from '../support/index.ts';
@@ -19,8 +20,9 @@ const children = new Set<ChildProcess>();
 before(async () => {
   h = await harness();
 });
-after(() => {
+after(async () => {
   for (const c of children) c.kill('SIGKILL');
+  await cleanupCreated();
 });
 
 interface Proc {
@@ -151,7 +153,14 @@ test('metrics and health endpoints: ESO metric names, /healthz, /readyz once cac
 
 test('deploy/ applies with kubectl apply -k: CRDs, namespace, RBAC and a Deployment that rolls out a ReplicaSet', async () => {
   const { kubectl, getJson } = await import('../support/index.ts');
-  const out = await kubectl(h.env, ['apply', '-k', join(import.meta.dirname, '../../deploy')]);
+  const deployDir = join(import.meta.dirname, '../../deploy');
+  // Everything deploy/ made goes again at the end, except the CRDs, which the other files share.
+  created.add('deploy/ without its CRDs', async () => {
+    const docs = parseAllDocuments(await kubectl(h.env, ['kustomize', deployDir])).map((d) => d.toJS() as { kind?: string });
+    const rest = docs.filter((d) => d.kind !== undefined && d.kind !== 'CustomResourceDefinition');
+    await kubectl(h.env, ['delete', '--ignore-not-found', '--timeout=60s', '-f', '-'], { input: rest.map((d) => JSON.stringify(d)).join('\n'), timeoutMs: 90_000 });
+  });
+  const out = await kubectl(h.env, ['apply', '-k', deployDir]);
   assert.match(out, /clusterrole\.rbac\.authorization\.k8s\.io\/hush-controller (created|configured|unchanged)/);
   assert.match(out, /deployment\.apps\/hush-controller (created|configured|unchanged)/);
   assert.match(out, /customresourcedefinition\.apiextensions\.k8s\.io\/externalsecrets\.external-secrets\.io/);
@@ -185,7 +194,13 @@ test('--namespace scopes the controller to one namespace', async () => {
       } as never);
     }
     await waitFor(async () => secretStrings(await getSecret(h.kube, mine, 's')).v === 's', { timeoutMs: 20_000, message: 'synced in the watched namespace' });
-    await new Promise((r) => setTimeout(r, 1500));
+    // Positive sentinel: an ExternalSecret created in the watched namespace after the other
+    // namespace's objects comes after them in any watch of all namespaces, and is synced.
+    await h.kube.create(ExternalSecrets, {
+      apiVersion: 'external-secrets.io/v1', kind: 'ExternalSecret', metadata: { name: 'sentinel', namespace: mine },
+      spec: { secretStoreRef: { name: 'vault' }, data: [{ secretKey: 'v', remoteRef: { key: `${p}/k`, property: 'v' } }] },
+    } as never);
+    await waitFor(async () => secretStrings(await getSecret(h.kube, mine, 'sentinel')).v === 's', { timeoutMs: 20_000, message: 'sentinel synced' });
     assert.equal(await getSecret(h.kube, other, 's'), undefined, 'the other namespace is not served');
     const st = await h.kube.get<{ metadata: { name: string }; status?: unknown }>(SecretStores, 'vault', other);
     assert.equal(st?.status, undefined, 'nor its stores');

@@ -6,7 +6,7 @@
  *
  * Run: node --test --test-global-setup=test/e2e/global-setup.ts test/e2e/crds.test.ts
  */
-import { before, test } from 'node:test';
+import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -38,6 +38,15 @@ before(async () => {
     await kubectl(env, ['wait', '--for=condition=Established', '--timeout=30s', `crd/${crd.metadata.name}`], { timeoutMs: 40_000 });
   }
   await kubectl(env, ['create', 'namespace', ns]);
+});
+
+// The cluster-scoped objects first: a ClusterExternalSecret left behind would fan out into the
+// namespaces of the files that run after this one. No controller runs here, so nothing has
+// finalizers and the deletes are immediate.
+after(async () => {
+  if (!env) return;
+  await kubectl(env, ['delete', '--ignore-not-found', '--timeout=60s', '-f', '-'], { input: testdata('stores.yaml') + '\n---\n' + testdata('externalsecrets.yaml'), timeoutMs: 90_000 });
+  await kubectl(env, ['delete', 'namespace', ns, '--ignore-not-found', '--timeout=60s'], { timeoutMs: 90_000 });
 });
 
 void test('the CRDs are accepted as structural schemas, labelled like ESO\'s', async () => {

@@ -11,11 +11,12 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { before, test } from 'node:test';
+import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { down, status, up, type DevEnv } from '../../src/devenv/index.ts';
 import {
   applyYaml,
+  Cleanup,
   baoCall,
   baoExpect,
   getJson,
@@ -30,9 +31,13 @@ import {
 
 let env: DevEnv;
 
+const created = new Cleanup();
+const namespaces: string[] = [];
+
 before(async () => {
   env = await loadTestEnv();
 });
+after(() => created.run());
 
 function uniqueName(prefix: string): string {
   return `${prefix}-${randomBytes(4).toString('hex')}`;
@@ -41,6 +46,16 @@ function uniqueName(prefix: string): string {
 async function createNamespace(): Promise<string> {
   const name = uniqueName('devenv');
   await kubeExpect(env, 'POST', '/api/v1/namespaces', { body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name } } });
+  namespaces.push(name);
+  // Nothing here adds finalizers, so the namespace controller removes them by itself; one step
+  // for all, registered first and so run last, waits until they are gone.
+  created.add('namespaces', async () => {
+    for (const n of namespaces) await kubeCall(env, 'DELETE', `/api/v1/namespaces/${n}`);
+    await waitFor(async () => {
+      for (const n of namespaces) if ((await kubeCall(env, 'GET', `/api/v1/namespaces/${n}`)).status !== 404) return false;
+      return true;
+    }, { timeoutMs: 60_000, intervalMs: 250, message: 'devenv test namespaces deleted' });
+  });
   return name;
 }
 
@@ -166,6 +181,7 @@ void test('OpenBao: Kubernetes auth logs in a real service account, and KV v1 an
   await createServiceAccount(ns, 'app');
   await createServiceAccount(ns, 'intruder');
   const role = uniqueName('role');
+  created.add(`vault role ${role}`, () => baoCall(env, 'DELETE', `auth/kubernetes/role/${role}`));
   await baoExpect(env, 'POST', `auth/kubernetes/role/${role}`, {
     bound_service_account_names: ['app'],
     bound_service_account_namespaces: [ns],
@@ -181,6 +197,10 @@ void test('OpenBao: Kubernetes auth logs in a real service account, and KV v1 an
   const refused = await baoCall(env, 'POST', 'auth/kubernetes/login', { role, jwt: await requestServiceAccountToken(env, ns, 'intruder') });
   assert.notEqual(refused.status, 200, 'a service account the role does not name is refused');
 
+  created.add('vault probes', async () => {
+    await baoCall(env, 'DELETE', 'kv1/devenv-probe');
+    await baoCall(env, 'DELETE', 'secret/metadata/devenv-probe');
+  });
   await baoExpect(env, 'POST', 'kv1/devenv-probe', { value: 'v1' });
   assert.equal(((await baoExpect(env, 'GET', 'kv1/devenv-probe')).json as { data: { value: string } }).data.value, 'v1');
   await baoExpect(env, 'POST', 'secret/data/devenv-probe', { data: { value: 'v2' } });

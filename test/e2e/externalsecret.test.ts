@@ -5,6 +5,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
+  cleanupCreated,
   ExternalSecrets,
   Secrets,
   createNamespace,
@@ -34,7 +35,11 @@ before(async () => {
   ctl = await startController(h);
 });
 after(async () => {
-  await ctl?.stop();
+  try {
+    await cleanupCreated();
+  } finally {
+    await ctl?.stop();
+  }
 });
 
 async function es(namespace: string, name: string, spec: Record<string, unknown>, meta: Record<string, unknown> = {}) {
@@ -238,20 +243,33 @@ describe('sync from OpenBao', () => {
     assert.match(readyOf(failed)?.message ?? '', new RegExp(`SecretStore "${ns}/vault" not found`));
   });
 
-  test('a failing ExternalSecret backs off: it does not hammer its store', async () => {
+  test('a failing ExternalSecret backs off: it does not hammer its store', async (t) => {
     const ns = await createNamespace(h.kube);
     await createVaultTokenStore(h, ns);
     await storeReady(ns);
     // Attempts of this ExternalSecret alone (other tests' objects share the controller and the provider metric).
     const reads = () => ctl.metrics.syncCalls.get({ name: 'failing', namespace: ns });
     await es(ns, 'failing', { refreshInterval: '1s', data: [{ secretKey: 'a', remoteRef: { key: `${uniqueName('absent')}/k` } }] });
+    // Time each attempt with this process's monotonic clock, polling every 20 ms from creation on:
+    // the per-key backoff doubles from 1 s with up to 20 % jitter, so attempts 2-3 and 3-4 are about
+    // 2 s and 4 s apart, where refreshInterval: 1s alone would give about 1 s each.
+    const attemptAt = new Map<number, number>();
+    await waitFor(
+      () => {
+        const n = reads();
+        if (n > 0 && !attemptAt.has(n)) attemptAt.set(n, performance.now());
+        return n >= 4;
+      },
+      { timeoutMs: 20_000, intervalMs: 20, message: 'four attempts' },
+    );
     await waitReady(h.kube, ExternalSecrets, ns, 'failing', 'False');
-    const before = reads();
-    await new Promise((r) => setTimeout(r, 6500));
-    const calls = reads() - before;
-    // After the first failure the per-item backoff waits 1 s, 2 s, 4 s (+ jitter): 1 to 3 reads in 6.5 s,
-    // where refreshInterval: 1s alone would have read about 6 times.
-    assert.ok(calls >= 1 && calls <= 3, `${calls} reads of the missing key in 6.5 s`);
+    const at = (n: number) => attemptAt.get(n) ?? assert.fail(`attempt ${n} not seen on its own (${JSON.stringify([...attemptAt])})`);
+    const gaps = [at(3) - at(2), at(4) - at(3)];
+    const shown = `attempts 2-3 and 3-4 came ${gaps.map((g) => Math.round(g)).join(' ms and ')} ms apart; want ~2 s and ~4 s`;
+    t.diagnostic(shown);
+    // Lower bounds: the backoff itself (less the 20 ms poll). Upper: jitter plus 1.5 s for a slow machine.
+    assert.ok(gaps[0]! >= 1_950 && gaps[0]! <= 2_400 + 1_500, shown);
+    assert.ok(gaps[1]! >= 3_950 && gaps[1]! <= 4_800 + 1_500, shown);
   });
 
   test('renaming spec.target.name moves the Secret: the old one is deleted, as ESO does', async () => {

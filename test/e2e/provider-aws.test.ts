@@ -16,17 +16,17 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { CreateSecretCommand, DeleteSecretCommand, PutSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
-import { ExternalSecrets, SecretStores, Secrets, createNamespace, getSecret, harness, readyOf, secretStrings, startController, waitReady, getEs, type Harness, type RunningController } from '../support/harness.ts';
+import { cleanupCreated, ExternalSecrets, SecretStores, Secrets, createNamespace, getSecret, harness, readyOf, secretStrings, startController, waitReady, getEs, type Harness, type RunningController } from '../support/harness.ts';
 import { ServiceAccounts } from '../../src/kube/resources.ts';
-import { waitFor } from '../support/index.ts';
 import { motoBinary, startMoto, type Moto } from '../../src/providers/aws/testing/moto.ts';
+import { requireTool, waitFor } from '../support/index.ts';
 import { startAwsProxy, type AwsProxy } from '../../src/providers/aws/testing/awsproxy.ts';
 import { awsProvider } from '../../src/providers/aws/provider.ts';
 import type { ServiceAccountReader } from '../../src/providers/aws/auth/types.ts';
 import { providerFor } from '../../src/providers/registry.ts';
 import type { Provider, ProviderKubeAccess } from '../../src/providers/types.ts';
 
-const skip = motoBinary() ? false : 'moto not installed (run scripts/install-moto.sh)';
+const skip = requireTool('moto_server', 'scripts/install-moto.sh', motoBinary() !== undefined);
 const CANARY = 'CANARY-e2e-aws-4b9d';
 const REGION = 'eu-west-1';
 const ROLE = (n: string): string => `arn:aws:iam::123456789012:role/${n}`;
@@ -73,14 +73,18 @@ before(async () => {
 });
 
 after(async () => {
-  await ctl?.stop();
-  sm?.destroy();
-  ssm?.destroy();
-  await proxy?.stop();
-  await moto?.stop();
-  for (const k of ENV) {
-    if (savedEnv[k] === undefined) delete process.env[k];
-    else process.env[k] = savedEnv[k];
+  try {
+    await cleanupCreated();
+  } finally {
+    await ctl?.stop();
+    sm?.destroy();
+    ssm?.destroy();
+    await proxy?.stop();
+    await moto?.stop();
+    for (const k of ENV) {
+      if (savedEnv[k] === undefined) delete process.env[k];
+      else process.env[k] = savedEnv[k];
+    }
   }
 });
 

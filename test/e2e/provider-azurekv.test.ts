@@ -19,6 +19,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
+  cleanupCreated,
   ExternalSecrets,
   SecretStores,
   Secrets,
@@ -60,9 +61,13 @@ before(async () => {
   ctl = await startController(h);
 });
 after(async () => {
-  await ctl?.stop();
-  await az?.stop();
-  delete process.env.AZURE_POD_IDENTITY_AUTHORITY_HOST;
+  try {
+    await cleanupCreated();
+  } finally {
+    await ctl?.stop();
+    await az?.stop();
+    delete process.env.AZURE_POD_IDENTITY_AUTHORITY_HOST;
+  }
 });
 
 function rsaCertificate(): string {

@@ -12,7 +12,7 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ExternalSecrets, SecretStores, Secrets, createNamespace, getEs, getSecret, harness, readyOf, secretStrings, startController, waitReady, type Harness, type RunningController } from '../support/harness.ts';
+import { cleanupCreated, ExternalSecrets, SecretStores, Secrets, createNamespace, getEs, getSecret, harness, readyOf, secretStrings, startController, waitReady, type Harness, type RunningController } from '../support/harness.ts';
 import { ServiceAccounts } from '../../src/kube/resources.ts';
 import { waitFor } from '../support/index.ts';
 import { PROJECT_ID, startFakeSecretManager, type FakeSecretManager } from '../../src/providers/gcpsm/testing/server.ts';
@@ -44,12 +44,16 @@ before(async () => {
 });
 
 after(async () => {
-  await ctl?.stop();
-  await sm?.stop();
-  await tokens?.stop();
-  for (const k of envKeys) {
-    if (savedEnv[k] === undefined) delete process.env[k];
-    else process.env[k] = savedEnv[k];
+  try {
+    await cleanupCreated();
+  } finally {
+    await ctl?.stop();
+    await sm?.stop();
+    await tokens?.stop();
+    for (const k of envKeys) {
+      if (savedEnv[k] === undefined) delete process.env[k];
+      else process.env[k] = savedEnv[k];
+    }
   }
 });
 

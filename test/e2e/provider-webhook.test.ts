@@ -5,7 +5,7 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ExternalSecrets, SecretStores, Secrets, createNamespace, getEs, getSecret, harness, readyOf, secretStrings, startController, waitReady, type Harness, type RunningController } from '../support/harness.ts';
+import { cleanupCreated, ExternalSecrets, SecretStores, Secrets, createNamespace, getEs, getSecret, harness, readyOf, secretStrings, startController, waitReady, type Harness, type RunningController } from '../support/harness.ts';
 import { waitFor } from '../support/index.ts';
 import { startSecretsApi, type SecretsApi } from '../../src/providers/webhook/testing/server.ts';
 
@@ -23,8 +23,12 @@ before(async () => {
 });
 
 after(async () => {
-  await ctl?.stop();
-  await api?.stop();
+  try {
+    await cleanupCreated();
+  } finally {
+    await ctl?.stop();
+    await api?.stop();
+  }
 });
 
 /** A namespace with a webhook SecretStore "hook" whose bearer token comes from a Secret. */

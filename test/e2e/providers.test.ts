@@ -5,7 +5,7 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ExternalSecrets, SecretStores, Secrets, createNamespace, getSecret, harness, putVaultKv2, secretStrings, startController, uniqueName, waitReady, type Harness, type RunningController } from '../support/harness.ts';
+import { created, cleanupCreated, ExternalSecrets, SecretStores, Secrets, createNamespace, getSecret, harness, putVaultKv2, secretStrings, startController, uniqueName, waitReady, type Harness, type RunningController } from '../support/harness.ts';
 import { ServiceAccounts, RoleBindings, Roles } from '../../src/kube/resources.ts';
 import { baoExpect, waitFor } from '../support/index.ts';
 
@@ -16,7 +16,11 @@ before(async () => {
   ctl = await startController(h);
 });
 after(async () => {
-  await ctl?.stop();
+  try {
+    await cleanupCreated();
+  } finally {
+    await ctl?.stop();
+  }
 });
 
 async function store(ns: string, name: string, provider: Record<string, unknown>) {
@@ -57,6 +61,8 @@ test('Vault kubernetes auth with a real ServiceAccount, validated by the API ser
   const p = uniqueName('k8sauth');
   await putVaultKv2(h.env, `${p}/k`, { v: 'via-sa' });
   const role = uniqueName('role');
+  created.add(`vault policy ${role}`, () => baoExpect(h.env, 'DELETE', `/v1/sys/policies/acl/${role}`));
+  created.add(`vault kubernetes role ${role}`, () => baoExpect(h.env, 'DELETE', `/v1/auth/kubernetes/role/${role}`));
   await baoExpect(h.env, 'PUT', `/v1/sys/policies/acl/${role}`, { policy: `path "secret/data/${p}/*" { capabilities = ["read"] }` });
   await baoExpect(h.env, 'POST', `/v1/auth/kubernetes/role/${role}`, { bound_service_account_names: ['app'], bound_service_account_namespaces: [ns], policies: [role], ttl: '10m' });
   await h.kube.create(ServiceAccounts, { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'app', namespace: ns } } as never);
@@ -70,6 +76,8 @@ test('one Vault login per store, however many ExternalSecrets and refreshes use 
   const p = uniqueName('approle');
   await putVaultKv2(h.env, `${p}/k`, { v: '1' });
   const mount = uniqueName('approle');
+  created.add(`vault auth ${mount}`, () => baoExpect(h.env, 'DELETE', `/v1/sys/auth/${mount}`));
+  created.add(`vault policy ${mount}`, () => baoExpect(h.env, 'DELETE', `/v1/sys/policies/acl/${mount}`));
   await baoExpect(h.env, 'POST', `/v1/sys/auth/${mount}`, { type: 'approle' });
   await baoExpect(h.env, 'PUT', `/v1/sys/policies/acl/${mount}`, { policy: `path "secret/data/${p}/*" { capabilities = ["read"] }` });
   await baoExpect(h.env, 'POST', `/v1/auth/${mount}/role/app`, { token_policies: [mount], token_ttl: '10m' });

@@ -20,8 +20,8 @@ import { encryptFile } from '../../src/sops/codec.ts';
 import { Events } from '../../src/kube/resources.ts';
 import { SopsSecrets } from '../../src/controllers/sopssecret/resources.ts';
 import { ageKeyPair, encryptForAge, type AgeKeyPair } from '../../src/controllers/sopssecret/testing/age.ts';
-import { baoCall, baoExpect, waitFor } from '../support/index.ts';
-import { Secrets, createNamespace, getSecret, harness, secretStrings, startController, type Harness, type RunningController, type SecretView } from '../support/harness.ts';
+import { baoCall, baoExpect, requireTool, waitFor } from '../support/index.ts';
+import { created, cleanupCreated, Secrets, createNamespace, getSecret, harness, secretStrings, startController, type Harness, type RunningController, type SecretView } from '../support/harness.ts';
 
 let h: Harness;
 let ctl: RunningController;
@@ -33,7 +33,11 @@ before(async () => {
   ctl = await startController(h);
 });
 after(async () => {
-  await ctl?.stop();
+  try {
+    await cleanupCreated();
+  } finally {
+    await ctl?.stop();
+  }
 });
 
 interface SopsView {
@@ -110,8 +114,11 @@ test('drift is repaired at once: an edited Secret is restored, a deleted one rec
   const again = await waitSecret(ns, 'app', (x) => x !== undefined && x.metadata.uid !== s?.metadata.uid, 'deleted Secret recreated', 5_000);
   assert.deepEqual(secretStrings(again), { password: 'right' });
   // One decryption per change: the first sync and the two repairs. The events our own writes cause are
-  // checked against what was written last, without decrypting (no Vault call) again.
-  await new Promise((r) => setTimeout(r, 500));
+  // checked against what was written last, without decrypting (no Vault call) again. Positive
+  // sentinel instead of a pause: a SopsSecret created now is queued after those events (FIFO) and
+  // needs a decryption, the slower path, so once it is Ready they have been handled.
+  await sopsSecret(ns, 'sentinel', await encryptForAge(secretYaml({ password: 's' }).replace('name: app', 'name: app-sentinel'), age.recipient));
+  await waitSops(ns, 'sentinel', 'True');
   assert.match(ctl.metrics.registry.render(), new RegExp(`hush_sopssecret_decryptions_total\\{name="db",namespace="${ns}",result="success"\\} 3\n`));
 
   await setEncrypted(ns, 'db', await encryptForAge(secretYaml({ password: 'right' }).replace('name: app', 'name: app-v2'), age.recipient));
@@ -180,6 +187,7 @@ test('a missing key Secret is waited for; a Secret someone else made is never ov
 test('Vault transit (OpenBao): the token comes from sops.vault-token; a wrong token fails and says so', async () => {
   const ns = await createNamespace(h.kube, 'sops');
   const mount = `transit-${randomBytes(3).toString('hex')}`;
+  created.add(`vault mount ${mount}`, () => baoCall(h.env, 'DELETE', `/v1/sys/mounts/${mount}`));
   await baoExpect(h.env, 'POST', `/v1/sys/mounts/${mount}`, { type: 'transit' });
   await baoExpect(h.env, 'POST', `/v1/${mount}/keys/hush`, {});
   const vaultAddress = h.env.vaultAddr.replace(/\/+$/, '');
@@ -204,7 +212,7 @@ test('Vault transit (OpenBao): the token comes from sops.vault-token; a wrong to
 const goTools = join(process.env.HUSH_CACHE_DIR ?? join(homedir(), '.cache', 'hush'), 'bin', 'go-tools');
 const sopsBin = join(goTools, 'sops');
 
-test('a file encrypted by the real sops binary decrypts in the cluster', { skip: existsSync(sopsBin) ? false : 'sops not installed (scripts/install-sops-tools.sh)' }, async () => {
+test('a file encrypted by the real sops binary decrypts in the cluster', { skip: requireTool('sops', 'scripts/install-sops-tools.sh', existsSync(sopsBin)) }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'hush-sopssecret-'));
   try {
     writeFileSync(join(dir, 'secret.yaml'), secretYaml({ password: 'by-sops', port: '5432' }));
@@ -237,8 +245,16 @@ test('a canary value never reaches logs, events, status or metrics, on success a
   await sopsSecret(ns, 'bad-kind', await encryptForAge(`apiVersion: v1\nkind: "${canary}"\n`, age.recipient));
   await waitSops(ns, 'ok', 'True');
   assert.equal(secretStrings(await getSecret(h.kube, ns, 'app')).password, canary);
-  for (const n of ['wrong-key', 'tampered', 'bad-b64', 'bad-type', 'bad-kind']) await waitSops(ns, n, 'False');
-  await new Promise((r) => setTimeout(r, 1000)); // let the events be written
+  const failing = ['wrong-key', 'tampered', 'bad-b64', 'bad-type', 'bad-kind'];
+  for (const n of failing) await waitSops(ns, n, 'False');
+  // Positive sentinel: every failing object's Warning event is stored.
+  await waitFor(
+    async () => {
+      const items = (await h.kube.list<{ metadata: { name: string }; type?: string; involvedObject?: { name?: string } }>(Events, { namespace: ns })).items;
+      return failing.every((n) => items.some((e) => e.type === 'Warning' && e.involvedObject?.name === n));
+    },
+    { timeoutMs: 20_000, message: 'a Warning event for every failing SopsSecret' },
+  );
 
   const statuses = JSON.stringify((await h.kube.list<SopsView & { metadata: { name: string } }>(SopsSecrets, { namespace: ns })).items.map((o) => o.status));
   const events = JSON.stringify(await h.kube.list(Events, { namespace: ns }));

@@ -9,7 +9,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { createKmsKey } from '../../src/sops/keys/awskms.ts';
-import { baoBinary, freePort, hush, motoServer, sops, sopsTools, startProcess, stop, tempDir, waitFor } from '../support/sops.ts';
+import { baoBinary, baoSkip, freePort, hush, motoServer, motoSkip, sops, sopsTools, startProcess, stop, tempDir, waitFor } from '../support/sops.ts';
 
 const tools = sopsTools();
 const bin = 'bin' in tools ? tools.bin : '';
@@ -17,7 +17,7 @@ const bao = baoBinary();
 const moto = motoServer();
 const plain = 'data:\n    password: canary-s3cret\n    port: 5432\n';
 
-void describe('sops interop: Vault transit (OpenBao)', { skip: 'skip' in tools ? tools.skip : bao ? false : 'OpenBao not installed (run scripts/setup.sh)' }, () => {
+void describe('sops interop: Vault transit (OpenBao)', { skip: 'skip' in tools ? tools.skip : baoSkip() }, () => {
   let server: ChildProcess;
   let env: NodeJS.ProcessEnv;
   let dir: string;
@@ -60,7 +60,7 @@ void describe('sops interop: Vault transit (OpenBao)', { skip: 'skip' in tools ?
   });
 });
 
-void describe('sops interop: AWS KMS (moto)', { skip: 'skip' in tools ? tools.skip : moto ? false : 'moto not installed (run scripts/install-sops-tools.sh --moto)' }, () => {
+void describe('sops interop: AWS KMS (moto)', { skip: 'skip' in tools ? tools.skip : motoSkip() }, () => {
   let server: ChildProcess;
   let env: NodeJS.ProcessEnv;
   let dir: string;

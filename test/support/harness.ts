@@ -11,7 +11,9 @@ import { Manager, type ManagerOptions } from '../../src/controllers/manager.ts';
 import { createControllerMetrics, type ControllerMetrics } from '../../src/metrics/hush.ts';
 import { createLogger } from '../../src/util/log.ts';
 import { ExternalSecrets, SecretStores, ClusterSecretStores } from '../../src/controllers/resources.ts';
-import { baoExpect, loadTestEnv, waitFor, type DevEnv } from './index.ts';
+import { SopsSecrets as SopsSecretsType } from '../../src/controllers/sopssecret/resources.ts';
+import { baoExpect, Cleanup, loadTestEnv, waitFor, type DevEnv } from './index.ts';
+import type { ResourceType } from '../../src/kube/resources.ts';
 
 export { ExternalSecrets, SecretStores, ClusterSecretStores, Secrets, Namespaces };
 
@@ -48,9 +50,73 @@ export function uniqueName(prefix: string): string {
   return `${prefix}-${randomBytes(3).toString('hex')}`;
 }
 
+/**
+ * What this test file created. Every e2e file calls cleanupCreated() in its
+ * after() hook, before it stops its controller, so that the controller can
+ * still run the finalizers of what is deleted.
+ */
+export const created = new Cleanup();
+
+export function cleanupCreated(): Promise<void> {
+  return created.run();
+}
+
+const namespacesMade = new Set<string>();
+
+/** Records a namespace for deletion at the end of the file (createNamespace does this itself). */
+export function trackNamespace(kube: KubeClient, name: string): void {
+  namespacesMade.add(name);
+  // One step for all namespaces, registered first and so run last: they are deleted together
+  // and waited for together.
+  created.add('namespaces', async () => {
+    const names = [...namespacesMade];
+    namespacesMade.clear();
+    await deleteNamespaces(kube, names);
+  });
+}
+
+/** Records a cluster-scoped object for deletion at the end of the file. */
+export function trackClusterObject(kube: KubeClient, rt: ResourceType, name: string): void {
+  created.add(`${rt.kind} ${name}`, () => kube.delete(rt, name));
+}
+
+/**
+ * Deletes namespaces and waits until they are gone. Finalizers that no
+ * controller will run any more (the file's controller may be stopped, or never
+ * ran) are dropped after a grace period: the namespace goes anyway.
+ */
+export async function deleteNamespaces(kube: KubeClient, names: string[], timeoutMs = 60_000): Promise<void> {
+  for (const n of names) await kube.delete(Namespaces, n);
+  const started = Date.now();
+  let stripped = false;
+  await waitFor(
+    async () => {
+      const left: string[] = [];
+      for (const n of names) if (await kube.get(Namespaces, n)) left.push(n);
+      if (left.length > 0 && !stripped && Date.now() - started > 5_000) {
+        stripped = true;
+        for (const n of left) await dropFinalizers(kube, n);
+      }
+      return left.length === 0;
+    },
+    { timeoutMs, intervalMs: 250, message: `namespaces ${names.join(', ')} deleted` },
+  );
+}
+
+async function dropFinalizers(kube: KubeClient, namespace: string): Promise<void> {
+  const patch = { metadata: { finalizers: null } };
+  for (const rt of [ExternalSecrets, SopsSecretsType]) {
+    for (const o of (await kube.list<{ metadata: { name: string; finalizers?: string[] } }>(rt, { namespace }).catch(() => ({ items: [] }))).items) {
+      if (o.metadata.finalizers?.length) await kube.patch(rt, o.metadata.name, namespace, patch, 'merge').catch(() => undefined);
+    }
+  }
+  await kube.patch(Namespaces, namespace, undefined, patch, 'merge').catch(() => undefined);
+}
+
 export async function createNamespace(kube: KubeClient, prefix = 'e2e', labels: Record<string, string> = {}): Promise<string> {
   const name = uniqueName(prefix);
   await kube.create(Namespaces, { apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels } });
+  trackNamespace(kube, name);
   return name;
 }
 
@@ -96,6 +162,7 @@ export async function startController(h: Harness, options: Partial<ManagerOption
 /** Writes a KV v2 secret into OpenBao's `secret/` mount. */
 export async function putVaultKv2(env: DevEnv, path: string, data: Record<string, unknown>, mount = 'secret'): Promise<void> {
   await baoExpect(env, 'POST', `/v1/${mount}/data/${path}`, { data });
+  created.add(`vault ${mount}/${path}`, () => deleteVaultKv2(env, path, mount));
 }
 
 export async function deleteVaultKv2(env: DevEnv, path: string, mount = 'secret'): Promise<void> {

@@ -13,3 +13,5 @@ export {
   startComponent,
   type DevEnv,
 } from '../../src/devenv/index.ts';
+export { requireTool, missingTool, MissingToolError } from '../../src/testing/tools.ts';
+export { Cleanup, CleanupError } from './cleanup.ts';

@@ -9,6 +9,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { runSops } from '../../src/cli/sops.ts';
+import { missingTool, requireTool } from '../../src/testing/tools.ts';
 
 const root = resolve(import.meta.dirname, '../..');
 const cache = process.env.HUSH_CACHE_DIR ?? join(homedir(), '.cache', 'hush');
@@ -16,13 +17,23 @@ const cache = process.env.HUSH_CACHE_DIR ?? join(homedir(), '.cache', 'hush');
 /** The go-tools bin dir, or a reason why the tools are missing. */
 export function sopsTools(): { bin: string } | { skip: string } {
   const r = spawnSync('bash', [join(root, 'scripts/install-sops-tools.sh')], { encoding: 'utf8', timeout: 900_000 });
-  if (r.status !== 0) return { skip: `scripts/install-sops-tools.sh failed (${(r.stderr || '').trim().split('\n').pop() ?? ''}); interop tests skipped` };
+  if (r.status !== 0) return { skip: missingTool('sops and age', `scripts/install-sops-tools.sh (it failed: ${(r.stderr || '').trim().split('\n').pop() ?? ''})`) };
   return { bin: r.stdout.trim() };
 }
 
 export function motoServer(): string | undefined {
   const p = join(cache, 'venv', 'moto-5.2.5', 'bin', 'moto_server');
   return existsSync(p) ? p : undefined;
+}
+
+/** `false`, or why the OpenBao suites skip (a failure under CI=true). */
+export function baoSkip(): string | false {
+  return requireTool('bao (OpenBao)', 'scripts/setup.sh', baoBinary() !== undefined);
+}
+
+/** `false`, or why the moto suites skip (a failure under CI=true). */
+export function motoSkip(): string | false {
+  return requireTool('moto_server', 'scripts/install-sops-tools.sh --moto', motoServer() !== undefined);
 }
 
 export function baoBinary(): string | undefined {

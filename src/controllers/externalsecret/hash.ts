@@ -57,8 +57,12 @@ export function createdByLabel(namespace: string, name: string): string {
   return sha3_224Hex(`${namespace}/${name}`);
 }
 
-/** The field manager ESO uses for an ExternalSecret, shortened by hash past 63 characters. */
+/**
+ * The field manager ESO uses for an ExternalSecret. ESO measures the whole
+ * owner string, not the name: past 63 bytes (a name longer than 27) it
+ * switches to the hash of the name.
+ */
 export function fieldManagerFor(esName: string): string {
   const direct = `externalsecrets.external-secrets.io/${esName}`;
-  return esName.length > 63 ? `externalsecrets.external-secrets.io/sha3/${sha3_224Hex(esName)}` : direct;
+  return Buffer.byteLength(direct, 'utf8') > 63 ? `externalsecrets.external-secrets.io/sha3/${sha3_224Hex(esName)}` : direct;
 }

@@ -11,7 +11,7 @@ import type { StoreClient } from '../types.ts';
 import { MemoryKube, testStoreContext, type CallLog } from '../util/testing/memoryKube.ts';
 import { makeTestPki, type TestPki } from '../util/testing/pki.ts';
 import { vaultProvider } from './provider.ts';
-import { baoBinary, startOpenBao, type OpenBao } from './testing/openbao.ts';
+import { baoSkipReason, startOpenBao, type OpenBao } from './testing/openbao.ts';
 
 const CANARY = 'CANARY-pw-51c0e2';
 const signal = new AbortController().signal;
@@ -19,7 +19,7 @@ const text = (b: Uint8Array): string => Buffer.from(b).toString('utf8');
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const b64url = (v: unknown): string => Buffer.from(typeof v === 'string' ? v : JSON.stringify(v)).toString('base64url');
 
-void describe('vault auth methods and TLS against OpenBao', { skip: baoBinary() ? false : 'bao binary not installed (scripts/setup.sh)' }, () => {
+void describe('vault auth methods and TLS against OpenBao', { skip: baoSkipReason() }, () => {
   let bao: OpenBao;
   let pki: TestPki;
   let kube: MemoryKube;

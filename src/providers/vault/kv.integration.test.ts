@@ -8,14 +8,14 @@ import { after, before, describe, it } from 'node:test';
 import type { StoreClient } from '../types.ts';
 import { MemoryKube, testStoreContext, type CallLog } from '../util/testing/memoryKube.ts';
 import { vaultProvider } from './provider.ts';
-import { baoBinary, startOpenBao, type OpenBao } from './testing/openbao.ts';
+import { baoSkipReason, startOpenBao, type OpenBao } from './testing/openbao.ts';
 
 const CANARY = 'CANARY-7f3a9c-value';
 const signal = new AbortController().signal;
 const text = (b: Uint8Array): string => Buffer.from(b).toString('utf8');
 const obj = (m: Map<string, Uint8Array>): Record<string, string> => Object.fromEntries([...m].map(([k, v]) => [k, text(v)]));
 
-void describe('vault provider against OpenBao (KV reads)', { skip: baoBinary() ? false : 'bao binary not installed (scripts/setup.sh)' }, () => {
+void describe('vault provider against OpenBao (KV reads)', { skip: baoSkipReason() }, () => {
   let bao: OpenBao;
   let kube: MemoryKube;
   const clients: StoreClient[] = [];

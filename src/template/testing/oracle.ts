@@ -9,6 +9,8 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync } from 'no
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { inCi, missingTool } from '../../testing/tools.ts';
+import { OracleBuildError } from '../../testing/goOracle.ts';
 
 const oracleDir = resolve(dirname(fileURLToPath(import.meta.url)), '../../../tools/template-oracle');
 
@@ -59,11 +61,15 @@ export function ensureOracle(): { path?: string; reason?: string } {
   const bin = join(cacheDir(), `template-oracle-${sourceHash()}`);
   if (existsSync(bin)) return { path: bin };
   const go = spawnSync('go', ['version'], { encoding: 'utf8' });
-  if (go.status !== 0) return { reason: 'Go toolchain not found; cannot build the template oracle' };
+  if (go.status !== 0) return { reason: missingTool('go', 'Go >= 1.26 on PATH, which scripts/setup.sh checks for') };
   mkdirSync(cacheDir(), { recursive: true });
   const tmp = `${bin}.tmp-${process.pid}`;
   const build = spawnSync('go', ['build', '-o', tmp, '.'], { cwd: oracleDir, encoding: 'utf8', env: { ...process.env, CGO_ENABLED: '0' } });
-  if (build.status !== 0) return { reason: `building the template oracle failed: ${build.stderr}` };
+  if (build.status !== 0) {
+    // Offline, a build that cannot reach the module proxy may skip; never in CI.
+    if (inCi()) throw new OracleBuildError('template-oracle', build.stderr);
+    return { reason: `building the template oracle failed: ${build.stderr}` };
+  }
   renameSync(tmp, bin);
   return { path: bin };
 }

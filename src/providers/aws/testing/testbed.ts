@@ -13,8 +13,9 @@ import { MemoryKube, testStoreContext, type CallLog } from '../../util/testing/m
 import { endpointEnv } from '../endpoints.ts';
 import { createAwsProvider, type AwsProviderTuning } from '../provider.ts';
 import { startAwsProxy, type AwsProxy } from './awsproxy.ts';
+import { requireTool } from '../../../testing/tools.ts';
 
-export const motoSkipReason: string | false = motoBinary() ? false : 'moto not installed (run scripts/install-moto.sh)';
+export const motoSkipReason: string | false = requireTool('moto_server', 'scripts/install-moto.sh', motoBinary() !== undefined);
 
 export const TEST_KEYS = { accessKeyId: 'AKIAHUSHTESTKEY00001', secretAccessKey: 'hush-test-secret-access-key-0001' };
 export const REGION = 'us-east-1';

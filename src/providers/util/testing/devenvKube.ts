@@ -7,10 +7,13 @@
 import { loadEnv, kubeCall, kubeExpect, type DevEnv } from '../../../devenv/index.ts';
 import { NotFoundError } from '../../../util/errors.ts';
 import type { ProviderKubeAccess } from '../../types.ts';
+import { requireTool } from '../../../testing/tools.ts';
 
-export const devEnvSkipReason: string | false = process.env.HUSH_TEST_STATE_DIR
-  ? false
-  : 'needs the dev control plane: run with --test-global-setup=test/e2e/global-setup.ts (npm test does) or set HUSH_TEST_STATE_DIR';
+export const devEnvSkipReason: string | false = requireTool(
+  'the dev control plane (HUSH_TEST_STATE_DIR)',
+  'run with --test-global-setup=test/e2e/global-setup.ts (npm test does) or set HUSH_TEST_STATE_DIR',
+  Boolean(process.env.HUSH_TEST_STATE_DIR),
+);
 
 export async function loadDevEnv(): Promise<DevEnv> {
   return loadEnv(process.env.HUSH_TEST_STATE_DIR);

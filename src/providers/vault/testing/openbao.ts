@@ -15,8 +15,14 @@ import { join } from 'node:path';
 import type { TestPki } from '../../util/testing/pki.ts';
 import { freePorts } from '../../../devenv/ports.ts';
 import { superviseChild } from '../../../devenv/testing/children.ts';
+import { requireTool } from '../../../testing/tools.ts';
 
 export const ROOT_TOKEN = 'hush-test-root';
+
+/** `false`, or why the OpenBao suites skip (a failure under CI=true). */
+export function baoSkipReason(): string | false {
+  return requireTool('bao (OpenBao)', 'scripts/install-openbao.sh (scripts/setup.sh runs it)', baoBinary() !== undefined);
+}
 
 export function baoBinary(): string | undefined {
   const cache = process.env.HUSH_CACHE_DIR ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'hush');
