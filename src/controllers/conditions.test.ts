@@ -50,3 +50,19 @@ test('withProgress sets only the condition that is true, keeps others, and keeps
   assert.match(stalled[1]!.message!, /still retrying/);
   assert.deepEqual(withProgress(stalled, { state: 'ok' }, later).map((c) => c.type), ['Ready'], 'success clears both');
 });
+
+test('kstatus (the library Flux links) reads each progress state as Flux should: ok Current, retrying InProgress, stalled Failed', async () => {
+  const { kstatusOf } = await import('./testing/kstatus.ts');
+  const ready = (status: 'True' | 'False'): Condition => ({ type: 'Ready', status, reason: status === 'True' ? 'SecretSynced' : 'SecretSyncedError', message: 'm', lastTransitionTime: '2026-12-02T09:00:00Z' });
+  const object = (conditions: Condition[]) => ({ apiVersion: 'external-secrets.io/v1', kind: 'ExternalSecret', metadata: { name: 'x', namespace: 'n', generation: 3 }, status: { observedGeneration: 3, conditions } });
+  const err = new NotFoundError('k');
+  const later = new Date(now.getTime() + 1000);
+  const objs = [
+    object(withProgress([ready('True')], { state: 'ok' }, now)),
+    object(withProgress([ready('False')], progressOf(err, undefined, now, () => 1000), now)),
+    object(withProgress([ready('False')], progressOf(err, new Date(now.getTime() - STALL_AFTER_MS), now, () => 1000), later)),
+    object(withProgress([ready('False')], progressOf(new InvalidSpecError('bad'), undefined, now, never), now)),
+  ];
+  const got = await kstatusOf(objs);
+  assert.deepEqual(got.map((g) => g.status), ['Current', 'InProgress', 'Failed', 'Failed']);
+});

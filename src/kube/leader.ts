@@ -12,8 +12,9 @@
  *   else may take over — the gap between the two is what keeps two leaders
  *   from overlapping.
  * - On a graceful stop the leader releases the lease (empty holder,
- *   leaseDurationSeconds 1) so a successor takes over within one retry period
- *   instead of waiting for expiry.
+ *   leaseDurationSeconds 1) so a successor takes over at once instead of
+ *   waiting for expiry: candidates also watch the Lease and try again as soon
+ *   as they see it released or deleted, not only every retry period.
  */
 import { describeError } from '../util/errors.ts';
 import { silentLogger, type Logger } from '../util/log.ts';
@@ -101,10 +102,23 @@ export class LeaderElector {
    * clean state.
    */
   async run(signal: AbortSignal, callbacks: LeaderCallbacks): Promise<void> {
-    // Campaign.
-    while (!signal.aborted) {
-      if (await this.tryAcquireOrRenew(signal, callbacks)) break;
-      await sleepUnlessAborted(this.retryPeriodMs * (1 + 0.2 * Math.random()), signal);
+    // Campaign: every retry period, and at once when the watch sees the Lease released.
+    const campaign = new AbortController();
+    const campaignSignal = AbortSignal.any([signal, campaign.signal]);
+    let wake: (() => void) | undefined;
+    const watching = this.watchForRelease(campaignSignal, () => wake?.());
+    try {
+      while (!signal.aborted) {
+        if (await this.tryAcquireOrRenew(signal, callbacks)) break;
+        await new Promise<void>((resolve) => {
+          wake = resolve;
+          void sleepUnlessAborted(this.retryPeriodMs * (1 + 0.2 * Math.random()), signal).then(resolve);
+        });
+        wake = undefined;
+      }
+    } finally {
+      campaign.abort();
+      await watching;
     }
     if (signal.aborted) return;
 
@@ -145,6 +159,34 @@ export class LeaderElector {
       await this.release();
     }
     callbacks.onStoppedLeading();
+  }
+
+  /**
+   * Watches the Lease until `signal` aborts and calls `onRelease` whenever it is released (empty
+   * holder) or deleted. Best effort: the retry-period poll still runs if the watch cannot.
+   */
+  private async watchForRelease(signal: AbortSignal, onRelease: () => void): Promise<void> {
+    while (!signal.aborted) {
+      try {
+        const events = this.client.watch(Leases, {
+          namespace: this.namespace,
+          fieldSelector: `metadata.name=${this.name}`,
+          resourceVersion: '',
+          timeoutSeconds: 300,
+          allowBookmarks: false,
+          signal,
+        });
+        for await (const ev of events) {
+          if (ev.type === 'ERROR' || ev.type === 'BOOKMARK') continue;
+          const spec = (ev.object as Lease).spec;
+          if (ev.type === 'DELETED' || !spec?.holderIdentity) onRelease();
+        }
+      } catch (err) {
+        if (signal.aborted) return;
+        this.log.debug('lease watch failed; polling only until it is back', { error: describeError(err) });
+      }
+      await sleepUnlessAborted(this.retryPeriodMs, signal);
+    }
   }
 
   /** One round: create, take over or renew the lease. True when we hold it afterwards. */
