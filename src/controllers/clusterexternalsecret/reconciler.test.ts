@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { namespaceMatches, type ClusterExternalSecretObject } from './reconciler.ts';
 
 const ns = (name: string, labels: Record<string, string> = {}) => ({ metadata: { name, labels } });
-const spec = (s: Partial<ClusterExternalSecretObject['spec']>) => ({ externalSecretSpec: {}, ...s }) as ClusterExternalSecretObject['spec'];
+const spec = (s: Partial<ClusterExternalSecretObject['spec']>): ClusterExternalSecretObject['spec'] => ({ externalSecretSpec: {}, ...s });
 
 test('decision table: which namespaces a ClusterExternalSecret selects (ESO: selectors ORed, with the deprecated fields)', () => {
   const rows: [string, ClusterExternalSecretObject['spec'], ReturnType<typeof ns>, boolean][] = [

@@ -1,18 +1,10 @@
 /**
- * Test support: builds the Go oracle (tools/template-oracle) once, caches the
- * binary outside the work tree keyed by a hash of its sources, and runs a
- * whole batch of cases through ONE oracle process (JSON in, JSON out).
+ * Test support: the Go template oracle (tools/template-oracle), built and
+ * cached by the one oracle builder (src/testing/goOracle.ts); a whole batch of
+ * cases goes through ONE oracle process (JSON in, JSON out).
  */
 import { spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync } from 'node:fs';
-import { homedir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { inCi, missingTool } from '../../testing/tools.ts';
-import { OracleBuildError } from '../../testing/goOracle.ts';
-
-const oracleDir = resolve(dirname(fileURLToPath(import.meta.url)), '../../../tools/template-oracle');
+import { goOracle } from '../../testing/goOracle.ts';
 
 export interface OracleCase {
   name?: string;
@@ -41,37 +33,10 @@ export type OracleCheck =
   /** Go makes a keystore (key set) or trust store (no key) from PEM with a go-pkcs12 encoder. */
   | { kind: 'p12encode'; pem: string; key?: string; password: string; encoder: 'modern' | 'modern2026' | 'legacyRC2' | 'legacyDES' | 'passwordless' };
 
-function cacheDir(): string {
-  return join(process.env.HUSH_CACHE_DIR ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'hush'), 'bin');
-}
-
-function sourceHash(): string {
-  const h = createHash('sha256');
-  for (const f of readdirSync(oracleDir).sort()) {
-    if (f.endsWith('.go') || f === 'go.mod' || f === 'go.sum') {
-      h.update(f + '\0');
-      h.update(readFileSync(join(oracleDir, f)));
-    }
-  }
-  return h.digest('hex').slice(0, 16);
-}
-
-/** Path of the oracle binary, building it if needed; undefined (with a reason) if Go is missing. */
+/** Path of the oracle binary, built if needed by the one oracle builder (src/testing/goOracle.ts); a reason when Go is missing outside CI. */
 export function ensureOracle(): { path?: string; reason?: string } {
-  const bin = join(cacheDir(), `template-oracle-${sourceHash()}`);
-  if (existsSync(bin)) return { path: bin };
-  const go = spawnSync('go', ['version'], { encoding: 'utf8' });
-  if (go.status !== 0) return { reason: missingTool('go', 'Go >= 1.26 on PATH, which scripts/setup.sh checks for') };
-  mkdirSync(cacheDir(), { recursive: true });
-  const tmp = `${bin}.tmp-${process.pid}`;
-  const build = spawnSync('go', ['build', '-o', tmp, '.'], { cwd: oracleDir, encoding: 'utf8', env: { ...process.env, CGO_ENABLED: '0' } });
-  if (build.status !== 0) {
-    // Offline, a build that cannot reach the module proxy may skip; never in CI.
-    if (inCi()) throw new OracleBuildError('template-oracle', build.stderr);
-    return { reason: `building the template oracle failed: ${build.stderr}` };
-  }
-  renameSync(tmp, bin);
-  return { path: bin };
+  const o = goOracle('template-oracle');
+  return o.skip === false ? { path: o.path } : { reason: o.skip };
 }
 
 function b64(v: Uint8Array | string): string {

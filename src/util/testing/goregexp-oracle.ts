@@ -1,17 +1,9 @@
 /**
- * Test support: Go's own answers for regular expressions. Builds
- * tools/goregexp-oracle once, caches the binary outside the work tree under a
- * name keyed by a hash of its sources (so an edit rebuilds it), and runs a
- * whole batch of cases through one process.
+ * Test support: Go's own answers for regular expressions, from
+ * tools/goregexp-oracle, built and cached by the one oracle builder
+ * (src/testing/goOracle.ts); a whole batch of cases goes through one process.
  */
-import { spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync } from 'node:fs';
-import { homedir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-
-const sourceDir = resolve(dirname(fileURLToPath(import.meta.url)), '../../../tools/goregexp-oracle');
+import { goOracle, runJson } from '../../testing/goOracle.ts';
 
 export interface RegexpCase {
   pattern: string;
@@ -35,35 +27,13 @@ export interface GoAnswer {
   split: string[] | null;
 }
 
-function cacheDir(): string {
-  return join(process.env.HUSH_CACHE_DIR ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'hush'), 'bin');
-}
-
-function sourceHash(): string {
-  const h = createHash('sha256');
-  for (const f of readdirSync(sourceDir).sort()) {
-    if (f.endsWith('.go') || f === 'go.mod') h.update(`${f}\0`).update(readFileSync(join(sourceDir, f)));
-  }
-  return h.digest('hex').slice(0, 16);
-}
-
-/** The oracle binary, built if needed; a reason instead when there is no Go toolchain or the build fails. */
+/** The oracle binary, built if needed (src/testing/goOracle.ts); a reason instead when there is no Go toolchain outside CI. */
 export function ensureRegexpOracle(): { path: string } | { reason: string } {
-  const bin = join(cacheDir(), `goregexp-oracle-${sourceHash()}`);
-  if (existsSync(bin)) return { path: bin };
-  const go = spawnSync('go', ['version'], { encoding: 'utf8' });
-  if (go.status !== 0) return { reason: 'no Go toolchain: cannot build tools/goregexp-oracle' };
-  mkdirSync(cacheDir(), { recursive: true });
-  const tmp = `${bin}.tmp-${process.pid}`;
-  const build = spawnSync('go', ['build', '-o', tmp, '.'], { cwd: sourceDir, encoding: 'utf8', env: { ...process.env, CGO_ENABLED: '0', GOFLAGS: '-mod=mod' } });
-  if (build.status !== 0) return { reason: `building tools/goregexp-oracle failed: ${build.stderr}` };
-  renameSync(tmp, bin);
-  return { path: bin };
+  const o = goOracle('goregexp-oracle');
+  return o.skip === false ? { path: o.path } : { reason: o.skip };
 }
 
 /** Go's answers for every case, in order. */
 export function askGo(bin: string, cases: RegexpCase[]): GoAnswer[] {
-  const r = spawnSync(bin, [], { input: JSON.stringify(cases), encoding: 'utf8', maxBuffer: 1 << 28 });
-  if (r.status !== 0) throw new Error(`goregexp oracle failed (${r.status}): ${r.stderr}`);
-  return JSON.parse(r.stdout) as GoAnswer[];
+  return runJson<GoAnswer[]>('goregexp-oracle', bin, cases);
 }
