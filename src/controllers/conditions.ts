@@ -69,17 +69,20 @@ export function kubeTime(d: Date): string {
  * The conditions with Reconciling and Stalled set for `progress`; other types are kept as
  * they are. lastTransitionTime stays when a condition keeps its status.
  */
-export function withProgress(conditions: readonly Condition[] | undefined, progress: Progress, now: Date): Condition[] {
+export function withProgress(conditions: readonly Condition[] | undefined, progress: Progress, now: Date, opts: { showNextAttempt?: boolean } = {}): Condition[] {
+  // Each distinct message is a status write; a controller that retries every few seconds (stores)
+  // leaves the time out so that a long outage does not write status on every attempt.
+  const showNext = opts.showNextAttempt ?? true;
   const kept = (conditions ?? []).filter((c) => c.type !== 'Reconciling' && c.type !== 'Stalled');
   const prev = (type: string) => conditions?.find((c) => c.type === type);
   const since = (type: string) => (prev(type)?.status === 'True' ? (prev(type)?.lastTransitionTime ?? kubeTime(now)) : kubeTime(now));
   if (progress.state === 'ok') return kept;
   const code = progress.error.code;
   if (progress.state === 'retrying') {
-    return [...kept, { type: 'Reconciling', status: 'True', reason: 'RetryScheduled', message: `the last attempt failed (${code}, see Ready); next attempt at ${kubeTime(progress.nextAttemptAt)}`, lastTransitionTime: since('Reconciling') }];
+    return [...kept, { type: 'Reconciling', status: 'True', reason: 'RetryScheduled', message: `the last attempt failed (${code}, see Ready); ${showNext ? `next attempt at ${kubeTime(progress.nextAttemptAt)}` : 'retried every few seconds'}`, lastTransitionTime: since('Reconciling') }];
   }
   const message = progress.nextAttemptAt
-    ? `failing for more than ${STALL_AFTER_MS / 1000} s (${code}, see Ready); still retrying: next attempt at ${kubeTime(progress.nextAttemptAt)}`
+    ? `failing for more than ${STALL_AFTER_MS / 1000} s (${code}, see Ready); still retrying: ${showNext ? `next attempt at ${kubeTime(progress.nextAttemptAt)}` : 'every few seconds'}`
     : `failed (${code}, see Ready); retrying cannot help: change this object to try again`;
   return [...kept, { type: 'Stalled', status: 'True', reason: code, message, lastTransitionTime: since('Stalled') }];
 }

@@ -11,7 +11,7 @@ import { ControllerManager, type ReconcileContext } from './controller.ts';
 import { Informer } from './informer.ts';
 import { ConfigMaps, Namespaces, Secrets, type KubeObject } from './resources.ts';
 import { skipReason, startTestCluster, type TestCluster } from './testing/cluster.ts';
-import { InvalidSpecError, UnavailableError } from '../util/errors.ts';
+import { InvalidSpecError, ThrottledError, UnavailableError } from '../util/errors.ts';
 
 const skip = skipReason();
 
@@ -63,6 +63,7 @@ void describe('controller runtime against a real kube-apiserver', { skip }, () =
     await inf.start(ac.signal); // resolves at once: the cache is warm
     assert.ok(inf.get('before', ns), 'the cache was kept while stopped');
     await eventually('the change made while stopped', () => seen.includes('while-stopped'));
+    assert.deepEqual(seen, ['before', 'while-stopped'], 'each object announced once across the restart');
     assert.equal(inf.stats.lists, 1, 'resumed from its resourceVersion instead of listing again');
     ac.abort();
     await inf.stopped();
@@ -120,6 +121,7 @@ void describe('controller runtime against a real kube-apiserver', { skip }, () =
     const ns = await newNamespace();
     await kube.create(ConfigMaps, cm(ns, 'flaky'));
     await kube.create(ConfigMaps, cm(ns, 'broken'));
+    await kube.create(ConfigMaps, cm(ns, 'zero'));
     const mgr = new ControllerManager({ kube });
     const informer = mgr.informer<KubeObject>(ConfigMaps, { namespace: ns, labelSelector: '!watched' });
     const watched = mgr.informer<KubeObject>(ConfigMaps, { namespace: ns, labelSelector: 'watched' });
@@ -135,6 +137,12 @@ void describe('controller runtime against a real kube-apiserver', { skip }, () =
         const count = (calls.get(key) ?? 0) + 1;
         calls.set(key, count);
         if (key.endsWith('/broken')) return Promise.reject(new InvalidSpecError('needs a person'));
+        if (key.endsWith('/zero') && count === 1) {
+          // A Retry-After of 0 must not become an immediate retry: the backoff is the floor.
+          const err = new ThrottledError('slow down', { retryAfterMs: 0 });
+          told.push(ctx.retryDelayMs(err));
+          return Promise.reject(err);
+        }
         if (key.endsWith('/flaky') && count === 1) {
           const err = new UnavailableError('try later');
           told.push(ctx.retryDelayMs(err));
@@ -146,8 +154,8 @@ void describe('controller runtime against a real kube-apiserver', { skip }, () =
     const stop = new AbortController();
     await mgr.startCaches(stop.signal);
     const running = mgr.runControllers(stop.signal);
-    await eventually('flaky retried', () => calls.get(`${ns}/flaky`) === 2);
-    assert.deepEqual(told, [100], 'the first backoff step, as the queue then used it');
+    await eventually('flaky and zero retried', () => calls.get(`${ns}/flaky`) === 2 && calls.get(`${ns}/zero`) === 2);
+    assert.deepEqual(told, [100, 100], 'the first backoff step, as the queue then used it, also for Retry-After: 0');
     await kube.create(ConfigMaps, cm(ns, 'w', { watched: 'sentinel' }));
     await eventually('the watch mapped to its key', () => calls.get(`${ns}/sentinel`) === 1);
     // Nothing is waiting in the queue: "broken" was dropped, not scheduled for a retry.

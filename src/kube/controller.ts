@@ -112,6 +112,8 @@ class Controller {
 
   /** Runs workers until `signal` aborts; resolves once they have finished their current keys. */
   async run(signal: AbortSignal): Promise<void> {
+    // Two runs at once would reconcile one key twice concurrently: a gate must close before it opens again.
+    if (this.queue) throw new Error(`controller ${this.def.name} is already running`);
     const queue = new WorkQueue<string>({ ...(this.def.queue ?? {}), name: this.def.name });
     this.queue = queue;
     const keyOf = this.def.for.key ?? objectKey;
@@ -129,7 +131,10 @@ class Controller {
     const ctx: ReconcileContext = {
       signal,
       retryDelayMs: (err) => {
-        committedDelay ??= err.retryAfterMs ?? queue.reserveBackoff(key);
+        // The other side's hint is a floor, never a way around the backoff: a Retry-After of 0 (or 1 s,
+        // forever) must not turn a failing object into a hot loop.
+        const backoff = queue.reserveBackoff(key);
+        committedDelay ??= err.retryAfterMs !== undefined && err.retryAfterMs > 0 ? Math.max(err.retryAfterMs, backoff) : backoff;
         return committedDelay;
       },
     };

@@ -116,9 +116,12 @@ export class Informer<T extends KubeObject> {
     for (const name of Object.keys(this.indexers)) this.indexes.set(name, new Map());
   }
 
-  /** Adds a secondary index (objects already cached are indexed at once). Re-adding a name keeps the first function. */
+  /** Adds a secondary index (objects already cached are indexed at once). A name can be added again only with the same function. */
   addIndexer(name: string, fn: (obj: T) => string[]): void {
-    if (this.indexes.has(name)) return;
+    if (this.indexes.has(name)) {
+      if (this.indexers[name] !== fn) throw new Error(`informer for ${this.rt.plural}: index "${name}" already exists with another function`);
+      return;
+    }
     this.indexers[name] = fn;
     const idx = new Map<string, Set<string>>();
     this.indexes.set(name, idx);

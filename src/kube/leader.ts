@@ -106,10 +106,17 @@ export class LeaderElector {
     const campaign = new AbortController();
     const campaignSignal = AbortSignal.any([signal, campaign.signal]);
     let wake: (() => void) | undefined;
-    const watching = this.watchForRelease(campaignSignal, () => wake?.());
+    // A release seen while a round is in flight must still cut the next sleep short.
+    let released = false;
+    const watching = this.watchForRelease(campaignSignal, () => {
+      released = true;
+      wake?.();
+    });
     try {
       while (!signal.aborted) {
+        released = false;
         if (await this.tryAcquireOrRenew(signal, callbacks)) break;
+        if (released) continue;
         await new Promise<void>((resolve) => {
           wake = resolve;
           void sleepUnlessAborted(this.retryPeriodMs * (1 + 0.2 * Math.random()), signal).then(resolve);

@@ -113,7 +113,9 @@ function derive<E extends HushError>(from: E, message: string, change: { cause?:
   const cause = 'cause' in change ? change.cause : from.cause;
   if (cause !== undefined) Object.defineProperty(copy, 'cause', hidden(cause));
   if (change.retryAfterMs !== undefined) Object.defineProperty(copy, 'retryAfterMs', { ...hidden(change.retryAfterMs), enumerable: true });
-  Object.defineProperty(copy, 'stack', hidden(`${from.name}: ${message}\n    (wrapped; see cause)`));
+  // withContext links the original as cause (its stack is there); the others replace it, so keep its stack.
+  const frames = 'cause' in change ? '    (wrapped; see cause)' : (from.stack ?? '').split('\n').slice(1).join('\n');
+  Object.defineProperty(copy, 'stack', hidden(`${from.name}: ${message}\n${frames}`));
   return copy;
 }
 

@@ -87,3 +87,25 @@ test('ESO details: one templateFrom entry may hold several sources (configMap, s
   const out = rewriteKeys(new Map([['k', b('v')]]), [{ transform: { template: '{{ .value }}-{{ .nope }}' } }], 'spec.dataFrom[0]');
   assert.deepEqual([...out.keys()], ['k-<no value>']);
 });
+
+test('decision table: which template failures are retried (they depend on store data) and which need a change to the ExternalSecret', async () => {
+  const fail = async (template: TemplateSpec, data: Map<string, Uint8Array>) => {
+    try {
+      await renderTarget(es(template), data, noSources);
+    } catch (err) {
+      return err as { code: string; retryable: boolean };
+    }
+    return assert.fail('expected a failure');
+  };
+  const rows: [string, TemplateSpec, Map<string, Uint8Array> | undefined, string, boolean][] = [
+    ['a literal that renders to a list, from store data', { templateFrom: [{ literal: '{{ .user }}' }] }, new Map([['user', b('- a\n- b')]]), 'InvalidData', true],
+    ['a literal that renders to text that is no YAML map', { templateFrom: [{ literal: '{{ .user }}' }] }, new Map([['user', b('a: [unclosed')]]), 'InvalidData', true],
+    ['a missing key while executing', { data: { a: '{{ .nope }}' } }, undefined, 'InvalidData', true],
+    ['a template that does not parse', { data: { a: '{{ .user ' } }, undefined, 'InvalidSpec', false],
+  ];
+  for (const [what, tpl, data, code, retryable] of rows) {
+    const err = await fail(tpl, data ?? provider);
+    assert.equal(err.code, code, what);
+    assert.equal(err.retryable, retryable, what);
+  }
+});

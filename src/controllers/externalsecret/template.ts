@@ -14,7 +14,7 @@
  */
 import { parseTemplate, renderTemplateBytes, TemplateError } from '../../template/index.ts';
 import { parse as parseYaml } from 'yaml';
-import { HushError, InternalError, InvalidSpecError, describeError } from '../../util/errors.ts';
+import { HushError, InternalError, InvalidDataError, InvalidSpecError, describeError } from '../../util/errors.ts';
 import type { ExternalSecretObject, TemplateFrom, TemplateSpec } from './spec.ts';
 
 export interface RenderedTarget {
@@ -77,11 +77,11 @@ function renderMap(text: string, context: Record<string, Uint8Array>, name: stri
     // yaml.Unmarshal into map[string]string does.
     parsed = parseYaml(out, { schema: 'failsafe' });
   } catch {
-    // The rendered text may hold secret values: say where, never what. Retried: it depends on store data.
-    throw new InvalidSpecError(`${field}: the rendered template is not a YAML map of keys to values`);
+    // The rendered text may hold secret values: say where, never what. InvalidData, so retried: it depends on store data.
+    throw new InvalidDataError(`${field}: the rendered template is not a YAML map of keys to values`);
   }
   if (parsed === null || parsed === undefined) return new Map();
-  if (typeof parsed !== 'object' || Array.isArray(parsed)) throw new InvalidSpecError(`${field}: the rendered template must be a YAML map of keys to values`);
+  if (typeof parsed !== 'object' || Array.isArray(parsed)) throw new InvalidDataError(`${field}: the rendered template must be a YAML map of keys to values`);
   const map = new Map<string, string>();
   for (const [k, v] of Object.entries(parsed as Record<string, unknown>)) {
     // With the failsafe schema every scalar is a string; nested maps and lists become JSON.

@@ -123,7 +123,9 @@ export class StoreReconciler {
     const prev = readyCondition(store);
     const now = new Date();
     const ready = withReady(store.status, status, reason, message, now);
-    const conditions = withProgress(ready.conditions, progress, now);
+    // Store checks retry every few seconds at most (queue maxDelayMs 5 s): no next-attempt time, or an
+    // outage would write status on every check.
+    const conditions = withProgress(ready.conditions, progress, now, { showNextAttempt: false });
     const unchanged =
       store.status?.observedGeneration === store.metadata.generation &&
       JSON.stringify(store.status?.conditions?.map(conditionKey) ?? []) === JSON.stringify(conditions.map(conditionKey));

@@ -22,7 +22,7 @@ import {
   type ParameterStringFilter,
   type SSMClient,
 } from '@aws-sdk/client-ssm';
-import { HushError, InvalidConfigError, InvalidDataError, NotFoundError } from '../../util/errors.ts';
+import { HushError, InvalidDataError, InvalidSpecError, NotFoundError } from '../../util/errors.ts';
 import type { FindSpec, RemoteRef, StoreClient, ValidationResult } from '../types.ts';
 import { goQuote } from '../util/gojson.ts';
 import { compileGoRegexp, type GoRegexp } from '../../util/goregexp.ts';
@@ -71,7 +71,7 @@ export class ParameterStoreStore implements StoreClient {
   async findSecrets(find: FindSpec, signal: AbortSignal): Promise<Map<string, Uint8Array>> {
     if (find.name) return this.findByName(find.name.regexp, find.path, signal);
     if (find.tags) return this.findByTags(find.tags, find.path, signal);
-    throw new InvalidConfigError('aws: unexpected find operator: ParameterStore finds need find.name or find.tags');
+    throw new InvalidSpecError('aws: unexpected find operator: ParameterStore finds need find.name or find.tags');
   }
 
   validate(): Promise<ValidationResult> {

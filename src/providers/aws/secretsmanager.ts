@@ -20,7 +20,7 @@ import {
   type SecretsManagerClient,
   type SecretValueEntry,
 } from '@aws-sdk/client-secrets-manager';
-import { HushError, InvalidConfigError, InvalidDataError, NotFoundError } from '../../util/errors.ts';
+import { HushError, InvalidDataError, InvalidSpecError, NotFoundError } from '../../util/errors.ts';
 import type { FindSpec, RemoteRef, StoreClient, ValidationResult } from '../types.ts';
 import { goQuote } from '../util/gojson.ts';
 import { compileGoRegexp, type GoRegexp } from '../../util/goregexp.ts';
@@ -86,7 +86,7 @@ export class SecretsManagerStore implements StoreClient {
     const hasName = find.name !== undefined;
     const tags = find.tags ?? {};
     const hasTags = Object.keys(tags).length > 0;
-    if (!hasName && !hasTags) throw new InvalidConfigError('aws: unexpected find operator: SecretsManager finds need find.name or find.tags');
+    if (!hasName && !hasTags) throw new InvalidSpecError('aws: unexpected find operator: SecretsManager finds need find.name or find.tags');
     const matcher = find.name ? compileGoRegexp(find.name.regexp, { field: 'find.name.regexp' }) : undefined;
     const filters: Filter[] = [];
     // As ESO: with a name, tags are ignored.

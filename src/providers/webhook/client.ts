@@ -8,7 +8,7 @@
  * manifest, the status line and the key.
  */
 import net from 'node:net';
-import { AccessDeniedError, AuthError, InvalidConfigError, NotFoundError, NotSupportedError, ThrottledError, TimeoutError, UnavailableError } from '../../util/errors.ts';
+import { AccessDeniedError, AuthError, InvalidSpecError, NotFoundError, NotSupportedError, ThrottledError, TimeoutError, UnavailableError } from '../../util/errors.ts';
 import type { FindSpec, ProviderKubeAccess, RemoteRef, StoreClient, ValidationResult } from '../types.ts';
 import { HttpClient, HttpTransportError, type HttpResponse } from '../util/http.ts';
 import { readSecretString, type RefScope } from '../util/refs.ts';
@@ -101,7 +101,7 @@ export class WebhookStoreClient implements StoreClient {
       u = new URL(url);
       if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error('scheme');
     } catch {
-      throw new InvalidConfigError(`webhook: the url template ${JSON.stringify(s.url)} did not render to an http(s) URL for key "${ref.key}"`);
+      throw new InvalidSpecError(`webhook: the url template ${JSON.stringify(s.url)} did not render to an http(s) URL for key "${ref.key}"`);
     }
     const wait = this.pausedUntil - this.now();
     if (wait > 0) throw new ThrottledError(`webhook: ${s.url}: the store is backing off after 429 Too Many Requests; next try in ${Math.ceil(wait / 1000)} s`, { retryAfterMs: wait });
