@@ -82,7 +82,10 @@ export class ExternalSecretReconciler {
     for (const key of storesOf(es)) {
       const k = parseStoreKey(key);
       const { store } = this.d.stores.lookup(namespace, { name: k.name, kind: k.kind });
-      if (store && !this.d.stores.classMatches(store)) return {};
+      if (store && !this.d.stores.classMatches(store)) {
+        this.d.logger.debug('skipping: a store it uses belongs to another controller class', { namespace, name, store: key });
+        return {};
+      }
     }
     if (es.metadata.deletionTimestamp) return this.finalize(es, signal);
     if (!(es.metadata.finalizers ?? []).includes(FINALIZER_ES)) {
