@@ -127,6 +127,7 @@ void describe('controller runtime against a real kube-apiserver', { skip }, () =
     const watched = mgr.informer<KubeObject>(ConfigMaps, { namespace: ns, labelSelector: 'watched' });
     const calls = new Map<string, number>();
     const told: number[] = [];
+    const flakyTold: number[] = [];
     mgr.register({
       name: 'outcomes',
       for: { informer },
@@ -143,9 +144,11 @@ void describe('controller runtime against a real kube-apiserver', { skip }, () =
           told.push(ctx.retryDelayMs(err));
           return Promise.reject(err);
         }
-        if (key.endsWith('/flaky') && count === 1) {
+        if (key.endsWith('/flaky') && count <= 2) {
           const err = new UnavailableError('try later');
-          told.push(ctx.retryDelayMs(err));
+          const delay = ctx.retryDelayMs(err);
+          assert.equal(ctx.retryDelayMs(err), delay, 'asking twice gives the same, committed delay');
+          flakyTold.push(delay);
           return Promise.reject(err);
         }
         return Promise.resolve({});
@@ -154,8 +157,10 @@ void describe('controller runtime against a real kube-apiserver', { skip }, () =
     const stop = new AbortController();
     await mgr.startCaches(stop.signal);
     const running = mgr.runControllers(stop.signal);
-    await eventually('flaky and zero retried', () => calls.get(`${ns}/flaky`) === 2 && calls.get(`${ns}/zero`) === 2);
-    assert.deepEqual(told, [100, 100], 'the first backoff step, as the queue then used it, also for Retry-After: 0');
+    await eventually('flaky and zero retried', () => calls.get(`${ns}/flaky`) === 3 && calls.get(`${ns}/zero`) === 2);
+    assert.deepEqual(told, [100], 'Retry-After: 0 gets the first backoff step, not an immediate retry');
+    // Each failure counts once: the runtime re-uses the delay the reconcile was told instead of reserving another.
+    assert.deepEqual(flakyTold, [100, 200], 'the backoff doubles once per failure');
     await kube.create(ConfigMaps, cm(ns, 'w', { watched: 'sentinel' }));
     await eventually('the watch mapped to its key', () => calls.get(`${ns}/sentinel`) === 1);
     // Nothing is waiting in the queue: "broken" was dropped, not scheduled for a retry.

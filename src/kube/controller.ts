@@ -133,8 +133,11 @@ class Controller {
       retryDelayMs: (err) => {
         // The other side's hint is a floor, never a way around the backoff: a Retry-After of 0 (or 1 s,
         // forever) must not turn a failing object into a hot loop.
-        const backoff = queue.reserveBackoff(key);
-        committedDelay ??= err.retryAfterMs !== undefined && err.retryAfterMs > 0 ? Math.max(err.retryAfterMs, backoff) : backoff;
+        if (committedDelay === undefined) {
+          // Reserved once per reconcile: every reservation counts as a failure in the backoff.
+          const backoff = queue.reserveBackoff(key);
+          committedDelay = err.retryAfterMs !== undefined && err.retryAfterMs > 0 ? Math.max(err.retryAfterMs, backoff) : backoff;
+        }
         return committedDelay;
       },
     };

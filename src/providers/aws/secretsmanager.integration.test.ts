@@ -111,7 +111,7 @@ void describe('aws SecretsManager against moto', { skip: motoSkipReason }, () =>
     assert.deepEqual([...byTags.keys()].sort(), ['app/cert', 'app/db']);
     const both = await client.findSecrets({ tags: { bulk: 'yes' }, name: { regexp: 's4[0-2]$' } }, signal);
     assert.deepEqual(strings(both), { 'bulk/s40': 'v40', 'bulk/s41': 'v41', 'bulk/s42': 'v42' });
-    await assert.rejects(client.findSecrets({ path: 'app/' }, signal), code('InvalidConfig'));
+    await assert.rejects(client.findSecrets({ path: 'app/' }, signal), code('InvalidSpec'));
   });
 
   it('falls back to one GetSecretValue per secret when BatchGetSecretValue is denied', async () => {
