@@ -102,7 +102,19 @@ export async function stopProcess(proc: Pick<StartedProcess, 'pid' | 'bin'>, gra
   // Also reaches any helper the program forked into its group.
   signalGroup(proc.pid, 'SIGKILL');
   const hardDeadline = Date.now() + 5_000;
-  while ((isRunning(proc) || otherThreads(proc.pid)) && Date.now() < hardDeadline) await sleep(20);
+  while ((isRunning(proc) || otherThreads(proc.pid) || holdsFiles(proc.pid)) && Date.now() < hardDeadline) await sleep(20);
+}
+
+/**
+ * Whether the (possibly zombie) process still has its file table. The last thread can leave the
+ * task list a moment before its files, sockets included, are closed; a zombie has none left.
+ */
+function holdsFiles(pid: number): boolean {
+  try {
+    return readdirSync(`/proc/${pid}/fd`).length > 0;
+  } catch {
+    return false;
+  }
 }
 
 /**
