@@ -36,7 +36,11 @@ export interface StoreReconcilerDeps {
 const DEFAULT_STORE_REFRESH_MS = 5 * 60_000;
 /** How soon a store with rejected credentials is checked again (a change to the store is seen at once anyway). */
 const CREDENTIAL_RETRY_MS = 60_000;
-const credentialCodes: ReadonlySet<ErrorCode> = new Set(['AuthFailed', 'AccessDenied', 'InvalidConfig']);
+// Only rejected credentials: retrying them often could lock a userpass/LDAP account. A missing mount
+// or a denied policy (InvalidConfig, AccessDenied) is re-checked at the normal pace, or a store that
+// answers so for a moment (a Vault whose mounts are not back yet after a restart) would stay
+// not-Ready, and its ExternalSecrets asleep, for a minute.
+const credentialCodes: ReadonlySet<ErrorCode> = new Set(['AuthFailed']);
 
 export function storeRefreshMs(store: StoreObject): number {
   const r = store.spec.refreshInterval;
