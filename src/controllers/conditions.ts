@@ -20,6 +20,7 @@
  * The clock is Ready's lastTransitionTime (when Ready went False), which lives
  * in the status, so a restart of the controller does not reset it.
  */
+import { kubeTime } from '../kube/events.ts';
 import type { HushError } from '../util/errors.ts';
 
 /** How long a retryable failure is "Reconciling" before it is reported as "Stalled". */
@@ -60,10 +61,7 @@ export function failingSince(conditions: readonly Condition[] | undefined): Date
   return Number.isNaN(t) ? undefined : new Date(t);
 }
 
-/** RFC 3339 in seconds, as Kubernetes writes times. */
-export function kubeTime(d: Date): string {
-  return d.toISOString().replace(/\.\d{3}Z$/, 'Z');
-}
+export { kubeTime };
 
 /**
  * The conditions with Reconciling and Stalled set for `progress`; other types are kept as

@@ -165,17 +165,6 @@ class Controller {
   }
 }
 
-/** Opens and closes around the controllers: leadership, shard ownership, or always open. */
-export interface Gate {
-  /** Calls `run` each time the gate opens, with a signal that aborts when it closes; resolves when `signal` aborts. */
-  run(run: (open: AbortSignal) => Promise<void>, signal: AbortSignal): Promise<void>;
-}
-
-/** A gate that is open from the start until the signal aborts (one replica, no election). */
-export const alwaysOpen: Gate = {
-  run: (run, signal) => run(signal),
-};
-
 export interface SharedInformerOptions<T extends KubeObject> extends Omit<InformerOptions<T>, 'indexers' | 'logger'> {
   /** A name for the transform, part of the sharing key: two different transforms never share a cache. */
   transformName?: string;

@@ -253,6 +253,10 @@ function eventName(objectName: string): string {
 }
 
 /** metav1.Time: RFC 3339 with second precision. */
+export function kubeTime(d: Date): string {
+  return d.toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
 function timestamp(): string {
-  return new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+  return kubeTime(new Date());
 }

@@ -11,7 +11,7 @@
  * and wait for the object to change.
  */
 import { isAlreadyExists, isConflict, type KubeClient } from '../../kube/client.ts';
-import type { EventRecorder } from '../../kube/events.ts';
+import { kubeTime, type EventRecorder } from '../../kube/events.ts';
 import type { Informer } from '../../kube/informer.ts';
 import { ConfigMaps, Secrets, type KubeObject } from '../../kube/resources.ts';
 import { NotFoundError, asHushError, describeError } from '../../util/errors.ts';
@@ -179,7 +179,7 @@ export class ExternalSecretReconciler {
       ...ready,
       observedGeneration: es.metadata.generation,
       conditions: withProgress(ready.conditions, { state: 'ok' }, new Date(started)) as ExternalSecretStatus['conditions'],
-      refreshTime: new Date(started).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+      refreshTime: kubeTime(new Date(started)),
       syncedResourceVersion: syncedResourceVersion(es.metadata),
       binding: { name: targetName },
     };

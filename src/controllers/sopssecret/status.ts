@@ -1,4 +1,5 @@
 /** The Ready condition of a SopsSecret, and status comparison to skip no-op writes. */
+import { kubeTime } from '../../kube/events.ts';
 import type { SopsSecretCondition, SopsSecretStatus } from '../../api/hush/index.ts';
 
 /** Sets Ready for `generation`, keeping lastTransitionTime while the status stays the same. */
@@ -18,7 +19,7 @@ export function withReady(
     reason,
     message,
     observedGeneration: generation,
-    lastTransitionTime: prev && prev.status === ready && prev.lastTransitionTime ? prev.lastTransitionTime : now.toISOString().replace(/\.\d{3}Z$/, 'Z'),
+    lastTransitionTime: prev && prev.status === ready && prev.lastTransitionTime ? prev.lastTransitionTime : kubeTime(now),
   };
   const out: SopsSecretStatus = {
     ...(status ?? {}),
