@@ -37,6 +37,10 @@ test('sprig regexMatch, regexFindAll, regexReplaceAll, regexSplit, regexFind', o
   assert.equal(await runSite('sprig', deadline), `false 0 ${LONG} 1 0`);
 });
 
+test('sprig semverCompare on a constraint with a long run of spaces', opts, async () => {
+  assert.equal(await runSite('semver', deadline), 'improper constraint');
+});
+
 test('webhook jsonPath =~ filter', opts, async () => {
   assert.deepEqual(await runSite('jsonPath', deadline), ['aaa']);
 });
