@@ -1,20 +1,23 @@
 /**
  * Go (RE2) regular expressions, the one implementation every Go pattern in
  * Hush goes through: `rewrite.regexp`, `find.name.regexp`, ClusterSecretStore
- * `namespaceRegexes`, the webhook's JSONPath `=~`, gjson wildcards, sops
- * `path_regex` and encryption rules, the template's sprig regex functions and
- * CRD `pattern`s. Most of these are written by tenants, so matching must take
- * time linear in the input whatever the pattern (issue 9).
+ * `namespaceRegexes`, the webhook's JSONPath `=~` and template key scan,
+ * gjson wildcards, sops `path_regex` and encryption rules, the template's
+ * sprig regex functions and semver constraints, and CRD `pattern`s. Most of
+ * these are written by tenants, so matching must take time linear in the
+ * input whatever the pattern (issue 9; docs/security.md, "Regular
+ * expressions", lists the sites and limits).
  *
  * The engine is re2js (an exact-version dependency), a JavaScript port of
  * RE2J, itself a port of Go's regexp and regexp/syntax: Go's parser with
  * Go's error texts and limits (repeat counts, nesting depth, program size),
  * and Go's matchers (DFA, one-pass, bounded backtracker, Pike VM), none of
- * which backtracks without bound. re2-wasm was measured too (docs/bench.md):
- * it is C++ RE2, whose syntax and errors are not Go's (it accepts `\C`, its
- * errors say "missing ): (" and so on), it needs the `u` flag and an async
- * WebAssembly start-up, and it was last published in 2021. The native `re2`
- * addon needs a compiler at install time and is C++ RE2 as well.
+ * which backtracks without bound. re2-wasm was measured too (docs/bench.md,
+ * "How the engine was chosen"): it is C++ RE2, whose syntax and errors are
+ * not Go's (it accepts `\C`, refuses `\p{Letter}`, and none of its error
+ * texts is Go's), and it was slower on short inputs (each call copies the
+ * string into WebAssembly). The native `re2` addon needs a C++ build at
+ * install time and is C++ RE2 as well.
  *
  * This module keeps Go's *Regexp method semantics on top of one primitive
  * ("leftmost-first match at or after pos, with submatches"): the empty-match
