@@ -29,6 +29,10 @@ test('find.name.regexp (fake provider) finds only the keys that match', opts, as
   assert.deepEqual(await runSite('findByName', deadline), ['aaaa']);
 });
 
+test('find.name.regexp (gcpsm over gRPC on loopback) finds only the keys that match', opts, async () => {
+  assert.deepEqual(await runSite('findByNameGcpsm', deadline), ['aaaa']);
+});
+
 test('ClusterSecretStore namespaceRegexes deny a namespace that matches none', opts, async () => {
   assert.equal(await runSite('namespaceRegexes', deadline), 'AccessDenied');
 });

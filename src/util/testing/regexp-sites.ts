@@ -61,6 +61,35 @@ export const sites: Record<string, () => Promise<unknown>> = {
     return [...found.keys()];
   },
 
+  /** A provider over its real client library, against the Secret Manager stand-in on loopback. */
+  async findByNameGcpsm() {
+    const { gcpsmProvider } = await import('../../providers/gcpsm/provider.ts');
+    const { PROJECT_ID, startFakeSecretManager } = await import('../../providers/gcpsm/testing/server.ts');
+    const { makeServiceAccountKey, startFakeGoogleTokens } = await import('../../providers/gcpsm/testing/tokens.ts');
+    const { MemoryKube, testStoreContext } = await import('../../providers/util/testing/memoryKube.ts');
+    const email = 'reader@hush-test.iam.gserviceaccount.com';
+    const tokens = await startFakeGoogleTokens();
+    const sm = await startFakeSecretManager({ authorize: (t) => tokens.principalOf(t) });
+    try {
+      const key = await makeServiceAccountKey(email, tokens.tokenUri);
+      tokens.registerKey(email, key.publicKeyPem);
+      process.env.HUSH_GCPSM_ENDPOINT = sm.url;
+      process.env.GCE_METADATA_HOST = tokens.metadataHost;
+      // Secret Manager names are at most 255 characters: 2^200 backtracking steps are enough.
+      sm.addVersion('a'.repeat(200) + '-', 'long');
+      sm.addVersion('aaaa', 'short');
+      const kube = new MemoryKube().setSecret('default', 'gcp-key', { 'key.json': key.json });
+      const { ctx } = testStoreContext({ spec: { projectID: PROJECT_ID, auth: { secretRef: { secretAccessKeySecretRef: { name: 'gcp-key', key: 'key.json' } } } }, kube });
+      const client = await gcpsmProvider.connect(ctx);
+      const found = await client.findSecrets({ name: { regexp: '^(a+)+$' } }, new AbortController().signal);
+      await client.close();
+      return [...found.keys()];
+    } finally {
+      await sm.stop();
+      await tokens.stop();
+    }
+  },
+
   async namespaceRegexes() {
     const { StoreResolver } = await import('../../controllers/stores/resolver.ts');
     const { silentLogger } = await import('../log.ts');
