@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { compileGoRegexp, GoRegexpError, quoteMeta, type GoRegexp } from './goregexp.ts';
+import { compileGoRegexp, GoRegexpError, MAX_PATTERN_LENGTH, MAX_PROGRAM_SIZE, quoteMeta, type GoRegexp } from './goregexp.ts';
 import { askGo, ensureRegexpOracle, type RegexpCase } from './testing/goregexp-oracle.ts';
 
 // Every expected value below comes from Go's regexp package, run by tools/goregexp-oracle.
@@ -55,6 +55,7 @@ const cases: RegexpCase[] = [
   { pattern: '\\x{110000}', input: 'x' },
   { pattern: '\\xZZ', input: 'x' },
   { pattern: 'a\\', input: 'a' },
+  { pattern: '[a\\', input: 'a' },
   // POSIX classes.
   { pattern: '[[:alpha:]]+', input: 'abc123é' },
   { pattern: '[[:^alpha:]]+', input: 'abc123é' },
@@ -77,6 +78,12 @@ const cases: RegexpCase[] = [
   { pattern: '\\p{Foo}', input: 'x' },
   { pattern: '\\p{Grek}', input: 'α' },
   { pattern: '\\p{L', input: 'x' },
+  { pattern: '\\p{letter}\\p{Uppercase Letter}\\P{decimal-number}', input: '1aBc' },
+  { pattern: '[\\p{Letter}\\d]+', input: '-a1-' },
+  { pattern: '\\p{^Letter}+', input: 'ab12' },
+  { pattern: '\\Q\\p{Letter}\\E', input: '\\p{Letter}' },
+  { pattern: '\\\\p{Letter}', input: '\\p{Letter}' },
+  { pattern: '\\p{Lettre}', input: 'x' },
   // Bracket classes.
   { pattern: '[]a]+', input: ']a]b' },
   { pattern: '[^]a]+', input: ']ab' },
@@ -103,6 +110,10 @@ const cases: RegexpCase[] = [
   { pattern: '(?P<1a>x)', input: 'x', repl: '${1a}' },
   { pattern: '(?P<n>a)(?P<n>b)', input: 'ab' },
   { pattern: '(?P<a-b>x)', input: 'x' },
+  { pattern: '(?P<n>a)|(?P<n>b)', input: 'ab', repl: '<$n>' },
+  { pattern: '(?<n>a)(?P<n>b)(', input: 'ab' },
+  { pattern: '[(?P<n>a)](?P<n>b)', input: 'ab' },
+  { pattern: '\\Q(?P<n>\\E(?P<n>b)', input: '(?P<n>b' },
   { pattern: '(?P=n)', input: 'x' },
   { pattern: '(?:a|b)+c', input: 'abacx' },
   { pattern: '(a)(?:b)(c)', input: 'abc', repl: '$2$1' },
@@ -134,6 +145,8 @@ const cases: RegexpCase[] = [
   { pattern: 'a{1,2}?', input: 'aaa' },
   { pattern: '^*$*', input: '' },
   { pattern: '\\b+x', input: 'x' },
+  { pattern: '('.repeat(1001) + 'a' + ')'.repeat(1001), input: 'a' },
+  { pattern: '('.repeat(999) + 'a' + ')'.repeat(999), input: 'a' },
   // Empty matches and the Find/Replace/Split loops.
   { pattern: 'a*', input: 'baaac', repl: '-' },
   { pattern: '', input: 'abc', repl: '-' },
@@ -197,6 +210,22 @@ test('a field name goes into the error, with Go’s reason and a hint', () => {
     },
   );
   assert.throws(() => compileGoRegexp('(?=x)'), (err: GoRegexpError) => err.hint?.includes('lookahead') === true);
+});
+
+test('a pattern past Hush’s size limits is refused with Go’s “expression too large” and the limit', () => {
+  assert.throws(
+    () => compileGoRegexp('a'.repeat(MAX_PATTERN_LENGTH + 1)),
+    (err: GoRegexpError) => err.reason === 'expression too large' && /^error parsing regexp: expression too large: `a{60}… \(65537 characters\)`$/.test(err.message) && /64 ?KiB|65536 characters/.test(err.hint ?? ''),
+  );
+  // 100 alternatives of 1000 repeats: short to write, over 100 000 instructions (Go would compile it).
+  const wide = '(?:' + Array.from({ length: 101 }, (_, k) => `x${k}y{1000}`).join('|') + ')';
+  assert.throws(
+    () => compileGoRegexp(wide, { field: 'spec.dataFrom[0].find.name.regexp' }),
+    (err: Error) => /^spec\.dataFrom\[0\]\.find\.name\.regexp: invalid regular expression .*: expression too large: .*\(Hush accepts programs of up to 100000 instructions; this one has \d+\)$/.test(err.message),
+  );
+  const fits = '(?:' + Array.from({ length: 90 }, (_, k) => `x${k}y{1000}`).join('|') + ')';
+  assert.ok(compileGoRegexp(fits).matchString(`x7${'y'.repeat(1000)}`));
+  assert.ok(MAX_PROGRAM_SIZE === 100_000);
 });
 
 test('QuoteMeta output matches itself literally', () => {

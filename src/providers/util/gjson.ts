@@ -8,6 +8,7 @@
  * as their exact source text. Queries (`#(...)`), modifiers (`@reverse`),
  * pipes and multipaths are not supported: such paths find nothing.
  */
+import { compileGoRegexp, quoteMeta, type GoRegexp } from '../../util/goregexp.ts';
 import { formatFloatF } from './gojson.ts';
 
 export type GjsonType = 'string' | 'number' | 'true' | 'false' | 'null' | 'json';
@@ -21,8 +22,13 @@ export interface GjsonResult {
 interface Component {
   /** The key with escapes removed. */
   key: string;
-  /** Set when the key has an unescaped * or ?: matched as a pattern. */
-  pattern?: RegExp;
+  /**
+   * Set when the key has an unescaped * or ?: matched as a pattern. The path
+   * is the tenant's and the keys may be long, so the glob runs on the
+   * linear-time engine (util/goregexp.ts), never a backtracking RegExp:
+   * `*a*a*a*b` on a long key would take polynomial time there.
+   */
+  pattern?: GoRegexp;
   count: boolean;
 }
 
@@ -68,7 +74,7 @@ function parsePath(path: string): Component[] | undefined {
   let escaped = false;
   const push = (): void => {
     const comp: Component = { key, count: key === '#' && !wild && !escaped };
-    if (wild) comp.pattern = new RegExp('^' + re + '$', 's');
+    if (wild) comp.pattern = compileGoRegexp('(?s)^' + re + '$');
     comps.push(comp);
     key = '';
     re = '';
@@ -81,7 +87,7 @@ function parsePath(path: string): Component[] | undefined {
       i++;
       const lit = path[i] ?? '';
       key += lit;
-      re += escapeRe(lit);
+      re += quoteMeta(lit);
       // An escaped # is the literal key "#", not the count operator.
       escaped = true;
       continue;
@@ -105,14 +111,10 @@ function parsePath(path: string): Component[] | undefined {
       continue;
     }
     key += c;
-    re += escapeRe(c);
+    re += quoteMeta(c);
   }
   push();
   return comps;
-}
-
-function escapeRe(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&');
 }
 
 function walk(json: string, pos: number, comps: Component[], i: number): GjsonResult | undefined {
@@ -132,7 +134,7 @@ function walk(json: string, pos: number, comps: Component[], i: number): GjsonRe
       p = skipWs(json, keyEnd);
       if (json[p] !== ':') throw new SyntaxError('bad object');
       p = skipWs(json, p + 1);
-      const matches = comp.pattern ? comp.pattern.test(key) : key === comp.key;
+      const matches = comp.pattern ? comp.pattern.matchString(key) : key === comp.key;
       if (matches) return walk(json, p, comps, i + 1);
       p = skipWs(json, skipValue(json, p));
       if (json[p] === ',') {

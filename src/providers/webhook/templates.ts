@@ -20,6 +20,7 @@ import { queryEscape } from '../../template/builtins.ts';
 import type { ProviderKubeAccess, RemoteRef } from '../types.ts';
 import { readSecretString, type RefScope } from '../util/refs.ts';
 import { redactStoreText } from '../../util/redact.ts';
+import { compileGoRegexp, quoteMeta } from '../../util/goregexp.ts';
 import type { WebhookSecretRef } from './spec.ts';
 
 export type TemplateData = Record<string, Record<string, string>>;
@@ -30,10 +31,11 @@ export function referencedKeys(templates: string[], names: string[]): Map<string
   const text = templates.join('\n');
   for (const n of names) {
     const keys = out.get(n) as Set<string>;
-    const esc = n.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-    for (const m of text.matchAll(new RegExp(`(?<![\\w.])\\.${esc}\\.([A-Za-z_][A-Za-z0-9_]*)`, 'g'))) keys.add(m[1] as string);
-    for (const m of text.matchAll(new RegExp(`index\\s+\\.${esc}\\s+"((?:[^"\\\\]|\\\\.)*)"`, 'g'))) keys.add(JSON.parse(`"${m[1] as string}"`) as string);
-    for (const m of text.matchAll(new RegExp(`index\\s+\\.${esc}\\s+\`([^\`]*)\``, 'g'))) keys.add(m[1] as string);
+    // The name and the templates are the tenant's: the patterns run on the linear-time engine.
+    const esc = quoteMeta(n);
+    for (const m of compileGoRegexp(`(?:^|[^\\w.])\\.${esc}\\.([A-Za-z_][A-Za-z0-9_]*)`).findAll(text)) keys.add(m.groups[1]!);
+    for (const m of compileGoRegexp(`index\\s+\\.${esc}\\s+"((?:[^"\\\\]|\\\\.)*)"`).findAll(text)) keys.add(JSON.parse(`"${m.groups[1]!}"`) as string);
+    for (const m of compileGoRegexp(`index\\s+\\.${esc}\\s+\`([^\`]*)\``).findAll(text)) keys.add(m.groups[1]!);
   }
   return out;
 }

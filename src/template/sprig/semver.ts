@@ -5,6 +5,7 @@
  * x-ranges, ~ and ^, and the rule that prereleases only match constraints
  * that name a prerelease.
  */
+import { compileGoRegexp } from '../../util/goregexp.ts';
 import { quote } from '../strconv.ts';
 import { fn, GoFuncError, GoInt, GoStruct, type GoFunc, type GoValue } from '../values.ts';
 
@@ -17,16 +18,18 @@ export interface Version {
   original: string;
 }
 
-// Go's RE2 \s is [\t\n\f\r ]; JS's \s is wider, so it is spelled out.
-const WS = '[\\t\\n\\f\\r ]';
+// Masterminds/semver's own expressions, run on the Go-regexp engine: the constraint is the
+// tenant's template argument, and on a backtracking engine validRe takes cubic time in a run of
+// spaces (24 s for 4000). Go's \s is [\t\n\f\r ], which the engine gives as Go does.
+const WS = '\\s';
 const semVerRe = /^v?([0-9]+)(\.[0-9]+)?(\.[0-9]+)?(-([0-9A-Za-z-]+(\.[0-9A-Za-z-]+)*))?(\+([0-9A-Za-z-]+(\.[0-9A-Za-z-]+)*))?$/;
 const cv =
   'v?([0-9|x|X|\\*]+)(\\.[0-9|x|X|\\*]+)?(\\.[0-9|x|X|\\*]+)?' + '(-([0-9A-Za-z\\-]+(\\.[0-9A-Za-z\\-]+)*))?' + '(\\+([0-9A-Za-z\\-]+(\\.[0-9A-Za-z\\-]+)*))?';
 const ops = '=||!=|>|<|>=|=>|<=|=<|~|~>|\\^';
-const constraintRe = new RegExp(`^${WS}*(${ops})${WS}*(${cv})${WS}*$`);
-const rangeRe = new RegExp(`${WS}*(${cv})${WS}+-${WS}+(${cv})${WS}*`, 'g');
-const findRe = new RegExp(`(${ops})${WS}*(${cv})`, 'g');
-const validRe = new RegExp(`^(${WS}*(${ops})${WS}*(${cv})${WS}*)((?:${WS}+|,${WS}*)(${ops})${WS}*(${cv})${WS}*)*$`);
+const constraintRe = compileGoRegexp(`^${WS}*(${ops})${WS}*(${cv})${WS}*$`);
+const rangeRe = compileGoRegexp(`${WS}*(${cv})${WS}+-${WS}+(${cv})${WS}*`);
+const findRe = compileGoRegexp(`(${ops})${WS}*(${cv})`);
+const validRe = compileGoRegexp(`^(${WS}*(${ops})${WS}*(${cv})${WS}*)((?:${WS}+|,${WS}*)(${ops})${WS}*(${cv})${WS}*)*$`);
 
 const NUM = /^[0-9]*$/;
 const ALLOWED = /^[0-9A-Za-z-]*$/;
@@ -117,8 +120,8 @@ interface Constraint {
 const isX = (s: string): boolean => s === 'x' || s === 'X' || s === '*';
 
 function parseConstraint(c: string): Constraint {
-  const m = constraintRe.exec(c);
-  if (m === null) throw new GoFuncError(`improper constraint: ${c}`);
+  const m = constraintRe.find(c)?.groups;
+  if (m === undefined) throw new GoFuncError(`improper constraint: ${c}`);
   const [, op = '', whole = '', major = '', minor = '', patch = '', pre = ''] = m;
   let ver = whole;
   let dirty = false;
@@ -146,7 +149,7 @@ function parseConstraint(c: string): Constraint {
 /** Hyphen ranges ("1.2 - 1.4.5") become ">= 1.2, <= 1.4.5", replacing the first occurrence as Go does. */
 function rewriteRange(s: string): string {
   let out = s;
-  for (const m of s.matchAll(rangeRe)) out = out.replace(m[0], () => `>= ${m[1]}, <= ${m[11]} `);
+  for (const { groups: m } of rangeRe.findAll(s)) out = out.replace(m[0]!, () => `>= ${m[1]}, <= ${m[11]} `);
   return out;
 }
 
@@ -155,8 +158,8 @@ export function parseConstraints(c: string): Constraint[][] {
   return rewriteRange(c)
     .split('||')
     .map((group) => {
-      if (!validRe.test(group)) throw new GoFuncError(`improper constraint: ${group}`);
-      const parts = [...group.matchAll(findRe)].map((m) => m[0]);
+      if (!validRe.matchString(group)) throw new GoFuncError(`improper constraint: ${group}`);
+      const parts = findRe.findAll(group).map((m) => m.groups[0]!);
       return (parts.length > 0 ? parts : [group]).map(parseConstraint);
     });
 }

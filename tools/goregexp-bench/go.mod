@@ -1,0 +1,3 @@
+module hush.local/goregexp-bench
+
+go 1.25
