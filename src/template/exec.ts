@@ -461,34 +461,32 @@ export class Executor {
       return this.withMark(unmark(v), m);
     }
 
-    const argv: Val[] = [];
+    // Plain values for the function; the marks are summed up on the way (no second array).
+    const argv: GoValue[] = [];
+    let marked = receiverMarked;
+    let plainContainer = false;
+    const add = (a: Val): void => {
+      if (this.marked(a)) marked = true;
+      else if (a instanceof GoMap || a instanceof GoSlice) plainContainer = true;
+      argv.push(unmark(a));
+    };
     let i = 0;
-    for (; i < numFixed && i < args.length; i++) argv.push(this.evalArg(dot, fun.params[i]!, args[i]!));
-    if (fun.variadic !== undefined) for (; i < args.length; i++) argv.push(this.evalArg(dot, fun.variadic, args[i]!));
+    for (; i < numFixed && i < args.length; i++) add(this.evalArg(dot, fun.params[i]!, args[i]!));
+    if (fun.variadic !== undefined) for (; i < args.length; i++) add(this.evalArg(dot, fun.variadic, args[i]!));
     if (final !== MISSING) {
       let t: string;
       if (fun.variadic !== undefined) t = numIn - 1 < numFixed ? fun.params[numIn - 1]! : fun.variadic;
       else t = fun.params[fun.params.length - 1]!;
-      argv.push(this.validateType(final, t));
-    }
-
-    let marked = receiverMarked;
-    let plainContainer = false;
-    const plain: GoValue[] = new Array<GoValue>(argv.length);
-    for (let j = 0; j < argv.length; j++) {
-      const a = argv[j]!;
-      if (this.marked(a)) marked = true;
-      else if (a instanceof GoMap || a instanceof GoSlice) plainContainer = true;
-      plain[j] = unmark(a);
+      add(this.validateType(final, t));
     }
     // Before the call: it may change its arguments in place and then fail.
     if (marked && plainContainer) this.contaminated = true;
 
     if (isBuiltin && name === 'call') {
       const calleeName = args.length === 0 ? (typeof unmark(final as Val) === 'string' ? (unmark(final as Val) as string) : '') : nodeString(args[0]!);
-      return this.withMark(this.callFunc(calleeName, plain[0] ?? null, plain.slice(1), node, name, marked), marked);
+      return this.withMark(this.callFunc(calleeName, argv[0] ?? null, argv.slice(1), node, name, marked), marked);
     }
-    return this.withMark(this.invoke(fun, plain, node, name, marked), marked);
+    return this.withMark(this.invoke(fun, argv, node, name, marked), marked);
   }
 
   private invoke(fun: GoFunc, argv: GoValue[], node: Node, name: string, marked: boolean): GoValue {
