@@ -75,6 +75,19 @@ test('an error raised half-way through the assembly is redacted of the values re
   }
 });
 
+test('the contexts Hush put in front of a store\'s error are not searched: a value that is also a word there leaves them whole', async () => {
+  const store = await fakeStore([{ key: 'k', value: 'SecretStore' }]);
+  const echo = echoingStore(() => 'SecretStore');
+  const es: ExternalSecretObject = {
+    metadata: { name: 'app', namespace: 'ns' },
+    spec: { data: [{ secretKey: 'a', remoteRef: { key: 'k' } }, { secretKey: 'b', remoteRef: { key: 'x' }, sourceRef: { storeRef: { name: 'echo' } } }] },
+  };
+  const resolve: ClientResolver = (ref) => Promise.resolve(ref?.name === 'echo' ? { client: echo, storeLabel: 'SecretStore "echo"' } : { client: store, storeLabel: 'SecretStore "fake"' });
+  const seen: ReadLog = { values: [], names: [] };
+  const err = await assembleData(es.spec, resolve, signal, seen).then(() => assert.fail('expected a failure'), (e: unknown) => e as UnavailableError);
+  assert.equal(redactFailure(es, err, seen).message, 'spec.data[1] (key: b): SecretStore "echo": key "x": echo: upstream said: "[redacted]" is not allowed here');
+});
+
 test('redaction leaves a name that contains a value whole, and still cuts a value that reaches beyond a name', () => {
   const es: ExternalSecretObject = { metadata: { name: 'app', namespace: 'ns' }, spec: { target: { name: 'extract-unicode-key' }, data: [] } };
   const seen: ReadLog = { values: [new TextEncoder().encode('unicode'), new TextEncoder().encode('key-and-more')], names: [] };

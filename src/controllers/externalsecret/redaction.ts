@@ -9,15 +9,32 @@
  * spec is the tenant's own manifest, readable by anyone who can read the
  * object, so none of it is secret.
  */
-import type { HushError } from '../../util/errors.ts';
+import { isHushError, type HushError } from '../../util/errors.ts';
 import { redactValues } from '../../util/redact.ts';
 import type { ReadLog } from './assemble.ts';
 import { targetNameOf, type ExternalSecretObject } from './spec.ts';
 
-/** `err` with the values of `seen` cut out of its message and the identifiers left whole. */
+/**
+ * `err` with the values of `seen` cut out of its message and the identifiers left whole. The
+ * contexts Hush put in front with withContext (field paths, store labels, remote keys: built
+ * from identifiers only) are not searched at all; the text they wrap is.
+ */
 export function redactFailure<E extends HushError>(es: ExternalSecretObject, err: E, seen: ReadLog): E {
   if (seen.values.length === 0) return err;
-  return err.withMessage(redactValues(err.message, seen.values, [...manifestIdentifiers(es), ...seen.names]));
+  const [contexts, inner] = splitContexts(err);
+  return err.withMessage(contexts + redactValues(inner, seen.values, [...manifestIdentifiers(es), ...seen.names]));
+}
+
+/** The withContext prefixes of `err`'s message, and the message they wrap. */
+function splitContexts(err: HushError): [string, string] {
+  let contexts = '';
+  let cur = err;
+  // withContext makes the wrapped error the cause and its message the tail of the new one.
+  while (isHushError(cur.cause) && cur.message.endsWith(`: ${cur.cause.message}`)) {
+    contexts += cur.message.slice(0, cur.message.length - cur.cause.message.length);
+    cur = cur.cause;
+  }
+  return [contexts, cur.message];
 }
 
 export function manifestIdentifiers(es: ExternalSecretObject): string[] {
