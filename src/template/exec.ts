@@ -21,7 +21,7 @@ import { sprint } from './fmt.ts';
 import { allocate, LimitExceeded, step } from './limits.ts';
 import { errorContext, nodeString, type Node, type PipeNode, type Tree, type FieldNode, type ChainNode, type VariableNode, type IdentifierNode, type NumberNode, type BranchNode, type TemplateNode, type CommandNode } from './parse.ts';
 import { quote } from './strconv.ts';
-import { FAIL_WITHHELD, Marked, mark, unmark, WITHHELD, type Val } from './marks.ts';
+import { FAIL_WITHHELD, Marked, markSecret, unmark, WITHHELD, type Val } from './marks.ts';
 import {
   assignable,
   canBeNil,
@@ -101,13 +101,13 @@ export class Executor {
   constructor(env: ExecEnv, name: string, data: GoValue) {
     this.env = env;
     this.tmplName = name;
-    this.vars = [{ name: '$', value: mark(data) }];
+    this.vars = [{ name: '$', value: markSecret(data) }];
   }
 
   /** Renders `tree` with `data` as dot; the data (the store's values) is marked as secret. */
   run(tree: Tree | undefined, data: GoValue): string {
     if (tree === undefined) this.errorf(`${quote(this.tmplName)} is an incomplete or empty template`);
-    this.walk(mark(data), tree.root);
+    this.walk(markSecret(data), tree.root);
     return this.out.join('');
   }
 
@@ -117,7 +117,7 @@ export class Executor {
   }
   /** `v`, marked if `m`. */
   private withMark(v: GoValue, m: boolean): Val {
-    return m ? mark(v) : v;
+    return m ? markSecret(v) : v;
   }
 
   // --- errors ---
@@ -483,7 +483,8 @@ export class Executor {
     if (marked && plainContainer) this.contaminated = true;
 
     if (isBuiltin && name === 'call') {
-      const calleeName = args.length === 0 ? (typeof unmark(final as Val) === 'string' ? (unmark(final as Val) as string) : '') : nodeString(args[0]!);
+      const piped = final === MISSING ? null : unmark(final);
+      const calleeName = args.length === 0 ? (typeof piped === 'string' ? piped : '') : nodeString(args[0]!);
       return this.withMark(this.callFunc(calleeName, argv[0] ?? null, argv.slice(1), node, name, marked), marked);
     }
     return this.withMark(this.invoke(fun, argv, node, name, marked), marked);

@@ -22,7 +22,7 @@ export class Marked {
 /** What the executor passes around: a value, or a value marked as derived from secret data. */
 export type Val = GoValue | Marked;
 
-export function mark(v: GoValue): Marked {
+export function markSecret(v: GoValue): Marked {
   return new Marked(v);
 }
 
