@@ -7,6 +7,9 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { renderTemplate, TemplateError } from './index.ts';
+import { corpus } from './testing/corpus.ts';
+import { renderTs } from './testing/differential.ts';
+import { generateCases } from './testing/fuzz.ts';
 
 function errorOf(f: () => unknown): TemplateError {
   try {
@@ -99,5 +102,24 @@ describe('secret marks', () => {
   it('leave rendering unchanged', () => {
     assert.equal(renderTemplate('{{ .password | upper | b64enc | b64dec | lower }}', { password: 'AbC' }), 'abc');
     assert.equal(renderTemplate('{{ $d := dict }}{{ $_ := set $d "p" .password }}{{ $d.p }}', { password: 'x' }), 'x');
+  });
+
+  it('keep every data string out of the errors of the corpus and of fuzzed templates', () => {
+    const strings = (d: unknown, out: string[] = []): string[] => {
+      if (typeof d === 'string') out.push(d);
+      else if (Array.isArray(d)) for (const x of d) strings(x, out);
+      else if (d !== null && typeof d === 'object') for (const x of Object.values(d)) strings(x, out);
+      return out;
+    };
+    let failures = 0;
+    for (const c of [...corpus, ...generateCases(7, 3000), ...generateCases(8, 3000)]) {
+      const r = renderTs(c);
+      if (r.ok) continue;
+      failures++;
+      const data: unknown = c.json !== undefined ? JSON.parse(c.json) : (c.data ?? {});
+      // A string that the template itself spells out may be printed as the template's own text.
+      for (const v of strings(data)) if (v.length >= 4 && !c.template.includes(v)) assert.ok(!r.err!.includes(v), `${c.template}\n${r.err!}`);
+    }
+    assert.ok(failures > 1000, 'enough failing cases to mean something');
   });
 });
