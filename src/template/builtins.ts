@@ -6,7 +6,7 @@
 import { decodeRune, isPrint } from './gostr.ts';
 import { sprint, sprintf, sprintln } from './fmt.ts';
 import { allocate } from './limits.ts';
-import { fn, GoFuncError, GoInt, GoMap, GoSlice, truth, typeName, zeroValue, type GoFunc, type GoValue } from './values.ts';
+import { fn, GoFuncError, GoInt, GoTypeError, GoMap, GoSlice, truth, typeName, zeroValue, type GoFunc, type GoValue } from './values.ts';
 
 type BasicKind = 'invalid' | 'bool' | 'int' | 'uint' | 'float' | 'string';
 
@@ -28,8 +28,13 @@ function fail(msg: string): never {
   throw new GoFuncError(msg);
 }
 
+/** A failure whose text names only types (see GoTypeError): shown even for secret-derived arguments. */
+function typeFail(msg: string): never {
+  throw new GoTypeError(msg);
+}
+
 export function goEq(arg1: GoValue, ...arg2: GoValue[]): boolean {
-  if (arg2.length === 0) fail('missing argument for comparison');
+  if (arg2.length === 0) typeFail('missing argument for comparison');
   const k1 = basicKind(arg1);
   for (const arg of arg2) {
     const k2 = basicKind(arg);
@@ -37,7 +42,7 @@ export function goEq(arg1: GoValue, ...arg2: GoValue[]): boolean {
     if (k1 !== k2) {
       if (k1 === 'int' && k2 === 'uint') t = (arg1 as GoInt).v >= 0n && (arg1 as GoInt).v === (arg as GoInt).v;
       else if (k1 === 'uint' && k2 === 'int') t = (arg as GoInt).v >= 0n && (arg1 as GoInt).v === (arg as GoInt).v;
-      else if (arg1 !== null && arg !== null) fail(`incompatible types for comparison: ${typeName(arg1)} and ${typeName(arg)}`);
+      else if (arg1 !== null && arg !== null) typeFail(`incompatible types for comparison: ${typeName(arg1)} and ${typeName(arg)}`);
     } else {
       switch (k1) {
         case 'bool':
@@ -54,11 +59,11 @@ export function goEq(arg1: GoValue, ...arg2: GoValue[]): boolean {
           const n1 = isNilish(arg1);
           const n2 = isNilish(arg);
           if (kindName(arg1) !== kindName(arg) && arg1 !== null && arg !== null) {
-            fail(`non-comparable types ${typeName(arg1)}: ${typeName(arg1)}, ${typeName(arg)}: ${typeName(arg)}`);
+            typeFail(`non-comparable types ${typeName(arg1)}: ${typeName(arg1)}, ${typeName(arg)}: ${typeName(arg)}`);
           }
           if (n1 || n2) t = n1 === n2;
           else {
-            if (arg instanceof GoSlice || arg instanceof GoMap) fail(`non-comparable type ${typeName(arg)}: ${typeName(arg)}`);
+            if (arg instanceof GoSlice || arg instanceof GoMap) typeFail(`non-comparable type ${typeName(arg)}: ${typeName(arg)}`);
             t = arg1 === arg;
           }
         }
@@ -83,17 +88,17 @@ function isNilish(v: GoValue): boolean {
 
 export function goLt(arg1: GoValue, arg2: GoValue): boolean {
   const k1 = basicKind(arg1);
-  if (k1 === 'invalid') fail('invalid type for comparison');
+  if (k1 === 'invalid') typeFail('invalid type for comparison');
   const k2 = basicKind(arg2);
-  if (k2 === 'invalid') fail('invalid type for comparison');
+  if (k2 === 'invalid') typeFail('invalid type for comparison');
   if (k1 !== k2) {
     if (k1 === 'int' && k2 === 'uint') return (arg1 as GoInt).v < 0n || (arg1 as GoInt).v < (arg2 as GoInt).v;
     if (k1 === 'uint' && k2 === 'int') return (arg2 as GoInt).v >= 0n && (arg1 as GoInt).v < (arg2 as GoInt).v;
-    fail(`incompatible types for comparison: ${typeName(arg1)} and ${typeName(arg2)}`);
+    typeFail(`incompatible types for comparison: ${typeName(arg1)} and ${typeName(arg2)}`);
   }
   switch (k1) {
     case 'bool':
-      fail('invalid type for comparison');
+      typeFail('invalid type for comparison');
       break;
     case 'float':
       return (arg1 as number) < (arg2 as number);
@@ -110,16 +115,16 @@ function goLe(a: GoValue, b: GoValue): boolean {
 function indexArg(index: GoValue, cap: number): number {
   let x: bigint;
   if (index instanceof GoInt) x = index.v;
-  else if (index === null) fail('cannot index slice/array with nil');
-  else fail(`cannot index slice/array with type ${typeName(index)}`);
+  else if (index === null) typeFail('cannot index slice/array with nil');
+  else typeFail(`cannot index slice/array with type ${typeName(index)}`);
   if (x < 0n || x > BigInt(cap)) fail(`index out of range: ${x}`);
   return Number(x);
 }
 
 function goIndex(item: GoValue, ...indexes: GoValue[]): GoValue {
-  if (item === null) fail('index of untyped nil');
+  if (item === null) typeFail('index of untyped nil');
   for (const index of indexes) {
-    if (item === null) fail('index of nil pointer');
+    if (item === null) typeFail('index of nil pointer');
     if (typeof item === 'string') {
       const x = indexArg(index, item.length);
       if (x >= item.length) fail(`index out of range: ${x}`);
@@ -131,29 +136,29 @@ function goIndex(item: GoValue, ...indexes: GoValue[]): GoValue {
     } else if (item instanceof GoMap) {
       if (index === null) {
         // prepareArg: nil becomes the zero key only if the key type can be nil.
-        fail(`value is nil; should be of type ${item.key}`);
+        typeFail(`value is nil; should be of type ${item.key}`);
       }
-      if (typeName(index) !== item.key) fail(`value has type ${typeName(index)}; should be ${item.key}`);
+      if (typeName(index) !== item.key) typeFail(`value has type ${typeName(index)}; should be ${item.key}`);
       const k = index as string;
       item = item.m.has(k) ? (item.m.get(k) ?? null) : zeroValue(item.elem);
     } else {
-      fail(`can't index item of type ${typeName(item)}`);
+      typeFail(`can't index item of type ${typeName(item)}`);
     }
   }
   return item;
 }
 
 function goSlice(item: GoValue, ...indexes: GoValue[]): GoValue {
-  if (item === null) fail('slice of untyped nil');
+  if (item === null) typeFail('slice of untyped nil');
   if (indexes.length > 3) fail(`too many slice indexes: ${indexes.length}`);
   let cap: number;
   let len: number;
   if (typeof item === 'string') {
-    if (indexes.length === 3) fail('cannot 3-index slice a string');
+    if (indexes.length === 3) typeFail('cannot 3-index slice a string');
     cap = len = item.length;
   } else if (item instanceof GoSlice) {
     cap = len = item.items.length;
-  } else fail(`can't slice item of type ${typeName(item)}`);
+  } else typeFail(`can't slice item of type ${typeName(item)}`);
   const idx = [0, len, 0];
   indexes.forEach((index, i) => {
     idx[i] = indexArg(index, cap);
@@ -168,8 +173,8 @@ function goLen(item: GoValue): GoValue {
   if (typeof item === 'string') return new GoInt('int', BigInt(item.length));
   if (item instanceof GoSlice) return new GoInt('int', BigInt(item.items.length));
   if (item instanceof GoMap) return new GoInt('int', BigInt(item.m.size));
-  if (item === null) fail('len of nil pointer');
-  fail(`len of type ${typeName(item)}`);
+  if (item === null) typeFail('len of nil pointer');
+  typeFail(`len of type ${typeName(item)}`);
 }
 
 /** evalArgs from funcs.go: a lone string is used as is, anything else is Sprint'ed. */

@@ -6,11 +6,22 @@
  *
  * One deliberate difference: where Go would print a *data value* into an
  * error message, this prints only its type, because template data are secrets.
+ *
+ * Secret marks. Everything reached from the template's input data is marked
+ * (see marks.ts), and the mark travels with the value through fields, index,
+ * range elements, variables, pipelines and every function call (a result is
+ * marked when any argument is). It lives here, in the executor, as a wrapper
+ * around the value (`Marked`), so the ~200 functions never see it: they get
+ * plain values, and their results are wrapped again. Errors use the mark:
+ * a failing call with a marked argument keeps Go's prefix ("error calling
+ * <fn>:") and withholds the function's own text, whatever transformations
+ * the value went through on the way there.
  */
 import { sprint } from './fmt.ts';
 import { allocate, LimitExceeded, step } from './limits.ts';
 import { errorContext, nodeString, type Node, type PipeNode, type Tree, type FieldNode, type ChainNode, type VariableNode, type IdentifierNode, type NumberNode, type BranchNode, type TemplateNode, type CommandNode } from './parse.ts';
 import { quote } from './strconv.ts';
+import { FAIL_WITHHELD, Marked, markSecret, unmark, WITHHELD, type Val } from './marks.ts';
 import {
   assignable,
   canBeNil,
@@ -18,6 +29,7 @@ import {
   GoMap,
   GoSlice,
   GoStruct,
+  GoTypeError,
   isFunc,
   kindOf,
   kindOfType,
@@ -47,7 +59,7 @@ export class ExecError extends Error {
 }
 
 const MISSING: unique symbol = Symbol('missing');
-type Final = GoValue | typeof MISSING;
+type Final = Val | typeof MISSING;
 
 /** Thrown to unwind to the enclosing range; never escapes the executor. */
 class BreakSignal extends Error {}
@@ -67,7 +79,7 @@ export interface ExecEnv {
 
 interface Variable {
   name: string;
-  value: GoValue;
+  value: Val;
 }
 
 export class Executor {
@@ -78,17 +90,34 @@ export class Executor {
   private depth = 0;
   private readonly out: string[] = [];
   private outLen = 0;
+  /**
+   * Set once a function ran with a marked argument next to an unmarked map or
+   * list: it may have put secret data into it (`set $d "k" .password`,
+   * `merge $d .`), and the mark of a map cannot follow its later contents. From
+   * then on every map and list counts as marked (conservative, never leaky).
+   */
+  private contaminated = false;
 
   constructor(env: ExecEnv, name: string, data: GoValue) {
     this.env = env;
     this.tmplName = name;
-    this.vars = [{ name: '$', value: data }];
+    this.vars = [{ name: '$', value: markSecret(data) }];
   }
 
+  /** Renders `tree` with `data` as dot; the data (the store's values) is marked as secret. */
   run(tree: Tree | undefined, data: GoValue): string {
     if (tree === undefined) this.errorf(`${quote(this.tmplName)} is an incomplete or empty template`);
-    this.walk(data, tree.root);
+    this.walk(markSecret(data), tree.root);
     return this.out.join('');
+  }
+
+  /** Whether a value derives from the input data (see `contaminated`). */
+  private marked(v: Val): boolean {
+    return v instanceof Marked || (this.contaminated && (v instanceof GoMap || v instanceof GoSlice));
+  }
+  /** `v`, marked if `m`. */
+  private withMark(v: GoValue, m: boolean): Val {
+    return m ? markSecret(v) : v;
   }
 
   // --- errors ---
@@ -124,7 +153,7 @@ export class Executor {
   private pop(mark: number): void {
     this.vars.length = mark;
   }
-  private setVar(name: string, value: GoValue): void {
+  private setVar(name: string, value: Val): void {
     for (let i = this.vars.length - 1; i >= 0; i--) {
       if (this.vars[i]!.name === name) {
         this.vars[i]!.value = value;
@@ -133,10 +162,10 @@ export class Executor {
     }
     this.errorf(`undefined variable: ${name}`);
   }
-  private setTopVar(n: number, value: GoValue): void {
+  private setTopVar(n: number, value: Val): void {
     this.vars[this.vars.length - n]!.value = value;
   }
-  private varValue(name: string): GoValue {
+  private varValue(name: string): Val {
     for (let i = this.vars.length - 1; i >= 0; i--) {
       if (this.vars[i]!.name === name) return this.vars[i]!.value;
     }
@@ -144,7 +173,7 @@ export class Executor {
   }
 
   // --- walking ---
-  walk(dot: GoValue, node: Node): void {
+  walk(dot: Val, node: Node): void {
     step();
     this.at(node);
     switch (node.type) {
@@ -176,24 +205,29 @@ export class Executor {
     this.errorf(`unknown node: ${nodeString(node)}`);
   }
 
-  private walkIfOrWith(node: BranchNode, dot: GoValue): void {
-    const mark = this.mark();
+  private walkIfOrWith(node: BranchNode, dot: Val): void {
+    const varMark = this.mark();
     try {
       const val = this.evalPipeline(dot, node.pipe);
-      if (truth(val)) this.walk(node.type === 'with' ? val : dot, node.list);
+      if (truth(unmark(val))) this.walk(node.type === 'with' ? val : dot, node.list);
       else if (node.elseList) this.walk(dot, node.elseList);
     } finally {
-      this.pop(mark);
+      this.pop(varMark);
     }
   }
 
-  private walkRange(dot: GoValue, r: BranchNode): void {
+  private walkRange(dot: Val, r: BranchNode): void {
     this.at(r);
     const outer = this.mark();
     try {
-      const val = this.evalPipeline(dot, r.pipe);
-      const mark = this.mark();
-      const oneIteration = (index: GoValue, elem: GoValue): boolean => {
+      const pv = this.evalPipeline(dot, r.pipe);
+      // Elements of marked data are marked; map keys and indexes are not: key names are
+      // identifiers that messages may name (docs/security.md).
+      const m = this.marked(pv);
+      const val = unmark(pv);
+      const varMark = this.mark();
+      const oneIteration = (index: GoValue, rawElem: GoValue): boolean => {
+        const elem = this.withMark(rawElem, m);
         step();
         const decl = r.pipe.decl;
         if (decl.length > 0) {
@@ -212,12 +246,12 @@ export class Executor {
           if (e === breakSignal) return false;
           if (e !== continueSignal) throw e;
         } finally {
-          this.pop(mark);
+          this.pop(varMark);
         }
         return true;
       };
       if (val instanceof GoInt) {
-        if (r.pipe.decl.length > 1) this.errorf(`can't use ${describe(val)} to iterate over more than one variable`);
+        if (r.pipe.decl.length > 1) this.errorf(`can't use ${describe(val, m)} to iterate over more than one variable`);
         if (val.v > 0n) {
           for (let i = 0n; i < val.v; i++) if (!oneIteration(null, new GoInt(val.type, i))) break;
           return;
@@ -234,7 +268,7 @@ export class Executor {
           return;
         }
       } else if (val !== null) {
-        this.errorf(`range can't iterate over ${describe(val)}`);
+        this.errorf(`range can't iterate over ${describe(val, m)}`);
       }
       if (r.elseList) this.walk(dot, r.elseList);
     } finally {
@@ -242,7 +276,7 @@ export class Executor {
     }
   }
 
-  private walkTemplate(dot: GoValue, t: TemplateNode): void {
+  private walkTemplate(dot: Val, t: TemplateNode): void {
     this.at(t);
     const tree = this.env.trees.get(t.name);
     if (tree === undefined) this.errorf(`template ${quote(t.name)} not defined`);
@@ -262,7 +296,7 @@ export class Executor {
   }
 
   // --- evaluation ---
-  evalPipeline(dot: GoValue, pipe: PipeNode | null): GoValue {
+  evalPipeline(dot: Val, pipe: PipeNode | null): Val {
     if (pipe === null) return null;
     this.at(pipe);
     let value: Final = MISSING;
@@ -279,7 +313,7 @@ export class Executor {
     if (args.length > 1 || final !== MISSING) this.errorf(`can't give argument to non-function ${nodeString(args[0]!)}`);
   }
 
-  private evalCommand(dot: GoValue, cmd: CommandNode, final: Final): GoValue {
+  private evalCommand(dot: Val, cmd: CommandNode, final: Final): Val {
     step();
     const first = cmd.args[0]!;
     switch (first.type) {
@@ -323,12 +357,12 @@ export class Executor {
     return null;
   }
 
-  private evalFieldNode(dot: GoValue, field: FieldNode, args: Node[], final: Final): GoValue {
+  private evalFieldNode(dot: Val, field: FieldNode, args: Node[], final: Final): Val {
     this.at(field);
     return this.evalFieldChain(dot, dot, field, field.ident, args, final);
   }
 
-  private evalChainNode(dot: GoValue, chain: ChainNode, args: Node[], final: Final): GoValue {
+  private evalChainNode(dot: Val, chain: ChainNode, args: Node[], final: Final): Val {
     this.at(chain);
     if (chain.field.length === 0) this.errorf('internal error: no fields in evalChainNode');
     if (chain.node.type === 'nil') this.errorf(`indirection through explicit nil in ${nodeString(chain)}`);
@@ -336,7 +370,7 @@ export class Executor {
     return this.evalFieldChain(dot, pipe, chain, chain.field, args, final);
   }
 
-  private evalVariableNode(dot: GoValue, v: VariableNode, args: Node[], final: Final): GoValue {
+  private evalVariableNode(dot: Val, v: VariableNode, args: Node[], final: Final): Val {
     this.at(v);
     const value = this.varValue(v.ident[0]!);
     if (v.ident.length === 1) {
@@ -346,37 +380,40 @@ export class Executor {
     return this.evalFieldChain(dot, value, v, v.ident.slice(1), args, final);
   }
 
-  private evalFieldChain(dot: GoValue, receiver: GoValue, node: Node, ident: string[], args: Node[], final: Final): GoValue {
+  private evalFieldChain(dot: Val, receiver: Val, node: Node, ident: string[], args: Node[], final: Final): Val {
     const n = ident.length;
     for (let i = 0; i < n - 1; i++) receiver = this.evalField(dot, ident[i]!, node, [], MISSING, receiver);
     return this.evalField(dot, ident[n - 1]!, node, args, final, receiver);
   }
 
-  private evalFunction(dot: GoValue, node: IdentifierNode, cmd: Node, args: Node[], final: Final): GoValue {
+  private evalFunction(dot: Val, node: IdentifierNode, cmd: Node, args: Node[], final: Final): Val {
     this.at(node);
     const name = node.ident;
     const f = this.env.funcs.get(name);
     if (f === undefined) this.errorf(`${quote(name)} is not a defined function`);
-    return this.evalCall(dot, f, this.env.builtins.has(name), cmd, name, args, final);
+    return this.evalCall(dot, f, this.env.builtins.has(name), cmd, name, args, final, false);
   }
 
-  private evalField(dot: GoValue, fieldName: string, node: Node, args: Node[], final: Final, receiver: GoValue): GoValue {
+  /** A field, map entry or method of `rv`; what is reached from a marked receiver is marked. */
+  private evalField(dot: Val, fieldName: string, node: Node, args: Node[], final: Final, rv: Val): Val {
+    const m = this.marked(rv);
+    const receiver = unmark(rv);
     if (receiver === null) {
       if (this.env.missingKey === 'error') this.errorf(`nil data; no entry for key ${quote(fieldName)}`);
       return null;
     }
     if (receiver instanceof GoStruct) {
       const method = receiver.methods.get(fieldName);
-      if (method !== undefined) return this.evalCall(dot, method, false, node, fieldName, args, final);
+      if (method !== undefined) return this.evalCall(dot, method, false, node, fieldName, args, final, m);
     }
     const hasArgs = args.length > 1 || final !== MISSING;
     if (receiver instanceof GoStruct && receiver.fields.has(fieldName)) {
       if (hasArgs) this.errorf(`${fieldName} has arguments but cannot be invoked as function`);
-      return receiver.fields.get(fieldName) ?? null;
+      return this.withMark(receiver.fields.get(fieldName) ?? null, m);
     }
     if (receiver instanceof GoMap && receiver.key === 'string') {
       if (hasArgs) this.errorf(`${fieldName} is not a method but has arguments`);
-      if (receiver.m.has(fieldName)) return receiver.m.get(fieldName) ?? null;
+      if (receiver.m.has(fieldName)) return this.withMark(receiver.m.get(fieldName) ?? null, m);
       switch (this.env.missingKey) {
         case 'default':
           return null;
@@ -389,7 +426,11 @@ export class Executor {
     this.errorf(`can't evaluate field ${fieldName} in type ${typeName(receiver)}`);
   }
 
-  private evalCall(dot: GoValue, fun: GoFunc, isBuiltin: boolean, node: Node, name: string, argNodes: Node[], final: Final): GoValue {
+  /**
+   * A function call; `receiverMarked` is set for a method of a marked value.
+   * The result is marked when any argument (or the receiver) is.
+   */
+  private evalCall(dot: Val, fun: GoFunc, isBuiltin: boolean, node: Node, name: string, argNodes: Node[], final: Final, receiverMarked: boolean): Val {
     step();
     const args = argNodes.slice(1);
     let numIn = args.length;
@@ -404,46 +445,67 @@ export class Executor {
     }
 
     if (isBuiltin && (name === 'and' || name === 'or')) {
-      let v: GoValue = null;
+      // The result is one of the arguments, chosen by the truth of those before it: marked if any
+      // argument looked at was.
+      let v: Val = null;
+      let m = false;
       for (const arg of args) {
         v = this.evalArg(dot, 'reflect.Value', arg);
-        if (truth(v) === (name === 'or')) return v;
+        m ||= this.marked(v);
+        if (truth(unmark(v)) === (name === 'or')) return this.withMark(unmark(v), m);
       }
-      if (final !== MISSING) v = final;
-      return v;
+      if (final !== MISSING) {
+        v = final;
+        m ||= this.marked(v);
+      }
+      return this.withMark(unmark(v), m);
     }
 
+    // Plain values for the function; the marks are summed up on the way (no second array).
     const argv: GoValue[] = [];
+    let marked = receiverMarked;
+    let plainContainer = false;
+    const add = (a: Val): void => {
+      if (this.marked(a)) marked = true;
+      else if (a instanceof GoMap || a instanceof GoSlice) plainContainer = true;
+      argv.push(unmark(a));
+    };
     let i = 0;
-    for (; i < numFixed && i < args.length; i++) argv.push(this.evalArg(dot, fun.params[i]!, args[i]!));
-    if (fun.variadic !== undefined) for (; i < args.length; i++) argv.push(this.evalArg(dot, fun.variadic, args[i]!));
+    for (; i < numFixed && i < args.length; i++) add(this.evalArg(dot, fun.params[i]!, args[i]!));
+    if (fun.variadic !== undefined) for (; i < args.length; i++) add(this.evalArg(dot, fun.variadic, args[i]!));
     if (final !== MISSING) {
       let t: string;
       if (fun.variadic !== undefined) t = numIn - 1 < numFixed ? fun.params[numIn - 1]! : fun.variadic;
       else t = fun.params[fun.params.length - 1]!;
-      argv.push(this.validateType(final, t));
+      add(this.validateType(final, t));
     }
+    // Before the call: it may change its arguments in place and then fail.
+    if (marked && plainContainer) this.contaminated = true;
 
     if (isBuiltin && name === 'call') {
-      const calleeName = args.length === 0 ? (typeof final === 'string' ? final : '') : nodeString(args[0]!);
-      return this.callFunc(calleeName, argv[0] ?? null, argv.slice(1), node, name);
+      const piped = final === MISSING ? null : unmark(final);
+      const calleeName = args.length === 0 ? (typeof piped === 'string' ? piped : '') : nodeString(args[0]!);
+      return this.withMark(this.callFunc(calleeName, argv[0] ?? null, argv.slice(1), node, name, marked), marked);
     }
-    return this.invoke(fun, argv, node, name);
+    return this.withMark(this.invoke(fun, argv, node, name, marked), marked);
   }
 
-  private invoke(fun: GoFunc, argv: GoValue[], node: Node, name: string): GoValue {
+  private invoke(fun: GoFunc, argv: GoValue[], node: Node, name: string, marked: boolean): GoValue {
     try {
       return fun.impl(...argv);
     } catch (e) {
       if (e instanceof LimitExceeded || e instanceof ExecError) throw e;
       if (e instanceof RangeError && /call stack/i.test(e.message)) throw e;
       this.at(node);
+      // A function's own text may quote its arguments (or a piece, or a transformed form of one):
+      // with a marked argument only Go's prefix stays. Texts that name only types are kept.
+      if (marked && !(e instanceof GoTypeError)) this.errorf(`error calling ${name}: ${name === 'fail' ? FAIL_WITHHELD : WITHHELD}`);
       this.errorf(`error calling ${name}: ${e instanceof Error ? e.message : String(e)}`);
     }
   }
 
   /** The `call` builtin: only function values can be called; data never holds any. */
-  private callFunc(calleeName: string, fnv: GoValue, args: GoValue[], node: Node, name: string): GoValue {
+  private callFunc(calleeName: string, fnv: GoValue, args: GoValue[], node: Node, name: string, marked: boolean): GoValue {
     const fail = (msg: string): never => {
       this.at(node);
       this.errorf(`error calling ${name}: ${msg}`);
@@ -465,22 +527,23 @@ export class Executor {
       if (a instanceof GoInt && (kindOfType(t) === 'int' || kindOfType(t) === 'uint')) return new GoInt(t, a.v);
       return fail(`arg ${i}: value has type ${typeName(a)}; should be ${t}`);
     });
-    return this.invoke(f, argv, node, name);
+    return this.invoke(f, argv, node, name, marked);
   }
 
-  validateType(value: GoValue, typ: string | null): GoValue {
-    if (value === null) {
-      if (typ === null || typ === 'reflect.Value') return null;
-      if (canBeNil(typ)) return zeroValue(typ);
+  validateType(value: Val, typ: string | null): Val {
+    const v = unmark(value);
+    if (v === null) {
+      if (typ === null || typ === 'reflect.Value') return value;
+      if (canBeNil(typ)) return this.withMark(zeroValue(typ), this.marked(value));
       this.errorf(`invalid value; expected ${typ}`);
     }
-    if (typ !== null && !assignable(value, typ)) {
-      this.errorf(`wrong type for value; expected ${typ}; got ${typeName(value)}`);
+    if (typ !== null && !assignable(v, typ)) {
+      this.errorf(`wrong type for value; expected ${typ}; got ${typeName(v)}`);
     }
     return value;
   }
 
-  private evalArg(dot: GoValue, typ: string | null, n: Node): GoValue {
+  private evalArg(dot: Val, typ: string | null, n: Node): Val {
     this.at(n);
     switch (n.type) {
       case 'dot':
@@ -526,7 +589,7 @@ export class Executor {
     this.errorf(`can't handle ${nodeString(n)} for arg of type ${typ}`);
   }
 
-  private evalEmptyInterface(dot: GoValue, n: Node): GoValue {
+  private evalEmptyInterface(dot: Val, n: Node): Val {
     this.at(n);
     switch (n.type) {
       case 'bool':
@@ -552,8 +615,9 @@ export class Executor {
     this.errorf(`can't handle assignment of ${nodeString(n)} to empty interface argument`);
   }
 
-  private printValue(n: Node, v: GoValue): void {
+  private printValue(n: Node, val: Val): void {
     this.at(n);
+    const v = unmark(val);
     if (v === null) {
       this.write('<no value>');
       return;
@@ -565,12 +629,13 @@ export class Executor {
   }
 }
 
-/** How an error message names a data value without revealing it. */
-export function describe(v: GoValue): string {
+/**
+ * How an error message names a data value: numbers and booleans as Go prints
+ * them, anything else (and anything marked as secret) by its type only.
+ */
+export function describe(v: GoValue, marked = false): string {
   if (v === null) return '<nil>';
   const k = kindOf(v);
-  if (k === 'int' || k === 'uint' || k === 'bool' || k === 'float') return sprint([v]);
+  if (!marked && (k === 'int' || k === 'uint' || k === 'bool' || k === 'float')) return sprint([v]);
   return `<value of type ${typeName(v)}>`;
 }
-
-

@@ -336,3 +336,11 @@ export function lengthOf(v: GoValue): number | undefined {
   if (v instanceof GoMap) return v.m.size;
   return undefined;
 }
+
+/**
+ * A function error whose text names only Go types and the template's own
+ * constants ("incompatible types for comparison: string and int"), never an
+ * argument's value: the executor keeps it even when an argument derives
+ * from secret data, because it helps and cannot leak.
+ */
+export class GoTypeError extends GoFuncError {}

@@ -23,3 +23,10 @@ test('store text: sent credentials cut out (also JSON-escaped), then one line an
   const straddling = redactStoreText('y'.repeat(297) + token, [token]);
   assert.ok(!straddling.includes(token.slice(0, 3)), straddling);
 });
+
+test('keep: a value wholly inside a kept identifier stays, one reaching beyond it is cut', () => {
+  const msg = 'Secret "extract-unicode-key": unicode; extract-unicode-keyring';
+  assert.equal(redactValues(msg, ['unicode'], ['extract-unicode-key']), 'Secret "extract-unicode-key": [redacted]; extract-unicode-keyring');
+  assert.equal(redactValues(msg, ['unicode-keyring'], ['extract-unicode-key']), 'Secret "extract-unicode-key": unicode; extract-[redacted]');
+  assert.equal(redactValues(msg, ['unicode'], []), 'Secret "extract-[redacted]-key": [redacted]; extract-[redacted]-keyring', 'without keep, as before');
+});

@@ -5,11 +5,16 @@
  * error that echoes a field, a template function that quotes its argument.
  * Every known value of 4 or more characters is cut out, also in its
  * JSON-escaped and base64 forms; shorter ones would also hit ordinary words.
+ *
+ * `keep` lists identifiers the message may name (Secret, store and key names,
+ * field paths: docs/security.md). An occurrence of a value that lies wholly
+ * inside one of them is left alone: cutting "unicode" out of the Secret name
+ * "extract-unicode-key" would mangle the name and tell the reader the value.
+ * An occurrence that reaches beyond the identifier is still cut whole.
  */
 export const REDACTED = '[redacted]';
 
-export function redactValues(text: string, values: Iterable<string | Uint8Array>): string {
-  let out = text;
+export function redactValues(text: string, values: Iterable<string | Uint8Array>, keep: Iterable<string> = []): string {
   const forms = new Set<string>();
   for (const v of values) {
     const s = typeof v === 'string' ? v : Buffer.from(v).toString('utf8');
@@ -19,9 +24,37 @@ export function redactValues(text: string, values: Iterable<string | Uint8Array>
     forms.add(JSON.stringify(s).slice(1, -1));
     forms.add(Buffer.from(s).toString('base64'));
   }
-  // Longest first, so a value that contains another is cut whole.
-  for (const f of [...forms].sort((a, b) => b.length - a.length)) {
-    if (f.length >= 4) out = out.split(f).join(REDACTED);
+  if (forms.size === 0) return text;
+  const kept = spans(text, keep);
+  // Every character of every occurrence (overlapping ones too) is cut, unless that occurrence
+  // lies wholly inside a kept identifier; each run of cut characters becomes one marker.
+  const cut = new Uint8Array(text.length);
+  let any = false;
+  for (const f of forms) {
+    if (f.length < 4) continue;
+    for (let at = text.indexOf(f); at >= 0; at = text.indexOf(f, at + 1)) {
+      const end = at + f.length;
+      if (kept.some(([s, e]) => s <= at && end <= e)) continue;
+      cut.fill(1, at, end);
+      any = true;
+    }
+  }
+  if (!any) return text;
+  let out = '';
+  for (let i = 0; i < text.length; i++) {
+    if (cut[i] === 0) out += text[i];
+    else if (i === 0 || cut[i - 1] === 0) out += REDACTED;
+  }
+  return out;
+}
+
+/** Where each identifier occurs in `text`, as [start, end) ranges. */
+function spans(text: string, identifiers: Iterable<string>): [number, number][] {
+  const out: [number, number][] = [];
+  for (const id of identifiers) {
+    // A shorter identifier cannot hold a value that is long enough to be cut.
+    if (id.length < 4) continue;
+    for (let at = text.indexOf(id); at >= 0; at = text.indexOf(id, at + 1)) out.push([at, at + id.length]);
   }
   return out;
 }

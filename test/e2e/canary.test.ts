@@ -47,8 +47,8 @@ async function allStatuses(): Promise<string> {
   return JSON.stringify(out);
 }
 
-/** Every form a value could leak in: as is, base64, hex, and JSON-escaped inside a string. */
-const formsOf = (v: string) => [v, Buffer.from(v).toString('base64'), Buffer.from(v).toString('hex'), JSON.stringify(v).slice(1, -1)];
+/** Every form a value could leak in: as is, base64, hex, JSON-escaped inside a string, and upper-cased (a template's `upper`). */
+const formsOf = (v: string) => [v, Buffer.from(v).toString('base64'), Buffer.from(v).toString('hex'), JSON.stringify(v).slice(1, -1), v.toUpperCase(), Buffer.from(v.toUpperCase()).toString('base64')];
 
 // See docs/security.md: values are secret everywhere; key names are identifiers that failure
 // messages and the "wrote secret" debug line may name, but metrics never.
@@ -67,11 +67,13 @@ test('canary values never reach logs, events, status or metrics; a canary key na
   await es(ns, 'ok', { data: [{ secretKey: 'password', remoteRef: plain('password') }, { secretKey: 'json', remoteRef: plain('json') }] });
   await es(ns, 'keyed', { dataFrom: [{ extract: { key: `${p}/keyed` } }] });
   // Failure paths, each of which holds the value while it fails.
-  const failing = ['bad-b64', 'bad-json', 'bad-extract', 'bad-template'];
+  const failing = ['bad-b64', 'bad-json', 'bad-extract', 'bad-template', 'bad-transformed'];
   await es(ns, 'bad-b64', { data: [{ secretKey: 'password', remoteRef: plain('password', { decodingStrategy: 'Base64' }) }] });
   await es(ns, 'bad-json', { data: [{ secretKey: 'x', remoteRef: plain('json.x') }] });
   await es(ns, 'bad-extract', { data: [{ secretKey: 'x', remoteRef: plain('password') }], dataFrom: [{ extract: plain('password') }] });
   await es(ns, 'bad-template', { target: { template: { data: { out: '{{ fail .password }}' } } }, data: [{ secretKey: 'password', remoteRef: plain('password') }] });
+  // The value transformed before the function that fails quotes it: only the secret marks catch this.
+  await es(ns, 'bad-transformed', { target: { template: { data: { out: '{{ .password | toString | upper | b64enc | mustToDate "2006" }}' } } }, data: [{ secretKey: 'password', remoteRef: plain('password') }] });
 
   await waitReady(h.kube, ExternalSecrets, ns, 'ok');
   await waitReady(h.kube, ExternalSecrets, ns, 'keyed');
@@ -100,6 +102,8 @@ test('canary values never reach logs, events, status or metrics; a canary key na
     assert.ok(!statuses.includes(form), 'a value in the status of an object');
     assert.ok(!metrics.includes(form), 'a value in metrics');
   }
+  const transformed = (await getEs(h.kube, ns, 'bad-transformed'))?.status?.conditions?.find((c) => c.type === 'Ready')?.message ?? '';
+  assert.match(transformed, /error calling mustToDate: \(details withheld: an argument derives from secret data\)/, 'the failure still says where and which function');
   // The key name: where docs/security.md says it may be, and never in metrics.
   assert.ok(!metrics.includes(keyName), 'a key name in metrics');
   const linesWithKey = ctl.logs.filter((l) => l.includes(keyName));

@@ -19,7 +19,18 @@ export interface AssembleResult {
   missing: string[];
 }
 
-export async function assembleData(spec: ExternalSecretSpec, resolve: ClientResolver, signal: AbortSignal): Promise<AssembleResult> {
+/**
+ * What an assembly has read so far, recorded the moment a store answers (values again once
+ * decoded), before anything else can fail: the caller cuts the values out of the text of any
+ * error that follows, also of one raised half-way through (a later store echoing an earlier
+ * value), and leaves the key names (identifiers, docs/security.md) as they are.
+ */
+export interface ReadLog {
+  values: Uint8Array[];
+  names: string[];
+}
+
+export async function assembleData(spec: ExternalSecretSpec, resolve: ClientResolver, signal: AbortSignal, seen: ReadLog = { values: [], names: [] }): Promise<AssembleResult> {
   const out = new Map<string, Uint8Array>();
   const missing: string[] = [];
   const skipMissing = spec.target?.deletionPolicy === 'Delete' || spec.target?.deletionPolicy === 'Merge';
@@ -32,7 +43,7 @@ export async function assembleData(spec: ExternalSecretSpec, resolve: ClientReso
     const store = await resolve(item.sourceRef?.storeRef, field);
     let got: Map<string, Uint8Array>;
     try {
-      got = await readDataFrom(item, field, store, signal);
+      got = await readDataFrom(item, field, store, signal, seen);
     } catch (err) {
       if (skipMissing && hasCode(err, 'NotFound')) {
         missing.push(field);
@@ -47,7 +58,7 @@ export async function assembleData(spec: ExternalSecretSpec, resolve: ClientReso
     const field = `spec.data[${i}] (key: ${item.secretKey})`;
     const store = await resolve(item.sourceRef?.storeRef, field);
     try {
-      out.set(item.secretKey, await readDataItem(item, field, store, signal));
+      out.set(item.secretKey, await readDataItem(item, field, store, signal, seen));
     } catch (err) {
       if (skipMissing && hasCode(err, 'NotFound')) {
         missing.push(field);
@@ -61,7 +72,7 @@ export async function assembleData(spec: ExternalSecretSpec, resolve: ClientReso
 
 type ResolvedClient = Awaited<ReturnType<ClientResolver>>;
 
-async function readDataItem(item: DataItem, field: string, { client, storeLabel }: ResolvedClient, signal: AbortSignal): Promise<Uint8Array> {
+async function readDataItem(item: DataItem, field: string, { client, storeLabel }: ResolvedClient, signal: AbortSignal, seen: ReadLog): Promise<Uint8Array> {
   const ref = item.remoteRef;
   let value: Uint8Array;
   try {
@@ -72,12 +83,14 @@ async function readDataItem(item: DataItem, field: string, { client, storeLabel 
   } catch (err) {
     throw rewrap(err, `${field}: ${storeLabel}: key "${ref.key}"${ref.property ? ` property "${ref.property}"` : ''}`);
   }
+  seen.values.push(value);
   value = decodeValue(value, ref.decodingStrategy, field);
+  seen.values.push(value);
   checkNullBytes(value, ref.nullBytePolicy, field);
   return value;
 }
 
-async function readDataFrom(item: DataFromItem, field: string, { client, storeLabel }: ResolvedClient, signal: AbortSignal): Promise<Map<string, Uint8Array>> {
+async function readDataFrom(item: DataFromItem, field: string, { client, storeLabel }: ResolvedClient, signal: AbortSignal, seen: ReadLog): Promise<Map<string, Uint8Array>> {
   let raw: Map<string, Uint8Array>;
   let conversion;
   let decoding;
@@ -111,11 +124,17 @@ async function readDataFrom(item: DataFromItem, field: string, { client, storeLa
   } else {
     throw new InvalidSpecError(`${field}: set one of extract or find`);
   }
+  for (const [k, v] of raw) {
+    seen.names.push(k);
+    seen.values.push(v);
+  }
   const renamed = item.rewrite && item.rewrite.length > 0 ? rewriteKeys(raw, item.rewrite, field) : convertKeys(raw, conversion, sub);
+  seen.names.push(...renamed.keys());
   const valid = validateKeys(renamed, sub);
   const out = new Map<string, Uint8Array>();
   for (const [k, v] of valid) {
     const decoded = decodeValue(v, decoding, `${sub} (key: ${k})`);
+    seen.values.push(decoded);
     checkNullBytes(decoded, nullBytes, `${sub} (key: ${k})`);
     out.set(k, decoded);
   }

@@ -15,7 +15,6 @@ import { kubeTime, type EventRecorder } from '../../kube/events.ts';
 import type { Informer } from '../../kube/informer.ts';
 import { ConfigMaps, Secrets, type KubeObject } from '../../kube/resources.ts';
 import { NotFoundError, asHushError, describeError } from '../../util/errors.ts';
-import { redactValues } from '../../util/redact.ts';
 import type { Logger } from '../../util/log.ts';
 import { setConditionGauge, type ControllerMetrics } from '../../metrics/hush.ts';
 import { ExternalSecrets, FINALIZER_ES, LABEL_CREATED_BY } from '../resources.ts';
@@ -23,7 +22,8 @@ import type { StoreResolver } from '../stores/resolver.ts';
 import type { StoreHealth } from '../stores/health.ts';
 import type { ReconcileContext } from '../../kube/controller.ts';
 import { failingSince, progressOf, withProgress } from '../conditions.ts';
-import { assembleData, type ClientResolver } from './assemble.ts';
+import { assembleData, type ClientResolver, type ReadLog } from './assemble.ts';
+import { redactFailure } from './redaction.ts';
 import { createdByLabel, fieldManagerFor, syncedResourceVersion } from './hash.ts';
 import { nextRefreshInMs, shouldRefresh } from './refresh.ts';
 import { creationPolicyOf, deletionPolicyOf, targetNameOf, type ExternalSecretObject, type ExternalSecretStatus } from './spec.ts';
@@ -125,13 +125,14 @@ export class ExternalSecretReconciler {
       return { client: resolved.client, storeLabel: resolved.storeLabel };
     };
 
-    // Every value read or rendered in this reconcile: cut out of any error text before it is shown.
-    const seen: Uint8Array[] = [];
+    // Every value read or rendered in this reconcile, recorded as it is read: cut out of any error
+    // text before it is shown. The key names read stay whole in that text (identifiers).
+    const seen: ReadLog = { values: [], names: [] };
     let data: Map<string, Uint8Array>;
     try {
-      const result = await assembleData(es.spec, resolver, signal);
+      const result = await assembleData(es.spec, resolver, signal, seen);
       data = result.data;
-      seen.push(...data.values());
+      seen.names.push(...data.keys());
       for (const where of result.missing) {
         this.d.events.record(es, 'Normal', 'MissingProviderSecret', `secret does not exist at provider using ${where}`);
       }
@@ -150,7 +151,15 @@ export class ExternalSecretReconciler {
         message = 'secret retained due to DeletionPolicy=Retain';
       } else {
         const rendered = await renderTarget(es, data, (kind, srcName, key) => this.readTemplateSource(namespace, kind, srcName, key, signal));
-        seen.push(...rendered.data.values());
+        seen.values.push(...rendered.data.values());
+        // Rendered labels and annotations may carry values too, and an API server's validation error echoes them.
+        for (const m of [rendered.labels ?? {}, rendered.annotations ?? {}]) {
+          for (const [k, v] of Object.entries(m)) {
+            seen.names.push(k);
+            seen.values.push(new Uint8Array(Buffer.from(v)));
+          }
+        }
+        seen.names.push(...rendered.data.keys());
         const plan = planTarget(es, existing, rendered);
         if (plan.action === 'none') {
           message = 'secret synced (creationPolicy None: Hush does not write the Secret)';
@@ -267,7 +276,7 @@ export class ExternalSecretReconciler {
    * Secret is not touched. Retryable errors go back to the queue by throwing; the
    * others wait for a change to the object.
    */
-  private async fail(es: EsRef, err: unknown, ctx: ReconcileContext, seen: Uint8Array[] = []): Promise<ReconcileResult> {
+  private async fail(es: EsRef, err: unknown, ctx: ReconcileContext, seen: ReadLog = { values: [], names: [] }): Promise<ReconcileResult> {
     const { signal } = ctx;
     const { name } = es.metadata;
     const namespace = es.metadata.namespace!;
@@ -277,7 +286,9 @@ export class ExternalSecretReconciler {
     // event: the next attempt reads the new version and succeeds.
     if (isConflict(err) || isAlreadyExists(err)) throw err;
     const base = asHushError(err);
-    const error = base.withMessage(redactValues(base.message, seen));
+    // Identifiers (names from the manifest, key names read) stay whole: a value that is part of a
+    // name must neither mangle it nor point at itself by the gap it leaves.
+    const error = redactFailure(es, base, seen);
     if (error.retryable) this.d.storeHealth.reportFailure(storesOf(es), error);
     this.d.metrics.syncErrors.inc({ name, namespace });
     this.d.metrics.reconcileErrors.inc({ controller: 'externalsecret', code: error.code });

@@ -30,41 +30,21 @@ export interface RenderedTarget {
 /** Reads a template text from a ConfigMap or Secret in the ExternalSecret's namespace. */
 export type TemplateSourceReader = (kind: 'ConfigMap' | 'Secret', name: string, key: string) => Promise<string>;
 
-/** A template's failure as the field it came from plus Go's own message (template name, line, column). */
-function templateError(field: string, err: unknown, context: Record<string, Uint8Array> = {}): HushError {
-  if (err instanceof TemplateError) {
-    // withMessage, not withContext: the original message may echo data, so it must not become the cause.
-    return err.withMessage(`${field}: ${withholdEchoedData(err.message, context)}`);
-  }
-  return err instanceof HushError ? err.withContext(field) : new InternalError(`${field}: ${describeError(err)}`, { cause: err });
-}
-
 /**
- * Functions such as mustToDate, regexMatch or semverCompare quote their argument when they fail,
- * and the argument may be secret data or a piece of it (a field of a JSON value). When what
- * follows "error calling <fn>:" shares a run of characters with any value the template saw, it
- * is withheld; the template, line, column and function stay, which is what a person needs.
+ * A template's failure as the field it came from plus Go's own message (template name, line,
+ * column). The engine never puts a secret-derived value into that message: a function that
+ * fails on one has its own text withheld (src/template/marks.ts, docs/security.md).
  */
-export function withholdEchoedData(message: string, context: Record<string, Uint8Array>): string {
-  const m = /^(.*?error calling [^:]+: )([\s\S]*)$/.exec(message);
-  if (!m) return message;
-  const tail = m[2]!;
-  for (const raw of Object.values(context)) {
-    const v = Buffer.from(raw).toString('utf8');
-    if (v.length < 4) continue;
-    const w = Math.min(8, v.length);
-    for (let i = 0; i + w <= tail.length; i++) {
-      if (v.includes(tail.slice(i, i + w))) return `${m[1]}(details withheld: they would show secret data)`;
-    }
-  }
-  return message;
+function templateError(field: string, err: unknown): HushError {
+  if (err instanceof TemplateError) return err.withMessage(`${field}: ${err.message}`);
+  return err instanceof HushError ? err.withContext(field) : new InternalError(`${field}: ${describeError(err)}`, { cause: err });
 }
 
 function render(text: string, context: Record<string, Uint8Array>, name: string, field: string): Buffer {
   try {
     return renderTemplateBytes(text, context, { name });
   } catch (err) {
-    throw templateError(field, err, context);
+    throw templateError(field, err);
   }
 }
 
