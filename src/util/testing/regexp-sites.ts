@@ -132,7 +132,9 @@ export const sites: Record<string, () => Promise<unknown>> = {
     const { renderTemplate } = await import('../../template/index.ts');
     // Masterminds/semver's constraint expression is fixed, but cubic on a backtracking engine in a run of spaces.
     try {
-      return renderTemplate('{{ semverCompare (print "1" .sp "!") "1.0.0" }}', { sp: ' '.repeat(LONG) });
+      // The spaces come from a literal, not from the data: a failing call with data among its
+      // arguments has its text withheld (template/marks.ts), and this test reads that text.
+      return renderTemplate(`{{ semverCompare (print "1" (repeat ${LONG} " ") "!") "1.0.0" }}`, {});
     } catch (err) {
       return /improper constraint/.test((err as Error).message) ? 'improper constraint' : (err as Error).message.slice(0, 200);
     }
