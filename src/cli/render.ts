@@ -10,6 +10,7 @@ import { parseArgs } from 'node:util';
 import { parseAllDocuments, stringify } from 'yaml';
 import { formatIssues, validateManifest } from '../api/validate.ts';
 import { renderTarget } from '../controllers/externalsecret/template.ts';
+import { inProcess } from '../sandbox/index.ts';
 import { planTarget, type SecretObject } from '../controllers/externalsecret/target.ts';
 import { validateExternalSecret } from '../controllers/externalsecret/validate.ts';
 import type { ExternalSecretObject } from '../controllers/externalsecret/spec.ts';
@@ -107,7 +108,9 @@ export async function runRender(argv: string[], io: Io = { stdout: (s) => proces
       if (stringData !== undefined) return Promise.resolve(stringData);
       if (raw === undefined) return Promise.reject(new InvalidConfigError(`templateFrom: ${kind} "${name}" has no key "${key}"`));
       return Promise.resolve(kind === 'Secret' ? Buffer.from(raw, 'base64').toString('utf8') : raw);
-    });
+      // In-process: the templates are the user's own files on their own machine, and a CLI run
+      // should not pay for starting worker threads.
+    }, inProcess);
     const plan = planTarget({ ...obj, metadata: { uid: 'rendered-locally', ...obj.metadata } }, undefined, rendered);
     if (plan.action !== 'create') {
       io.stderr(`hush render: creationPolicy ${obj.spec.target?.creationPolicy} writes no new Secret; showing the rendered data\n`);

@@ -111,7 +111,7 @@ async function readDataFrom(item: DataFromItem, field: string, { client, storeLa
   } else {
     throw new InvalidSpecError(`${field}: set one of extract or find`);
   }
-  const renamed = item.rewrite && item.rewrite.length > 0 ? rewriteKeys(raw, item.rewrite, field) : convertKeys(raw, conversion, sub);
+  const renamed = item.rewrite && item.rewrite.length > 0 ? await rewriteKeys(raw, item.rewrite, field) : convertKeys(raw, conversion, sub);
   const valid = validateKeys(renamed, sub);
   const out = new Map<string, Uint8Array>();
   for (const [k, v] of valid) {

@@ -57,8 +57,8 @@ test('a failing template names the field, template, line and column, and never t
   await assert.rejects(renderTarget(es({ data: { x: '{{ .user | nosuchfunc }}' } }), provider, noSources), /spec\.target\.template\.data\[x\]: template: x:1: function "nosuchfunc" not defined/);
 });
 
-test('rewrite.transform renames keys with a template over .value', () => {
-  const out = rewriteKeys(new Map([['db/user', b('u')]]), [{ transform: { template: '{{ .value | replace "/" "_" | upper }}' } }], 'spec.dataFrom[0]');
+test('rewrite.transform renames keys with a template over .value', async () => {
+  const out = await rewriteKeys(new Map([['db/user', b('u')]]), [{ transform: { template: '{{ .value | replace "/" "_" | upper }}' } }], 'spec.dataFrom[0]');
   assert.deepEqual([...out.keys()], ['DB_USER']);
 });
 
@@ -84,7 +84,7 @@ test('ESO details: one templateFrom entry may hold several sources (configMap, s
   const read = (kind: string) => Promise.resolve(kind === 'ConfigMap' ? 'from-cm' : 'from-secret');
   const r = await renderTarget(es({ templateFrom: [{ configMap: { name: 'c', items: [{ key: 'A' }] }, secret: { name: 's', items: [{ key: 'A' }] }, literal: 'B: lit' }] }), provider, read);
   assert.deepEqual(text(r.data), { A: 'from-secret', B: 'lit' });
-  const out = rewriteKeys(new Map([['k', b('v')]]), [{ transform: { template: '{{ .value }}-{{ .nope }}' } }], 'spec.dataFrom[0]');
+  const out = await rewriteKeys(new Map([['k', b('v')]]), [{ transform: { template: '{{ .value }}-{{ .nope }}' } }], 'spec.dataFrom[0]');
   assert.deepEqual([...out.keys()], ['k-<no value>']);
 });
 

@@ -12,7 +12,8 @@
  * template that fails leaves nothing half-written: the caller writes only a
  * complete result.
  */
-import { parseTemplate, renderTemplateBytes, TemplateError } from '../../template/index.ts';
+import { parseTemplate, TemplateError } from '../../template/index.ts';
+import { renderTemplates, type JobRunner, type RenderJob, type RenderResult } from '../../sandbox/index.ts';
 import { parse as parseYaml } from 'yaml';
 import { HushError, InternalError, InvalidDataError, InvalidSpecError, describeError } from '../../util/errors.ts';
 import type { ExternalSecretObject, TemplateFrom, TemplateSpec } from './spec.ts';
@@ -60,22 +61,19 @@ export function withholdEchoedData(message: string, context: Record<string, Uint
   return message;
 }
 
-function render(text: string, context: Record<string, Uint8Array>, name: string, field: string): Buffer {
-  try {
-    return renderTemplateBytes(text, context, { name });
-  } catch (err) {
-    throw templateError(field, err, context);
-  }
+/** A rendered template's failure, or its bytes. */
+function rendered(r: RenderResult, context: Record<string, Uint8Array>, field: string): Buffer {
+  if ('error' in r) throw templateError(field, r.error, context);
+  return Buffer.from(r.bytes.buffer, r.bytes.byteOffset, r.bytes.byteLength);
 }
 
 /** KeysAndValues and literal templates render to a YAML map of keys to values. */
-function renderMap(text: string, context: Record<string, Uint8Array>, name: string, field: string): Map<string, string> {
-  const out = render(text, context, name, field).toString('utf8');
+function asMap(out: Buffer, field: string): Map<string, string> {
   let parsed: unknown;
   try {
     // failsafe: every scalar stays the text it was written as ("0123" stays "0123"), as Go's
     // yaml.Unmarshal into map[string]string does.
-    parsed = parseYaml(out, { schema: 'failsafe' });
+    parsed = parseYaml(out.toString('utf8'), { schema: 'failsafe' });
   } catch {
     // The rendered text may hold secret values: say where, never what. InvalidData, so retried: it depends on store data.
     throw new InvalidDataError(`${field}: the rendered template is not a YAML map of keys to values`);
@@ -98,7 +96,12 @@ function sinkOf(tf: TemplateFrom, field: string): Sink {
   throw new InvalidSpecError(`${field}.target: "${t}" is not a target of a Secret; use Data, Labels or Annotations`);
 }
 
-export async function renderTarget(es: ExternalSecretObject, providerData: Map<string, Uint8Array>, readSource: TemplateSourceReader): Promise<RenderedTarget> {
+/**
+ * Renders every template of the ExternalSecret. All of them go to the sandbox
+ * (sandbox/index.ts: a worker, off the event loop) as one batch: one trip per
+ * ExternalSecret, not one per key. `runner` is the in-process runner for `hush render`.
+ */
+export async function renderTarget(es: ExternalSecretObject, providerData: Map<string, Uint8Array>, readSource: TemplateSourceReader, runner?: JobRunner): Promise<RenderedTarget> {
   const tpl: TemplateSpec | undefined = es.spec.target?.template;
   if (!tpl) return { data: providerData, templated: false };
   const base = 'spec.target.template';
@@ -116,6 +119,16 @@ export async function renderTarget(es: ExternalSecretObject, providerData: Map<s
     else (sink === 'Labels' ? labels : annotations)[key] = value.toString();
   };
 
+  // First every template text (sources are read from the cluster), in ESO's order; then one
+  // render of them all; then the results are applied in the same order, so later still wins.
+  const jobs: RenderJob[] = [];
+  const apply: ((out: Buffer) => void)[] = [];
+  const fields: string[] = [];
+  const add = (text: string, name: string, field: string, use: (out: Buffer) => void) => {
+    jobs.push({ text, data: context, name });
+    fields.push(field);
+    apply.push(use);
+  };
   for (const [i, tf] of (tpl.templateFrom ?? []).entries()) {
     const field = `${base}.templateFrom[${i}]`;
     const sink = sinkOf(tf, field);
@@ -127,21 +140,32 @@ export async function renderTarget(es: ExternalSecretObject, providerData: Map<s
         const at = `${field}.${kind}.items[${j}]`;
         const text = await readSource(kind === 'configMap' ? 'ConfigMap' : 'Secret', ref.name, item.key);
         if (item.templateAs === 'KeysAndValues') {
-          for (const [k, v] of renderMap(text, context, item.key, at)) put(sink, k, v);
+          add(text, item.key, at, (out) => {
+            for (const [k, v] of asMap(out, at)) put(sink, k, v);
+          });
         } else {
-          put(sink, item.key, render(text, context, item.key, at));
+          add(text, item.key, at, (out) => put(sink, item.key, out));
         }
       }
     }
     if (tf.literal !== undefined) {
-      for (const [k, v] of renderMap(tf.literal, context, `literal-${i}`, `${field}.literal`)) put(sink, k, v);
+      add(tf.literal, `literal-${i}`, `${field}.literal`, (out) => {
+        for (const [k, v] of asMap(out, `${field}.literal`)) put(sink, k, v);
+      });
     }
   }
-  for (const [key, text] of Object.entries(tpl.data ?? {})) {
-    data.set(key, new Uint8Array(render(text, context, key, `${base}.data[${key}]`)));
+  for (const [key, text] of Object.entries(tpl.data ?? {})) add(text, key, `${base}.data[${key}]`, (out) => data.set(key, new Uint8Array(out)));
+  for (const [key, text] of Object.entries(tpl.metadata?.labels ?? {})) add(text, key, `${base}.metadata.labels[${key}]`, (out) => (labels[key] = out.toString()));
+  for (const [key, text] of Object.entries(tpl.metadata?.annotations ?? {})) add(text, key, `${base}.metadata.annotations[${key}]`, (out) => (annotations[key] = out.toString()));
+
+  let results: RenderResult[];
+  try {
+    results = await renderTemplates(jobs, runner);
+  } catch (err) {
+    // The batch as a whole was stopped (time or memory limit): it names the limit, not one key.
+    throw templateError(base, err, context);
   }
-  for (const [key, text] of Object.entries(tpl.metadata?.labels ?? {})) labels[key] = render(text, context, key, `${base}.metadata.labels[${key}]`).toString();
-  for (const [key, text] of Object.entries(tpl.metadata?.annotations ?? {})) annotations[key] = render(text, context, key, `${base}.metadata.annotations[${key}]`).toString();
+  results.forEach((r, i) => apply[i]!(rendered(r, context, fields[i]!)));
   return { data, ...(tpl.type ? { type: tpl.type } : {}), labels, annotations, templated: true };
 }
 
