@@ -44,7 +44,7 @@ flags:
                                     CPUs available, at most 4)
   --sandbox-timeout DURATION        wall-clock limit of one sandbox job, e.g. one ExternalSecret's
                                     templates (default 2s); the worker is then replaced
-  --sandbox-max-heap-mb N           V8 heap limit of each sandbox worker, in MB (default 128)
+  --sandbox-max-heap-mb N           V8 old-space limit of each sandbox worker, in MB (default 64)
 `;
 
 export async function runController(argv: string[]): Promise<number> {

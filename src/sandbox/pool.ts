@@ -29,9 +29,14 @@ import type { JobMessage, ReplyMessage } from './serve.ts';
 import { fromWire } from './wire.ts';
 
 export const DEFAULT_TIMEOUT_MS = 2000;
-/** V8 old-space limit per worker. Rendering a 1 MiB Secret takes a few MB; 128 leaves room and bounds a hostile job. */
-export const DEFAULT_MAX_OLD_GENERATION_MB = 128;
-export const DEFAULT_MAX_YOUNG_GENERATION_MB = 32;
+/**
+ * V8 heap limits per worker. Rendering a 1 MiB Secret takes a few MB; 64 leaves room and bounds
+ * a hostile job. Every worker may be filled at once (one hostile ExternalSecret each), so
+ * workers × (old + young) plus the main thread must fit the container's memory limit:
+ * 4 × 80 MB beside the controller's own ~150 MB stays under deploy/'s 512 Mi.
+ */
+export const DEFAULT_MAX_OLD_GENERATION_MB = 64;
+export const DEFAULT_MAX_YOUNG_GENERATION_MB = 16;
 /** More workers than this buy nothing for one controller's templates and cost memory each. */
 export const MAX_DEFAULT_WORKERS = 4;
 
