@@ -153,12 +153,13 @@ export class WorkerPool implements JobRunner {
     const worker = new Worker(this.url, { resourceLimits: this.limits });
     const slot: Slot = { worker, ready: false, dead: false };
     this.slots.push(slot);
-    worker.unref();
+    // Started because a job waits: it keeps the process alive until it is up and the job is in.
     worker.on('message', (msg: ReplyMessage | { ready: true }) => {
       if (slot.dead) return;
       if ('ready' in msg) {
         slot.ready = true;
         this.dispatch();
+        if (slot.job === undefined) worker.unref();
         return;
       }
       const job = slot.job;
