@@ -9,7 +9,7 @@ import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { parseAllDocuments, stringify } from 'yaml';
 import { formatIssues, validateManifest } from '../api/validate.ts';
-import { renderTarget } from '../controllers/externalsecret/template.ts';
+import { checkTemplateSyntax, renderTarget } from '../controllers/externalsecret/template.ts';
 import { inProcess } from '../sandbox/index.ts';
 import { planTarget, type SecretObject } from '../controllers/externalsecret/target.ts';
 import { validateExternalSecret } from '../controllers/externalsecret/validate.ts';
@@ -90,7 +90,7 @@ export async function runRender(argv: string[], io: Io = { stdout: (s) => proces
     if (issues.length > 0) throw new InvalidSpecError(`${values.file}: the ExternalSecret does not match the schema:\n${formatIssues(issues)}`);
     const obj = es as unknown as ExternalSecretObject;
     obj.metadata.namespace ??= 'default';
-    const problem = validateExternalSecret(obj.spec);
+    const problem = validateExternalSecret(obj.spec) ?? (await checkTemplateSyntax(obj.spec, inProcess));
     if (problem) throw problem;
 
     const [valueDoc] = await loadDocs(values.values, 'failsafe');

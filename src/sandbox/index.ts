@@ -9,11 +9,11 @@
 import { asHushError, type HushError } from '../util/errors.ts';
 import { handlers, type JobInput, type JobKind, type JobOutput, type JobRunner } from './jobs.ts';
 import { WorkerPool } from './pool.ts';
-import type { RenderJob } from './render.ts';
+import type { ParseJob, RenderJob } from './render.ts';
 import { fromWire } from './wire.ts';
 
 export type { JobRunner } from './jobs.ts';
-export type { RenderJob } from './render.ts';
+export type { ParseJob, RenderJob } from './render.ts';
 export { WorkerPool, SandboxMemoryError, SandboxTimeoutError, type PoolOptions } from './pool.ts';
 
 /** Runs jobs on this thread: no isolation, no limits beyond the template budgets. */
@@ -51,4 +51,11 @@ export async function renderTemplates(jobs: RenderJob[], runner: JobRunner = san
   if (jobs.length === 0) return [];
   const out = await runner.run('template.render', jobs);
   return out.map((r) => ('bytes' in r ? { bytes: r.bytes } : { error: fromWire(r.error) }));
+}
+
+/** Parses a batch of templates in one job: per template undefined, or its TemplateError (InvalidSpec). */
+export async function parseTemplates(jobs: ParseJob[], runner: JobRunner = sandbox()): Promise<(HushError | undefined)[]> {
+  if (jobs.length === 0) return [];
+  const out = await runner.run('template.parse', jobs);
+  return out.map((e) => (e === null ? undefined : fromWire(e)));
 }

@@ -5,11 +5,13 @@
  * ready (so a job's time limit does not pay for it); the SOPS modules on first
  * use, so a worker that only renders templates never loads the key services.
  */
-import { renderBatch, type RenderJob, type WireRenderResult } from './render.ts';
+import { parseBatch, renderBatch, type ParseJob, type RenderJob, type WireRenderResult } from './render.ts';
+import type { WireError } from './wire.ts';
 import type { SopsOpenJob, SopsOpenResult, SopsParseJob, SopsParseResult } from './sops.ts';
 
 export const handlers = {
   'template.render': (jobs: RenderJob[]): WireRenderResult[] => renderBatch(jobs),
+  'template.parse': (jobs: ParseJob[]): (WireError | null)[] => parseBatch(jobs),
   'sops.parse': async (job: SopsParseJob): Promise<SopsParseResult> => (await import('./sops.ts')).sopsParse(job),
   'sops.open': async (job: SopsOpenJob): Promise<SopsOpenResult> => (await import('./sops.ts')).sopsOpen(job),
 };

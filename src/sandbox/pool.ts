@@ -80,6 +80,7 @@ interface Slot {
 /** What each kind of job is, for messages ("rendering the templates took longer than ..."). */
 const activity: Record<string, string> = {
   'template.render': 'rendering the templates',
+  'template.parse': 'parsing the templates',
   'sops.parse': 'reading the SOPS file',
   'sops.open': 'decrypting the SOPS file',
 };

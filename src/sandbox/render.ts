@@ -9,7 +9,7 @@
  * Runs in a worker (sandbox/worker.ts) or, for `hush render` and tests,
  * in-process: the same code either way.
  */
-import { renderTemplateBytes } from '../template/index.ts';
+import { parseTemplate, renderTemplateBytes } from '../template/index.ts';
 import type { MissingKey } from '../template/exec.ts';
 import { toWire, type WireError } from './wire.ts';
 
@@ -33,6 +33,23 @@ export function renderBatch(jobs: readonly RenderJob[]): WireRenderResult[] {
       return { bytes: new Uint8Array(out.buffer.slice(out.byteOffset, out.byteOffset + out.byteLength)) };
     } catch (err) {
       return { error: toWire(err) };
+    }
+  });
+}
+
+export interface ParseJob {
+  text: string;
+  name: string;
+}
+
+/** Parses each template (the up-front syntax check of a manifest's templates): null, or why it does not parse. */
+export function parseBatch(jobs: readonly ParseJob[]): (WireError | null)[] {
+  return jobs.map((j) => {
+    try {
+      parseTemplate(j.text, { name: j.name });
+      return null;
+    } catch (err) {
+      return toWire(err);
     }
   });
 }
