@@ -15,6 +15,9 @@ import { createControllerMetrics } from '../metrics/hush.ts';
 import { startProbeServer } from '../metrics/server.ts';
 import { Manager } from '../controllers/manager.ts';
 import { describeError } from '../util/errors.ts';
+import { tryParseGoDuration } from '../util/duration.ts';
+import { installSandbox, WorkerPool, type PoolOptions } from '../sandbox/index.ts';
+import { DEFAULT_MAX_OLD_GENERATION_MB } from '../sandbox/pool.ts';
 
 export const controllerUsage = `usage: hush controller [flags]
 
@@ -37,6 +40,11 @@ flags:
   --enable-sopssecret-reconciler               SopsSecret (secrets.hush.dev) decryption (default true;
                                                off by itself when that CRD is not installed)
   --log-level LEVEL                 debug, info, warn or error (default info)
+  --sandbox-workers N               worker threads for tenant templates and SOPS parsing (default: the
+                                    CPUs available, at most 4)
+  --sandbox-timeout DURATION        wall-clock limit of one sandbox job, e.g. one ExternalSecret's
+                                    templates (default 2s); the worker is then replaced
+  --sandbox-max-heap-mb N           V8 old-space limit of each sandbox worker, in MB (default 64)
 `;
 
 export async function runController(argv: string[]): Promise<number> {
@@ -58,6 +66,9 @@ export async function runController(argv: string[]): Promise<number> {
       'enable-cluster-external-secret-reconciler': { type: 'boolean', default: true },
       'enable-sopssecret-reconciler': { type: 'boolean', default: true },
       'log-level': { type: 'string', default: 'info' },
+      'sandbox-workers': { type: 'string' },
+      'sandbox-timeout': { type: 'string', default: '2s' },
+      'sandbox-max-heap-mb': { type: 'string', default: String(DEFAULT_MAX_OLD_GENERATION_MB) },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -73,6 +84,11 @@ export async function runController(argv: string[]): Promise<number> {
   const concurrency = Number(values.concurrent);
   if (!Number.isInteger(concurrency) || concurrency < 1) {
     process.stderr.write(`hush controller: --concurrent must be a positive integer, not "${values.concurrent}"\n`);
+    return 2;
+  }
+  const sandboxOpts = sandboxOptions(values['sandbox-workers'], values['sandbox-timeout'], values['sandbox-max-heap-mb']);
+  if (typeof sandboxOpts === 'string') {
+    process.stderr.write(`hush controller: ${sandboxOpts}\n`);
     return 2;
   }
   const logger = createLogger({ level });
@@ -101,6 +117,10 @@ export async function runController(argv: string[]): Promise<number> {
     enableClusterExternalSecrets: values['enable-cluster-external-secret-reconciler'],
     enableSopsSecrets: enableSops,
   });
+
+  // Tenant templates and SOPS files are parsed and run in these workers, never on the event loop.
+  const pool = new WorkerPool(sandboxOpts);
+  installSandbox(pool);
 
   const stop = new AbortController();
   const servers: Server[] = [];
@@ -178,9 +198,29 @@ export async function runController(argv: string[]): Promise<number> {
   } finally {
     for (const s of servers) s.close();
     kube.close();
+    // After the controllers have stopped: no reconcile is waiting for a template any more.
+    installSandbox(undefined);
+    await pool.close();
   }
   logger.info('stopped');
   return exitCode;
+}
+
+/** The pool's options from the flags, or what is wrong with them. */
+export function sandboxOptions(workers: string | undefined, timeout: string, heapMb: string): PoolOptions | string {
+  const opts: PoolOptions = {};
+  if (workers !== undefined) {
+    const n = Number(workers);
+    if (!Number.isInteger(n) || n < 1) return `--sandbox-workers must be a positive integer, not "${workers}"`;
+    opts.workers = n;
+  }
+  const ms = tryParseGoDuration(timeout);
+  if (ms === undefined || ms <= 0) return `--sandbox-timeout must be a positive duration such as 2s or 500ms, not "${timeout}"`;
+  opts.timeoutMs = ms;
+  const mb = Number(heapMb);
+  if (!Number.isInteger(mb) || mb < 16) return `--sandbox-max-heap-mb must be an integer of at least 16, not "${heapMb}"`;
+  opts.maxOldGenerationSizeMb = mb;
+  return opts;
 }
 
 /** Whether the API server serves SopsSecrets (the CRD is installed). Other errors count as yes, so they surface. */

@@ -9,7 +9,8 @@ import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { parseAllDocuments, stringify } from 'yaml';
 import { formatIssues, validateManifest } from '../api/validate.ts';
-import { renderTarget } from '../controllers/externalsecret/template.ts';
+import { checkTemplateSyntax, renderTarget } from '../controllers/externalsecret/template.ts';
+import { inProcess } from '../sandbox/index.ts';
 import { planTarget, type SecretObject } from '../controllers/externalsecret/target.ts';
 import { validateExternalSecret } from '../controllers/externalsecret/validate.ts';
 import type { ExternalSecretObject } from '../controllers/externalsecret/spec.ts';
@@ -89,7 +90,7 @@ export async function runRender(argv: string[], io: Io = { stdout: (s) => proces
     if (issues.length > 0) throw new InvalidSpecError(`${values.file}: the ExternalSecret does not match the schema:\n${formatIssues(issues)}`);
     const obj = es as unknown as ExternalSecretObject;
     obj.metadata.namespace ??= 'default';
-    const problem = validateExternalSecret(obj.spec);
+    const problem = validateExternalSecret(obj.spec) ?? (await checkTemplateSyntax(obj.spec, inProcess));
     if (problem) throw problem;
 
     const [valueDoc] = await loadDocs(values.values, 'failsafe');
@@ -107,7 +108,9 @@ export async function runRender(argv: string[], io: Io = { stdout: (s) => proces
       if (stringData !== undefined) return Promise.resolve(stringData);
       if (raw === undefined) return Promise.reject(new InvalidConfigError(`templateFrom: ${kind} "${name}" has no key "${key}"`));
       return Promise.resolve(kind === 'Secret' ? Buffer.from(raw, 'base64').toString('utf8') : raw);
-    });
+      // In-process: the templates are the user's own files on their own machine, and a CLI run
+      // should not pay for starting worker threads.
+    }, inProcess);
     const plan = planTarget({ ...obj, metadata: { uid: 'rendered-locally', ...obj.metadata } }, undefined, rendered);
     if (plan.action !== 'create') {
       io.stderr(`hush render: creationPolicy ${obj.spec.target?.creationPolicy} writes no new Secret; showing the rendered data\n`);

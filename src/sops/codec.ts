@@ -62,12 +62,15 @@ async function wrapForGroups(groups: KeyGroup[], dataKey: Buffer, threshold: num
 /** The key types tried first, as in sops' default decryption order. */
 const DECRYPTION_ORDER: Record<string, number> = { age: 0, pgp: 1 };
 
-async function unwrapGroup(group: KeyGroup, ctx: KeyContext): Promise<{ part?: Buffer; errors: string[] }> {
+/** How one master key gives back its part of the data key (a seam: the controller unwraps age keys in a worker). */
+export type Unwrap = (key: MasterKey, ctx: KeyContext) => Promise<Buffer>;
+
+async function unwrapGroup(group: KeyGroup, ctx: KeyContext, unwrap: Unwrap): Promise<{ part?: Buffer; errors: string[] }> {
   const errors: string[] = [];
   const ordered = [...group].sort((a, b) => (DECRYPTION_ORDER[a.type] ?? 2) - (DECRYPTION_ORDER[b.type] ?? 2));
   for (const key of ordered) {
     try {
-      return { part: await unwrapKey(key, ctx), errors };
+      return { part: await unwrap(key, ctx), errors };
     } catch (err) {
       errors.push(`${describeKey(key)}: ${err instanceof HushError ? err.message : 'failed'}`);
     }
@@ -76,9 +79,9 @@ async function unwrapGroup(group: KeyGroup, ctx: KeyContext): Promise<{ part?: B
 }
 
 /** Recovers the data key from the metadata, trying each master key. */
-export async function recoverDataKey(md: Metadata, ctx: KeyContext): Promise<Buffer> {
+export async function recoverDataKey(md: Metadata, ctx: KeyContext, unwrap: Unwrap = unwrapKey): Promise<Buffer> {
   const results = [];
-  for (const g of md.keyGroups) results.push(await unwrapGroup(g, ctx));
+  for (const g of md.keyGroups) results.push(await unwrapGroup(g, ctx, unwrap));
   const parts = results.flatMap((r) => (r.part ? [r.part] : []));
   const detail = results.map((r, i) => (r.part ? `group ${i + 1}: ok` : `group ${i + 1}: ${r.errors.join('; ') || 'no keys'}`)).join(' | ');
   let key: Buffer;

@@ -128,7 +128,7 @@ async function readDataFrom(item: DataFromItem, field: string, { client, storeLa
     seen.names.push(k);
     seen.values.push(v);
   }
-  const renamed = item.rewrite && item.rewrite.length > 0 ? rewriteKeys(raw, item.rewrite, field) : convertKeys(raw, conversion, sub);
+  const renamed = item.rewrite && item.rewrite.length > 0 ? await rewriteKeys(raw, item.rewrite, field) : convertKeys(raw, conversion, sub);
   seen.names.push(...renamed.keys());
   const valid = validateKeys(renamed, sub);
   const out = new Map<string, Uint8Array>();

@@ -18,9 +18,9 @@ test('two keys that convert to one are an error, not a silent overwrite', () => 
   assert.throws(() => convertKeys(m, 'Default', 'spec.dataFrom[0].find'), /keys "a\/b" and "a_b" both convert to "a_b"/);
 });
 
-test('rewrite regexp renames keys in order', () => {
+test('rewrite regexp renames keys in order', async () => {
   const m = new Map([['db/user', b('u')], ['db/pass', b('p')]]);
-  const out = rewriteKeys(m, [{ regexp: { source: '^db/', target: '' } }, { regexp: { source: '^(.*)$', target: 'DB_$1' } }], 'spec.dataFrom[0]');
+  const out = await rewriteKeys(m, [{ regexp: { source: '^db/', target: '' } }, { regexp: { source: '^(.*)$', target: 'DB_$1' } }], 'spec.dataFrom[0]');
   assert.deepEqual([...out.keys()], ['DB_user', 'DB_pass']);
 });
 

@@ -3,8 +3,9 @@
  * (rewrite[].regexp), and validation, in ESO's order:
  *   provider keys → rewrite (if any) else conversion → validation → decoding.
  */
-import { InvalidDataError, InvalidSpecError } from '../../util/errors.ts';
-import { renderTemplate, TemplateError } from '../../template/index.ts';
+import { asHushError, InvalidDataError, InvalidSpecError } from '../../util/errors.ts';
+import { TemplateError } from '../../template/index.ts';
+import { renderTemplates, type JobRunner } from '../../sandbox/index.ts';
 import { compileGoRegexp } from '../../util/goregexp.ts';
 
 export type ConversionStrategy = 'Default' | 'Unicode';
@@ -50,35 +51,40 @@ export interface RegexpRewrite {
 /**
  * Applies rewrite[] in order to every key: regexp (Go ReplaceAllString) or
  * transform (a template that sees the key as .value). merge is rejected by
- * validation before we get here.
+ * validation before we get here. A transform renders all keys of one step as
+ * one batch in the sandbox (off the event loop: the template is the tenant's).
  */
-export function rewriteKeys(data: Map<string, Uint8Array>, rewrites: RegexpRewrite[], field: string): Map<string, Uint8Array> {
+export async function rewriteKeys(data: Map<string, Uint8Array>, rewrites: RegexpRewrite[], field: string, runner?: JobRunner): Promise<Map<string, Uint8Array>> {
   let current = data;
-  rewrites.forEach((rw, i) => {
+  for (const [i, rw] of rewrites.entries()) {
     const at = `${field}.rewrite[${i}]`;
-    let rename: (key: string) => string;
+    let names: string[];
+    const keys = [...current.keys()];
     if (rw.regexp) {
       const re = compileGoRegexp(rw.regexp.source, { field: `${at}.regexp.source` });
       const target = rw.regexp.target;
-      rename = (key) => re.replaceAll(key, target);
+      names = keys.map((key) => re.replaceAll(key, target));
     } else if (rw.transform) {
       const text = rw.transform.template;
-      rename = (key) => {
-        try {
-          // ESO's transform template runs with Go's default missingkey: a missing field prints "<no value>".
-          return renderTemplate(text, { value: key }, { name: 'transform', missingKey: 'default' });
-        } catch (err) {
-          if (err instanceof TemplateError) throw err.withContext(`${at}.transform.template`);
-          throw err;
-        }
-      };
+      // ESO's transform template runs with Go's default missingkey: a missing field prints "<no value>".
+      const jobs = keys.map((key) => ({ text, data: { value: key }, name: 'transform', missingKey: 'default' as const }));
+      let results;
+      try {
+        results = await renderTemplates(jobs, runner);
+      } catch (err) {
+        throw asHushError(err).withContext(`${at}.transform.template`);
+      }
+      names = results.map((r) => {
+        if ('error' in r) throw r.error instanceof TemplateError ? r.error.withContext(`${at}.transform.template`) : r.error;
+        return Buffer.from(r.bytes).toString('utf8');
+      });
     } else {
       throw new InvalidSpecError(`${at}: set regexp or transform`);
     }
     const next = new Map<string, Uint8Array>();
-    for (const [key, value] of current) next.set(rename(key), value);
+    keys.forEach((key, j) => next.set(names[j]!, current.get(key)!));
     current = next;
-  });
+  }
   return current;
 }
 

@@ -31,7 +31,7 @@ import { Reasons, sameStatus, withReady } from './status.ts';
 import { controllerOwnerOf, isSecretValid, planTarget, type SecretObject } from './target.ts';
 import { validateExternalSecret } from './validate.ts';
 import { parseStoreKey, storesOf } from '../indexes.ts';
-import { renderTarget } from './template.ts';
+import { checkTemplateSyntax, renderTarget } from './template.ts';
 
 export interface ReconcileResult {
   /** Come back after this long (periodic refresh). */
@@ -93,7 +93,7 @@ export class ExternalSecretReconciler {
     }
 
     const started = this.now();
-    const invalid = validateExternalSecret(es.spec);
+    const invalid = validateExternalSecret(es.spec) ?? (await checkTemplateSyntax(es.spec));
     if (invalid) return this.fail(es, invalid, ctx);
 
     const targetName = targetNameOf(es);

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { renderTarget, validateTemplate } from './template.ts';
+import { checkTemplateSyntax, renderTarget, validateTemplate } from './template.ts';
 import { rewriteKeys } from './keys.ts';
 import type { ExternalSecretObject, TemplateSpec } from './spec.ts';
 
@@ -57,18 +57,18 @@ test('a failing template names the field, template, line and column, and never t
   await assert.rejects(renderTarget(es({ data: { x: '{{ .user | nosuchfunc }}' } }), provider, noSources), /spec\.target\.template\.data\[x\]: template: x:1: function "nosuchfunc" not defined/);
 });
 
-test('rewrite.transform renames keys with a template over .value', () => {
-  const out = rewriteKeys(new Map([['db/user', b('u')]]), [{ transform: { template: '{{ .value | replace "/" "_" | upper }}' } }], 'spec.dataFrom[0]');
+test('rewrite.transform renames keys with a template over .value', async () => {
+  const out = await rewriteKeys(new Map([['db/user', b('u')]]), [{ transform: { template: '{{ .value | replace "/" "_" | upper }}' } }], 'spec.dataFrom[0]');
   assert.deepEqual([...out.keys()], ['DB_USER']);
 });
 
-test('template validation blocks credential-minting Secret types and unknown engines', () => {
+test('template validation blocks credential-minting Secret types and unknown engines', async () => {
   assert.match(validateTemplate({ type: 'bootstrap.kubernetes.io/token' })?.message ?? '', /bootstrap token/);
   assert.match(validateTemplate({ type: 'kubernetes.io/service-account-token', metadata: { annotations: { 'kubernetes.io/service-account.name': 'admin' } } })?.message ?? '', /service-account\.name annotation is not allowed/);
   assert.match(validateTemplate({ type: 'kubernetes.io/service-account-token', templateFrom: [{ literal: 'a: b', target: 'Annotations' }] })?.message ?? '', /Annotations is not allowed/);
   assert.match(validateTemplate({ engineVersion: 'v1' })?.message ?? '', /only v2 is supported/);
   assert.equal(validateTemplate({ type: 'kubernetes.io/tls', data: { 'tls.crt': '{{ .crt }}' } }), undefined);
-  const bad = validateTemplate({ data: { conn: '{{ .user | nosuchfunc }}' } });
+  const bad = await checkTemplateSyntax({ target: { template: { data: { conn: '{{ .user | nosuchfunc }}' } } } });
   assert.match(bad?.message ?? '', /spec\.target\.template\.data\[conn\]: template: conn:1: function "nosuchfunc" not defined/, 'parsed before any store is read');
   assert.equal(bad?.retryable, false, 'a typo waits for a fix, not a retry');
 });
@@ -84,7 +84,7 @@ test('ESO details: one templateFrom entry may hold several sources (configMap, s
   const read = (kind: string) => Promise.resolve(kind === 'ConfigMap' ? 'from-cm' : 'from-secret');
   const r = await renderTarget(es({ templateFrom: [{ configMap: { name: 'c', items: [{ key: 'A' }] }, secret: { name: 's', items: [{ key: 'A' }] }, literal: 'B: lit' }] }), provider, read);
   assert.deepEqual(text(r.data), { A: 'from-secret', B: 'lit' });
-  const out = rewriteKeys(new Map([['k', b('v')]]), [{ transform: { template: '{{ .value }}-{{ .nope }}' } }], 'spec.dataFrom[0]');
+  const out = await rewriteKeys(new Map([['k', b('v')]]), [{ transform: { template: '{{ .value }}-{{ .nope }}' } }], 'spec.dataFrom[0]');
   assert.deepEqual([...out.keys()], ['k-<no value>']);
 });
 
@@ -108,4 +108,20 @@ test('decision table: which template failures are retried (they depend on store 
     assert.equal(err.code, code, what);
     assert.equal(err.retryable, retryable, what);
   }
+});
+
+test('the manifest\'s templates are parsed in the sandbox, as one batch, before any store is read; the first failure names its field', async () => {
+  const { inProcess } = await import('../../sandbox/index.ts');
+  const kinds: string[] = [];
+  const spy = { run: (kind: string, input: unknown) => (kinds.push(kind), inProcess.run(kind as 'template.parse', input as never)) } as Parameters<typeof checkTemplateSyntax>[1];
+  const spec = {
+    dataFrom: [{ extract: { key: 'k' }, rewrite: [{ transform: { template: '{{ .value | nosuch }}' } }] }],
+    target: { template: { data: { ok: '{{ .a }}', bad: '{{ if }}' } } },
+  };
+  const err = await checkTemplateSyntax(spec, spy);
+  assert.deepEqual(kinds, ['template.parse']);
+  assert.equal(err?.code, 'InvalidSpec');
+  assert.equal(err?.message, 'spec.dataFrom[0].rewrite[0].transform.template: template: transform:1: function "nosuch" not defined');
+  assert.match((await checkTemplateSyntax({ target: { template: { data: { ok: '{{ .a }}', bad: '{{ if }}' } } } }))?.message ?? '', /^spec\.target\.template\.data\[bad\]: template: bad:1: missing value for if$/);
+  assert.equal(await checkTemplateSyntax({ target: { template: { data: { ok: '{{ .a }}' } } } }), undefined);
 });

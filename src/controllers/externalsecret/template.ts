@@ -12,10 +12,11 @@
  * template that fails leaves nothing half-written: the caller writes only a
  * complete result.
  */
-import { parseTemplate, renderTemplateBytes, TemplateError } from '../../template/index.ts';
+import { TemplateError } from '../../template/index.ts';
+import { parseTemplates, renderTemplates, type JobRunner, type RenderJob, type RenderResult } from '../../sandbox/index.ts';
 import { parse as parseYaml } from 'yaml';
 import { HushError, InternalError, InvalidDataError, InvalidSpecError, describeError } from '../../util/errors.ts';
-import type { ExternalSecretObject, TemplateFrom, TemplateSpec } from './spec.ts';
+import type { ExternalSecretObject, ExternalSecretSpec, TemplateFrom, TemplateSpec } from './spec.ts';
 
 export interface RenderedTarget {
   data: Map<string, Uint8Array>;
@@ -40,22 +41,19 @@ function templateError(field: string, err: unknown): HushError {
   return err instanceof HushError ? err.withContext(field) : new InternalError(`${field}: ${describeError(err)}`, { cause: err });
 }
 
-function render(text: string, context: Record<string, Uint8Array>, name: string, field: string): Buffer {
-  try {
-    return renderTemplateBytes(text, context, { name });
-  } catch (err) {
-    throw templateError(field, err);
-  }
+/** A rendered template's failure, or its bytes. */
+function rendered(r: RenderResult, field: string): Buffer {
+  if ('error' in r) throw templateError(field, r.error);
+  return Buffer.from(r.bytes.buffer, r.bytes.byteOffset, r.bytes.byteLength);
 }
 
 /** KeysAndValues and literal templates render to a YAML map of keys to values. */
-function renderMap(text: string, context: Record<string, Uint8Array>, name: string, field: string): Map<string, string> {
-  const out = render(text, context, name, field).toString('utf8');
+function asMap(out: Buffer, field: string): Map<string, string> {
   let parsed: unknown;
   try {
     // failsafe: every scalar stays the text it was written as ("0123" stays "0123"), as Go's
     // yaml.Unmarshal into map[string]string does.
-    parsed = parseYaml(out, { schema: 'failsafe' });
+    parsed = parseYaml(out.toString('utf8'), { schema: 'failsafe' });
   } catch {
     // The rendered text may hold secret values: say where, never what. InvalidData, so retried: it depends on store data.
     throw new InvalidDataError(`${field}: the rendered template is not a YAML map of keys to values`);
@@ -78,7 +76,12 @@ function sinkOf(tf: TemplateFrom, field: string): Sink {
   throw new InvalidSpecError(`${field}.target: "${t}" is not a target of a Secret; use Data, Labels or Annotations`);
 }
 
-export async function renderTarget(es: ExternalSecretObject, providerData: Map<string, Uint8Array>, readSource: TemplateSourceReader): Promise<RenderedTarget> {
+/**
+ * Renders every template of the ExternalSecret. All of them go to the sandbox
+ * (sandbox/index.ts: a worker, off the event loop) as one batch: one trip per
+ * ExternalSecret, not one per key. `runner` is the in-process runner for `hush render`.
+ */
+export async function renderTarget(es: ExternalSecretObject, providerData: Map<string, Uint8Array>, readSource: TemplateSourceReader, runner?: JobRunner): Promise<RenderedTarget> {
   const tpl: TemplateSpec | undefined = es.spec.target?.template;
   if (!tpl) return { data: providerData, templated: false };
   const base = 'spec.target.template';
@@ -96,6 +99,16 @@ export async function renderTarget(es: ExternalSecretObject, providerData: Map<s
     else (sink === 'Labels' ? labels : annotations)[key] = value.toString();
   };
 
+  // First every template text (sources are read from the cluster), in ESO's order; then one
+  // render of them all; then the results are applied in the same order, so later still wins.
+  const jobs: RenderJob[] = [];
+  const apply: ((out: Buffer) => void)[] = [];
+  const fields: string[] = [];
+  const add = (text: string, name: string, field: string, use: (out: Buffer) => void) => {
+    jobs.push({ text, data: context, name });
+    fields.push(field);
+    apply.push(use);
+  };
   for (const [i, tf] of (tpl.templateFrom ?? []).entries()) {
     const field = `${base}.templateFrom[${i}]`;
     const sink = sinkOf(tf, field);
@@ -107,21 +120,32 @@ export async function renderTarget(es: ExternalSecretObject, providerData: Map<s
         const at = `${field}.${kind}.items[${j}]`;
         const text = await readSource(kind === 'configMap' ? 'ConfigMap' : 'Secret', ref.name, item.key);
         if (item.templateAs === 'KeysAndValues') {
-          for (const [k, v] of renderMap(text, context, item.key, at)) put(sink, k, v);
+          add(text, item.key, at, (out) => {
+            for (const [k, v] of asMap(out, at)) put(sink, k, v);
+          });
         } else {
-          put(sink, item.key, render(text, context, item.key, at));
+          add(text, item.key, at, (out) => put(sink, item.key, out));
         }
       }
     }
     if (tf.literal !== undefined) {
-      for (const [k, v] of renderMap(tf.literal, context, `literal-${i}`, `${field}.literal`)) put(sink, k, v);
+      add(tf.literal, `literal-${i}`, `${field}.literal`, (out) => {
+        for (const [k, v] of asMap(out, `${field}.literal`)) put(sink, k, v);
+      });
     }
   }
-  for (const [key, text] of Object.entries(tpl.data ?? {})) {
-    data.set(key, new Uint8Array(render(text, context, key, `${base}.data[${key}]`)));
+  for (const [key, text] of Object.entries(tpl.data ?? {})) add(text, key, `${base}.data[${key}]`, (out) => data.set(key, new Uint8Array(out)));
+  for (const [key, text] of Object.entries(tpl.metadata?.labels ?? {})) add(text, key, `${base}.metadata.labels[${key}]`, (out) => (labels[key] = out.toString()));
+  for (const [key, text] of Object.entries(tpl.metadata?.annotations ?? {})) add(text, key, `${base}.metadata.annotations[${key}]`, (out) => (annotations[key] = out.toString()));
+
+  let results: RenderResult[];
+  try {
+    results = await renderTemplates(jobs, runner);
+  } catch (err) {
+    // The batch as a whole was stopped (time or memory limit): it names the limit, not one key.
+    throw templateError(base, err);
   }
-  for (const [key, text] of Object.entries(tpl.metadata?.labels ?? {})) labels[key] = render(text, context, key, `${base}.metadata.labels[${key}]`).toString();
-  for (const [key, text] of Object.entries(tpl.metadata?.annotations ?? {})) annotations[key] = render(text, context, key, `${base}.metadata.annotations[${key}]`).toString();
+  results.forEach((r, i) => apply[i]!(rendered(r, fields[i]!)));
   return { data, ...(tpl.type ? { type: tpl.type } : {}), labels, annotations, templated: true };
 }
 
@@ -145,30 +169,40 @@ export function validateTemplate(tpl: TemplateSpec | undefined): HushError | und
   for (const [i, tf] of (tpl.templateFrom ?? []).entries()) {
     const kinds = [tf.configMap, tf.secret, tf.literal].filter((x) => x !== undefined).length;
     if (kinds === 0) return new InvalidSpecError(`${base}.templateFrom[${i}]: set configMap, secret or literal`);
-    if (tf.literal !== undefined) {
-      const bad = parseProblem(tf.literal, `literal-${i}`, `${base}.templateFrom[${i}].literal`);
-      if (bad) return bad;
-    }
-  }
-  // Templates written in the manifest are parsed up front, so a typo is reported before any store is read.
-  const inline: [string, string, string][] = [
-    ...Object.entries(tpl.data ?? {}).map(([k, t]): [string, string, string] => [t, k, `${base}.data[${k}]`]),
-    ...Object.entries(tpl.metadata?.labels ?? {}).map(([k, t]): [string, string, string] => [t, k, `${base}.metadata.labels[${k}]`]),
-    ...Object.entries(tpl.metadata?.annotations ?? {}).map(([k, t]): [string, string, string] => [t, k, `${base}.metadata.annotations[${k}]`]),
-  ];
-  for (const [text, name, field] of inline) {
-    const bad = parseProblem(text, name, field);
-    if (bad) return bad;
   }
   return undefined;
 }
 
-function parseProblem(text: string, name: string, field: string): HushError | undefined {
-  try {
-    parseTemplate(text, { name });
-    return undefined;
-  } catch (err) {
-    // Parse errors are InvalidSpec (terminal): the manifest's template needs a fix.
-    return templateError(field, err);
+/**
+ * Parses every template written in the manifest (template.data, labels, annotations,
+ * templateFrom literals, rewrite transforms), so a typo is reported before any store is read.
+ * The texts are the tenant's and parsing a large one takes a while (about a second for a
+ * 1 MB template of 150,000 actions), so they are parsed in the sandbox, as one batch.
+ */
+export async function checkTemplateSyntax(spec: ExternalSecretSpec, runner?: JobRunner): Promise<HushError | undefined> {
+  const base = 'spec.target.template';
+  const tpl = spec.target?.template;
+  const todo: { text: string; name: string; field: string; transform?: boolean }[] = [];
+  for (const [i, item] of (spec.dataFrom ?? []).entries()) {
+    for (const [j, rw] of (item.rewrite ?? []).entries()) {
+      if (rw.transform) todo.push({ text: rw.transform.template, name: 'transform', field: `spec.dataFrom[${i}].rewrite[${j}].transform.template`, transform: true });
+    }
   }
+  for (const [i, tf] of (tpl?.templateFrom ?? []).entries()) {
+    if (tf.literal !== undefined) todo.push({ text: tf.literal, name: `literal-${i}`, field: `${base}.templateFrom[${i}].literal` });
+  }
+  for (const [k, t] of Object.entries(tpl?.data ?? {})) todo.push({ text: t, name: k, field: `${base}.data[${k}]` });
+  for (const [k, t] of Object.entries(tpl?.metadata?.labels ?? {})) todo.push({ text: t, name: k, field: `${base}.metadata.labels[${k}]` });
+  for (const [k, t] of Object.entries(tpl?.metadata?.annotations ?? {})) todo.push({ text: t, name: k, field: `${base}.metadata.annotations[${k}]` });
+  let errors: (HushError | undefined)[];
+  try {
+    errors = await parseTemplates(todo.map((t) => ({ text: t.text, name: t.name })), runner);
+  } catch (err) {
+    return templateError(base, err);
+  }
+  const i = errors.findIndex((e) => e !== undefined);
+  if (i < 0) return undefined;
+  const t = todo[i]!;
+  // Parse errors are InvalidSpec (terminal): the manifest's template needs a fix.
+  return t.transform ? new InvalidSpecError(`${t.field}: ${errors[i]!.message}`) : templateError(t.field, errors[i]);
 }

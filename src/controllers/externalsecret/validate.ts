@@ -2,12 +2,12 @@
  * Semantic checks of an ExternalSecret that the CRD schema cannot express.
  * ESO runs these in its validating webhook; Hush runs them in the reconciler
  * (and in `hush lint` later), and reports the first problem as Ready=False
- * with the field path and the fix, before any provider is called.
+ * with the field path and the fix, before any provider is called. Whether the
+ * templates parse is checked next, in the sandbox (checkTemplateSyntax in template.ts).
  */
 import { InvalidSpecError, NotSupportedError, type HushError } from '../../util/errors.ts';
 import { parseGoDuration } from '../../util/duration.ts';
 import { validateTemplate } from './template.ts';
-import { parseTemplate } from '../../template/index.ts';
 import { creationPolicyOf, deletionPolicyOf, type ExternalSecretSpec } from './spec.ts';
 
 export function validateExternalSecret(spec: ExternalSecretSpec): HushError | undefined {
@@ -56,13 +56,6 @@ export function validateExternalSecret(spec: ExternalSecretSpec): HushError | un
     for (const [j, rw] of (item.rewrite ?? []).entries()) {
       const kinds = [rw.regexp, rw.transform, rw.merge].filter((x) => x !== undefined).length;
       if (kinds !== 1) return new InvalidSpecError(`${at}.rewrite[${j}]: set exactly one of regexp, transform or merge`);
-      if (rw.transform) {
-        try {
-          parseTemplate(rw.transform.template, { name: 'transform' });
-        } catch (err) {
-          return new InvalidSpecError(`${at}.rewrite[${j}].transform.template: ${(err as Error).message}`);
-        }
-      }
       if (rw.merge) return new NotSupportedError(`${at}.rewrite[${j}].merge: merge rewrites are not supported yet`);
     }
   }

@@ -4,6 +4,7 @@ import { decryptManifest, detectFormat } from './decrypt.ts';
 import { SopsSecretError } from './errors.ts';
 import { keyContext } from './keys.ts';
 import { ageKeyPair, encryptForAge } from './testing/age.ts';
+import type { JobRunner } from '../../sandbox/index.ts';
 
 const hints = { subject: 'SopsSecret "ns/db"', offered: '1 age identity from Secret "ns/keys" entry "age.agekey"', keyHome: 'Secret "ns/keys" (spec.decryption.secretRef)' };
 const manifest = 'apiVersion: v1\nkind: Secret\nmetadata:\n    name: db\nstringData:\n    password: CANARY-decrypt-test\n    port: "5432"\n';
@@ -74,4 +75,47 @@ test('a file that is not sops-encrypted, or holds two documents, is refused', as
   const err = await failure(decryptManifest(two, 'yaml', ctx, hints));
   assert.equal(err.reason, 'InvalidManifest');
   assert.match(err.message, /holds 2 YAML documents/);
+});
+
+test('the tenant\'s file is parsed, its age keys tried and its values decrypted in the sandbox, under its limits', async () => {
+  const { parse, stringify } = await import('yaml');
+  const { WorkerPool } = await import('../../sandbox/index.ts');
+  const k = await ageKeyPair();
+  const other = await ageKeyPair();
+  const ctx = keyContext({ ageIdentities: [k.identity], offered: [] }, undefined);
+  const file = parse(await encryptForAge(manifest, k.recipient)) as { sops: { age: { recipient: string; enc: string }[] } };
+  const foreign = (parse(await encryptForAge(manifest, other.recipient)) as typeof file).sops.age[0]!;
+  // A hostile file: every foreign key costs an X25519 attempt before the right one, last, is reached.
+  file.sops.age = [...Array.from({ length: 300 }, () => foreign), ...file.sops.age];
+  const hostile = stringify(file);
+
+  const pool = new WorkerPool({ workers: 1, timeoutMs: 30_000 });
+  try {
+    const seen: string[] = [];
+    let ageTried = 0;
+    const spy = {
+      async run(kind: string, input: unknown): Promise<unknown> {
+        seen.push(kind);
+        const out = await pool.runAny(kind, input);
+        if (kind === 'sops.parse') ageTried = (out as { age: unknown[][] }).age.flat().filter((o) => o !== null).length;
+        return out;
+      },
+    } as JobRunner;
+    const out = (await decryptManifest(hostile, 'yaml', ctx, hints, spy)) as { stringData: { password: string } };
+    assert.equal(out.stringData.password, 'CANARY-decrypt-test');
+    assert.deepEqual(seen, ['sops.parse', 'sops.open']);
+    assert.equal(ageTried, 301, 'every age key was tried in the worker');
+  } finally {
+    await pool.close();
+  }
+
+  const strict = new WorkerPool({ workers: 1, timeoutMs: 1 });
+  try {
+    const err = await failure(decryptManifest(hostile, 'yaml', ctx, hints, strict));
+    assert.equal(err.code, 'Timeout');
+    assert.ok(err.retryable);
+    assert.match(err.message, /^SopsSecret "ns\/db": cannot decrypt spec.encrypted \(yaml\): reading the SOPS file took longer than 1 ms and was stopped/);
+  } finally {
+    await strict.close();
+  }
 });

@@ -3,16 +3,19 @@
  * the work; this module picks the format, checks that the file holds one
  * document, and turns codec errors into SopsSecret failures with a fix.
  *
- * The plaintext exists only as the returned object: it is never logged,
- * never put into an error, and never parsed from text (the codec's tree is
- * converted directly), so a parser error cannot quote a secret value.
+ * The plaintext exists only as the returned object: it is never logged and
+ * never put into an error. It is turned into JSON from the codec's own tree
+ * (in the sandbox), so a parser error cannot quote a secret value.
  */
 import type { SopsFormat } from '../../api/hush/index.ts';
-import { openFile } from '../../sops/codec.ts';
+import { recoverDataKey } from '../../sops/codec.ts';
 import { DataKeyError, MacMismatchError, MacNotFoundError } from '../../sops/errors.ts';
-import type { KeyContext } from '../../sops/keys/index.ts';
-import { stringifyPlain } from '../../sops/stores/index.ts';
-import { describeError, hasCode, isHushError } from '../../util/errors.ts';
+import { unwrapKey, type KeyContext } from '../../sops/keys/index.ts';
+import type { MasterKey } from '../../sops/metadata.ts';
+import { sandbox, type JobRunner } from '../../sandbox/index.ts';
+import type { AgeOutcome } from '../../sandbox/sops.ts';
+import { fromWire } from '../../sandbox/wire.ts';
+import { describeError, hasCode, InternalError, isHushError } from '../../util/errors.ts';
 import { Reasons, SopsSecretError, invalidManifest } from './errors.ts';
 
 /** The declared format, else JSON when the text starts with `{`, else YAML (what sops writes for a .yaml file). */
@@ -30,18 +33,37 @@ export interface DecryptHints {
   keyHome: string;
 }
 
-/** Decrypts and verifies (MAC) the file; returns the one document it holds, as JSON. */
-export async function decryptManifest(text: string, format: SopsFormat, ctx: KeyContext, hints: DecryptHints): Promise<unknown> {
-  let docs;
+/**
+ * Decrypts and verifies (MAC) the file; returns the one document it holds, as JSON.
+ *
+ * The file is the tenant's: parsing it, the age work and the decryption run in the sandbox
+ * (sandbox/sops.ts), off the event loop and under its limits. Vault and KMS calls stay here,
+ * with the key context's timeouts (they are I/O, not CPU, and must not count against a job's clock).
+ */
+export async function decryptManifest(text: string, format: SopsFormat, ctx: KeyContext, hints: DecryptHints, runner: JobRunner = sandbox()): Promise<unknown> {
+  let opened;
   try {
-    ({ docs } = await openFile(Buffer.from(text, 'utf8'), format, ctx));
+    const parsed = await runner.run('sops.parse', { text, format, age: { env: ctx.env, home: ctx.home, ageIdentities: ctx.ageIdentities ?? [] } });
+    const tried = new Map<MasterKey, AgeOutcome>();
+    parsed.metadata.keyGroups.forEach((g, i) => g.forEach((k, j) => {
+      const o = parsed.age[i]?.[j];
+      if (o) tried.set(k, o);
+    }));
+    const dataKey = await recoverDataKey(parsed.metadata, ctx, (key, c) => {
+      if (key.type !== 'age') return unwrapKey(key, c);
+      // The worker tried the age keys in the order asked here and stopped at the first that worked.
+      const o = tried.get(key);
+      if (!o) return Promise.reject(new InternalError('age key not tried in the sandbox'));
+      return 'part' in o ? Promise.resolve(Buffer.from(o.part)) : Promise.reject(fromWire(o.error));
+    });
+    opened = await runner.run('sops.open', { text, format, dataKey: new Uint8Array(dataKey) });
   } catch (err) {
     throw explain(err, format, hints);
   }
-  if (docs.length !== 1) {
-    throw invalidManifest(`${hints.subject}: spec.encrypted holds ${docs.length} YAML documents; it must hold exactly one v1 Secret. Fix: encrypt one Secret per file and make one SopsSecret for each.`);
+  if (opened.docs !== 1) {
+    throw invalidManifest(`${hints.subject}: spec.encrypted holds ${opened.docs} YAML documents; it must hold exactly one v1 Secret. Fix: encrypt one Secret per file and make one SopsSecret for each.`);
   }
-  return JSON.parse(stringifyPlain('json', docs).toString('utf8')) as unknown;
+  return opened.manifest;
 }
 
 function explain(err: unknown, format: SopsFormat, h: DecryptHints): SopsSecretError {

@@ -14,7 +14,7 @@ import { HttpClient, HttpTransportError, type HttpResponse } from '../util/http.
 import { readSecretString, type RefScope } from '../util/refs.ts';
 import { redactStoreText } from '../../util/redact.ts';
 import type { WebhookSpec } from './spec.ts';
-import { readTemplateSecrets, referencedKeys, render, templateData, type TemplateData } from './templates.ts';
+import { readTemplateSecrets, referencedKeys, renderAll, templateData } from './templates.ts';
 import { parseAnswer, selectPath, singleValue, valueMap } from './values.ts';
 
 /** ESO has no timeout unless the store sets one; Hush does not wait forever. */
@@ -48,15 +48,13 @@ export class WebhookStoreClient implements StoreClient {
   }
 
   async getSecret(ref: RemoteRef, signal: AbortSignal): Promise<Uint8Array> {
-    const { body, raw } = await this.fetch(ref, signal);
-    const path = render(this.p.spec.jsonPath, raw, 'result.jsonPath', this.secrets);
+    const { body, path } = await this.fetch(ref, signal);
     if (path === '') return body;
     return singleValue(selectPath(parseAnswer(body, `the answer for key "${ref.key}"`), path));
   }
 
   async getSecretMap(ref: RemoteRef, signal: AbortSignal): Promise<Map<string, Uint8Array>> {
-    const { body, raw } = await this.fetch(ref, signal);
-    const path = render(this.p.spec.jsonPath, raw, 'result.jsonPath', this.secrets);
+    const { body, path } = await this.fetch(ref, signal);
     let data = parseAnswer(body, `the answer for key "${ref.key}"`);
     if (path !== '') data = selectPath(data, path);
     return valueMap(data);
@@ -85,20 +83,29 @@ export class WebhookStoreClient implements StoreClient {
     return Promise.resolve();
   }
 
-  /** Renders the request for `ref`, sends it and returns the answer's body on 2xx. */
-  private async fetch(ref: RemoteRef, signal: AbortSignal): Promise<{ body: Buffer; raw: TemplateData }> {
+  /** Renders the request for `ref` (and result.jsonPath), sends it and returns the answer's body on 2xx. */
+  private async fetch(ref: RemoteRef, signal: AbortSignal): Promise<{ body: Buffer; path: string }> {
     const s = this.p.spec;
     const named = await readTemplateSecrets(this.p.kube, this.p.scope, s.secrets, this.keys, (v) => this.remember(v));
     const escaped = templateData(ref, this.p.scope.namespace, named, true);
     const raw = templateData(ref, this.p.scope.namespace, named, false);
-    const url = render(s.url, escaped, 'url', this.secrets);
-    const body = render(s.body, raw, 'body', this.secrets);
+    // One batch for the whole request: the url, the body, every header, and result.jsonPath.
+    const headerEntries = Object.entries(s.headers);
+    const [url, body, path, ...headerValues] = await renderAll(
+      [
+        { text: s.url, data: escaped, field: 'url' },
+        { text: s.body, data: raw, field: 'body' },
+        { text: s.jsonPath, data: raw, field: 'result.jsonPath' },
+        ...headerEntries.map(([k, v]) => ({ text: v, data: raw, field: `header ${k}` })),
+      ],
+      this.secrets,
+    );
     const headers: Record<string, string> = {};
-    for (const [k, v] of Object.entries(s.headers)) headers[k.toLowerCase()] = render(v, raw, `header ${k}`, this.secrets);
+    headerEntries.forEach(([k], i) => (headers[k.toLowerCase()] = headerValues[i]!));
 
     let u: URL;
     try {
-      u = new URL(url);
+      u = new URL(url!);
       if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error('scheme');
     } catch {
       throw new InvalidSpecError(`webhook: the url template ${JSON.stringify(s.url)} did not render to an http(s) URL for key "${ref.key}"`);
@@ -106,9 +113,9 @@ export class WebhookStoreClient implements StoreClient {
     const wait = this.pausedUntil - this.now();
     if (wait > 0) throw new ThrottledError(`webhook: ${s.url}: the store is backing off after 429 Too Many Requests; next try in ${Math.ceil(wait / 1000)} s`, { retryAfterMs: wait });
 
-    let res = await this.send(u, headers, body, signal);
-    if (res.status === 401 && s.ntlm) res = await this.retryWithCredentials(u, headers, body, res, signal);
-    return { body: this.check(res, ref), raw };
+    let res = await this.send(u, headers, body!, signal);
+    if (res.status === 401 && s.ntlm) res = await this.retryWithCredentials(u, headers, body!, res, signal);
+    return { body: this.check(res, ref), path: path! };
   }
 
   /**

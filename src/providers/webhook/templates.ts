@@ -14,8 +14,8 @@
  * plus secretRef.key when set. A key reached only through `with`, `range`
  * or a variable is not seen; the template then prints `<no value>`.
  */
-import { HushError, InvalidConfigError, NotFoundError } from '../../util/errors.ts';
-import { renderTemplate } from '../../template/index.ts';
+import { asHushError, InvalidConfigError, NotFoundError } from '../../util/errors.ts';
+import { renderTemplates, type JobRunner, type RenderResult } from '../../sandbox/index.ts';
 import { queryEscape } from '../../template/builtins.ts';
 import type { ProviderKubeAccess, RemoteRef } from '../types.ts';
 import { readSecretString, type RefScope } from '../util/refs.ts';
@@ -86,13 +86,33 @@ export function templateData(ref: RemoteRef | undefined, namespace: string | und
   return data;
 }
 
-/** Renders one template; errors name the field and are redacted of every secret value read. */
-export function render(text: string, data: TemplateData, field: string, secrets: Iterable<string>): string {
-  if (text === '') return '';
+/** One template of a webhook request: its text, the data it sees, and the field it came from. */
+export interface WebhookTemplate {
+  text: string;
+  data: TemplateData;
+  field: string;
+}
+
+/**
+ * Renders the request's templates as one batch in the sandbox (the store's
+ * templates are the tenant's code, so they run off the event loop). Errors
+ * name the field and are redacted of every secret value read; the first
+ * failing template, in the order given, is the one reported.
+ */
+export async function renderAll(templates: WebhookTemplate[], secrets: Iterable<string>, runner?: JobRunner): Promise<string[]> {
+  const todo = templates.filter((t) => t.text !== '');
+  let results: RenderResult[];
   try {
-    return renderTemplate(text, data, { name: 'webhooktemplate', missingKey: 'default' });
+    results = await renderTemplates(todo.map((t) => ({ text: t.text, data: t.data, name: 'webhooktemplate', missingKey: 'default' })), runner);
   } catch (err) {
-    const msg = err instanceof HushError ? err.message : String(err);
-    throw new InvalidConfigError(`webhook: failed to parse ${field}: ${redactStoreText(msg, secrets)}`);
+    // The batch was stopped at a limit of the sandbox (time, memory): keep its class and code.
+    throw asHushError(err).withContext('webhook: rendering the request templates');
   }
+  const out = new Map<WebhookTemplate, string>();
+  todo.forEach((t, i) => {
+    const r = results[i]!;
+    if ('error' in r) throw new InvalidConfigError(`webhook: failed to parse ${t.field}: ${redactStoreText(r.error.message, secrets)}`);
+    out.set(t, Buffer.from(r.bytes).toString('utf8'));
+  });
+  return templates.map((t) => out.get(t) ?? '');
 }

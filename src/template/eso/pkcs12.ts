@@ -7,6 +7,7 @@
 import { createPrivateKey, type KeyObject } from 'node:crypto';
 import { decodeChain, encode, encodeTrustStore } from '../pkcs12/pfx.ts';
 import { fn, GoFuncError, type GoFunc } from '../values.ts';
+import { LimitExceeded } from '../limits.ts';
 import { parseCertificate, type CertInfo } from '../x509/cert.ts';
 import * as der from '../x509/der.ts';
 import { nameString } from '../x509/name.ts';
@@ -36,6 +37,7 @@ function keyPem(pass: string, input: string): string {
   try {
     pkcs8 = decodeChain(bytes(input), pass).key;
   } catch (e) {
+    if (e instanceof LimitExceeded) throw e; // the budget stops the template; not a function error
     throw new GoFuncError(`unable to decode pkcs12 with password: ${(e as Error).message}`);
   }
   let key: KeyObject;
@@ -52,6 +54,7 @@ function certPem(pass: string, input: string): string {
   try {
     chain = decodeChain(bytes(input), pass);
   } catch (e) {
+    if (e instanceof LimitExceeded) throw e; // the budget stops the template; not a function error
     throw new GoFuncError(`unable to decode pkcs12 certificate with password: ${(e as Error).message}`);
   }
   const all = [chain.cert, ...chain.caCerts].map((c) => der.pem('CERTIFICATE', parseCert(c).raw)).join('');
@@ -106,6 +109,7 @@ function toPkcs12(cert: string, key: string, pass: string, full: boolean): strin
       pass,
     ).toString('base64');
   } catch (e) {
+    if (e instanceof LimitExceeded) throw e; // the budget stops the template; not a function error
     throw new GoFuncError((e as Error).message);
   }
 }
@@ -118,6 +122,7 @@ function trustStore(cert: string, pass: string): string {
       pass,
     ).toString('base64');
   } catch (e) {
+    if (e instanceof LimitExceeded) throw e; // the budget stops the template; not a function error
     throw new GoFuncError((e as Error).message);
   }
 }

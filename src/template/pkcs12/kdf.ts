@@ -5,6 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { decodeRune } from '../gostr.ts';
+import { charge, COST } from '../limits.ts';
 
 export class Pkcs12Error extends Error {}
 
@@ -60,6 +61,8 @@ export function pkcs12Kdf(hash: HashName, salt: Buffer, password: Buffer, iterat
   const d = Buffer.alloc(v, id);
   const i = Buffer.concat([fillWithRepeats(salt, v), fillWithRepeats(password, v)]);
   const blocks = Math.ceil(size / u);
+  // The iteration count is read from the file: charge it to the template's budget before the work.
+  charge(Math.max(1, iterations) * blocks * COST.pkcs12KdfIteration);
   const out: Buffer[] = [];
   for (let n = 0; n < blocks; n++) {
     let a = createHash(hash).update(d).update(i).digest();

@@ -14,6 +14,13 @@ import { createCipheriv, createDecipheriv, createHash, createHmac, pbkdf2Sync, r
 import * as der from '../x509/der.ts';
 import { bmpString, bmpStringZeroTerminated, bmpToUtf8, pkcs12Kdf, Pkcs12Error, type HashName } from './kdf.ts';
 import { rc2CbcDecrypt } from './rc2.ts';
+import { charge, COST, LimitExceeded } from '../limits.ts';
+
+/** PBKDF2 with its cost charged to the template's budget first (the iteration count comes from the file). */
+function pbkdf2(password: Buffer, salt: Buffer, iterations: number, keyLen: number, prf: string): Buffer {
+  charge(Math.max(1, iterations) * Math.max(1, Math.ceil(keyLen / 32)) * COST.pbkdf2Iteration);
+  return pbkdf2Sync(password, salt, iterations, keyLen, prf);
+}
 
 export { Pkcs12Error } from './kdf.ts';
 
@@ -142,7 +149,7 @@ function pbDecrypt(alg: der.Tlv, encrypted: Buffer, password: Buffer): Buffer {
     const iv = octetsOf(ivNode);
     if (iv.length !== 16) throw new Pkcs12Error(`pkcs12: invalid IV length in PBES2 encryption scheme (IV length ${iv.length} does not match block size 16)`);
     if (encrypted.length % 16 !== 0) throw new Pkcs12Error('pkcs12: input is not a multiple of the block size');
-    const key = pbkdf2Sync(bmpToUtf8(password), p.salt, p.iterations, keyLen, p.prf);
+    const key = pbkdf2(bmpToUtf8(password), p.salt, p.iterations, keyLen, p.prf);
     const d = createDecipheriv(`aes-${keyLen * 8}-cbc`, key, iv).setAutoPadding(false);
     return unpad(Buffer.concat([d.update(encrypted), d.final()]), 16);
   }
@@ -178,7 +185,7 @@ function computeMac(macData: der.Tlv, message: Buffer, password: Buffer): { expe
     if (h === undefined) throw new Pkcs12Error('pkcs12: PBMAC1 MAC algorithm is not supported');
     if (p.keyLength <= 0) throw new Pkcs12Error('pkcs12: PBMAC1 requires explicit KeyLength parameter in PBKDF2 parameters');
     if (p.keyLength < 20 || p.keyLength > 64) throw new Pkcs12Error(`pkcs12: PBMAC1 key length ${p.keyLength} is out of range`);
-    const key = pbkdf2Sync(bmpToUtf8(password), p.salt, p.iterations, p.keyLength, p.prf);
+    const key = pbkdf2(bmpToUtf8(password), p.salt, p.iterations, p.keyLength, p.prf);
     return { expected: createHmac(h, key).update(message).digest(), got };
   }
   const h = macHash[id];
@@ -266,6 +273,7 @@ function shroudedKey(bag: SafeBag, password: Buffer): Buffer {
   try {
     return pbDecrypt(alg!, octetsOf(enc), password);
   } catch (e) {
+    if (e instanceof LimitExceeded) throw e;
     throw new Pkcs12Error(`pkcs12: error decrypting PKCS#8 shrouded key bag: ${(e as Error).message}`);
   }
 }
@@ -315,7 +323,7 @@ export function decodeTrustStore(pfxData: Buffer, password: string): Buffer[] {
 function pbes2Encrypt(plain: Buffer, password: Buffer): { alg: Buffer; encrypted: Buffer } {
   const salt = randomBytes(SALT_LEN);
   const iv = randomBytes(16);
-  const key = pbkdf2Sync(bmpToUtf8(password), salt, ITERATIONS, 32, 'sha256');
+  const key = pbkdf2(bmpToUtf8(password), salt, ITERATIONS, 32, 'sha256');
   const c = createCipheriv('aes-256-cbc', key, iv); // PKCS#7 padding, as pbEncrypt adds it
   const encrypted = Buffer.concat([c.update(plain), c.final()]);
   const params = der.seq(

@@ -15,7 +15,7 @@ import {
 import { isIP } from 'node:net';
 import bcryptjs from 'bcryptjs';
 import { fromBytes, toText } from '../gostr.ts';
-import { allocate } from '../limits.ts';
+import { allocate, charge, COST } from '../limits.ts';
 import { fn, GoFuncError, GoInt, GoSlice, GoStruct, type GoFunc, type GoValue } from '../values.ts';
 import * as der from '../x509/der.ts';
 import { createCertificate, keyId, parseCertificate } from '../x509/cert.ts';
@@ -43,6 +43,7 @@ function adler32(s: string): number {
 export function bcryptHash(input: string): string {
   if (input.length > 72) return 'failed to encrypt string with bcrypt: bcrypt: password length exceeds 72 bytes';
   // Go writes the $2a$ prefix; the hash itself is the same algorithm.
+  charge(COST.bcrypt);
   return bcryptjs.hashSync(toText(input), 10).replace(/^\$2b\$/, '$2a$');
 }
 
@@ -82,6 +83,7 @@ export function derivePassword(counter: number, passwordType: string, password: 
   if (!templates) return `cannot find password template ${passwordType}`;
   const seed = Buffer.from('com.lyndir.masterpassword', 'latin1');
   const salt = Buffer.concat([seed, u32(user.length), Buffer.from(user, 'latin1')]);
+  charge(COST.scrypt);
   const key = scryptSync(Buffer.from(password, 'latin1'), salt, 64, { N: 32768, r: 8, p: 2, maxmem: 64 * 1024 * 1024 });
   const msg = Buffer.concat([seed, u32(site.length), Buffer.from(site, 'latin1'), u32(counter)]);
   const mac = createHmac('sha256', key).update(msg).digest();
@@ -95,6 +97,7 @@ export function derivePassword(counter: number, passwordType: string, password: 
 }
 
 function dsaPrivateKeyPem(): string {
+  charge(COST.dsa2048);
   const { privateKey } = generateKeyPairSync('dsa', { modulusLength: 2048, divisorLength: 256 });
   // PKCS#8 → Go's DSAKeyFormat {0, P, Q, G, Y, X}.
   const p8 = der.parse(privateKey.export({ type: 'pkcs8', format: 'der' }));
@@ -133,12 +136,15 @@ function generatePrivateKey(typ: string): string {
   switch (typ) {
     case '':
     case 'rsa':
+      charge(COST.rsa4096);
       return privateKeyPem(generateKeyPairSync('rsa', { modulusLength: 4096 }).privateKey);
     case 'dsa':
       return dsaPrivateKeyPem();
     case 'ecdsa':
+      charge(COST.ellipticKey);
       return privateKeyPem(generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).privateKey);
     case 'ed25519':
+      charge(COST.ellipticKey);
       return privateKeyPem(generateKeyPairSync('ed25519').privateKey);
   }
   return 'Unknown type ' + typ;
@@ -188,6 +194,7 @@ function ips(v: GoValue): string[] {
 }
 
 function rsa2048(): KeyObject {
+  charge(COST.rsa2048);
   return generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
 }
 

@@ -36,7 +36,7 @@ export const sites: Record<string, () => Promise<unknown>> = {
   async rewrite() {
     const { rewriteKeys } = await import('../../controllers/externalsecret/keys.ts');
     const key = 'a'.repeat(LONG) + 'b';
-    const out = rewriteKeys(new Map([[key, enc('v')], ['aaa', enc('w')]]), [{ regexp: { source: '^(a+)+$', target: 'renamed' } }], 'spec.dataFrom[0]');
+    const out = await rewriteKeys(new Map([[key, enc('v')], ['aaa', enc('w')]]), [{ regexp: { source: '^(a+)+$', target: 'renamed' } }], 'spec.dataFrom[0]');
     return [...out.keys()].map((k) => (k.length > 100 ? `long:${k.length}` : k));
   },
 

@@ -1,0 +1,11 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { sandboxOptions } from './controller.ts';
+
+test('sandbox flags: defaults, Go durations, and a clear error for each bad value', () => {
+  assert.deepEqual(sandboxOptions(undefined, '2s', '64'), { timeoutMs: 2000, maxOldGenerationSizeMb: 64 });
+  assert.deepEqual(sandboxOptions('3', '1500ms', '96'), { workers: 3, timeoutMs: 1500, maxOldGenerationSizeMb: 96 });
+  assert.equal(sandboxOptions('0', '2s', '64'), '--sandbox-workers must be a positive integer, not "0"');
+  assert.equal(sandboxOptions(undefined, '2', '64'), '--sandbox-timeout must be a positive duration such as 2s or 500ms, not "2"');
+  assert.equal(sandboxOptions(undefined, '2s', '8'), '--sandbox-max-heap-mb must be an integer of at least 16, not "8"');
+});
