@@ -8,7 +8,7 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { monitorEventLoopDelay, performance, type IntervalHistogram } from 'node:perf_hooks';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { KubeClient } from '../../src/kube/client.ts';
 import { Secrets, ServiceAccounts, type ResourceType } from '../../src/kube/resources.ts';
 import { ExternalSecrets, SecretStores, created, createNamespace, createVaultTokenStore, getSecret, putVaultKv2, secretStrings, uniqueName, type Harness } from './harness.ts';
@@ -145,7 +145,7 @@ export interface LagReport {
 
 /** Event-loop delay of this process (the controller runs in it) between start() and stop(). */
 export function lagMonitor(): { start(): void; stop(): LagReport } {
-  let h: IntervalHistogram | undefined;
+  let h: ReturnType<typeof monitorEventLoopDelay> | undefined;
   return {
     start() {
       h = monitorEventLoopDelay({ resolution: 10 });
