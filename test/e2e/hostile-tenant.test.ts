@@ -32,7 +32,7 @@ let h: Harness;
 let ctl: RunningController;
 let tenant: Tenant;
 let probe: HealthyProbe;
-/** Stores of the tenant that the tests point here on purpose; the one loopback port the egress policy allows. */
+/** The loopback server the egress policy allows, so that the ambient-credential tests can prove the other policy holds. */
 let allowedCapture: CaptureServer;
 
 before(async () => {
@@ -75,4 +75,136 @@ test('the tenant can create SecretStores and ExternalSecrets, and cannot read Se
   await assert.rejects(tenant.kube.list(Secrets, { namespace: tenant.namespace }), /forbidden|403/i);
   await tenantStore('rights', { fake: { data: [{ key: 'k', value: 'v' }] } });
   await waitReady(h.kube, SecretStores, tenant.namespace, 'rights');
+});
+
+/** A Vault SecretStore of the tenant. Its token Secret is the platform's doing: the tenant may not create Secrets. */
+async function tenantVaultStore(name: string): Promise<void> {
+  await h.kube.create(Secrets, { apiVersion: 'v1', kind: 'Secret', metadata: { name: `${name}-token`, namespace: tenant.namespace }, stringData: { token: h.env.vaultToken } } as never);
+  await tenantStore(name, { vault: { server: h.env.vaultAddr, path: 'secret', version: 'v2', auth: { tokenSecretRef: { name: `${name}-token`, key: 'token' } } } });
+  await waitReady(h.kube, SecretStores, tenant.namespace, name);
+}
+
+/** Waits until an ExternalSecret has a Ready condition either way: the controller got through it. */
+async function settled(namespace: string, name: string, timeoutMs = 60_000) {
+  return waitFor(
+    async () => {
+      const r = readyOf(await getEs(h.kube, namespace, name));
+      return r && (r.status === 'True' || r.status === 'False') ? r : undefined;
+    },
+    { timeoutMs, message: `ExternalSecret ${namespace}/${name} reconciled` },
+  );
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+test('catastrophic regexps at every site and template CPU bombs: another namespace keeps syncing; the event-loop lag is reported', async (t) => {
+  // Keys of 40 a's and a b: each pattern below backtracks exponentially over them on a
+  // backtracking engine (26 characters took seconds), and runs in linear time on RE2.
+  const run = 'a'.repeat(40) + 'b';
+  const base = `hostile/${uniqueName('redos')}`;
+  await putVaultKv2(h.env, `${base}/${run}`, { [run]: run });
+  await tenantVaultStore('redos');
+  // A ClusterSecretStore (the platform's) whose namespaceRegexes meet a namespace named like the keys.
+  const longNs = await createNamespace(h.kube, 'a'.repeat(40));
+  const css = uniqueName('redos-css');
+  await h.kube.create(ClusterSecretStores, {
+    apiVersion: 'external-secrets.io/v1', kind: 'ClusterSecretStore', metadata: { name: css },
+    spec: { conditions: [{ namespaceRegexes: ['(a+)+$'] }], provider: { fake: { data: [{ key: 'k', value: 'v' }] } } },
+  } as never);
+  trackClusterObject(h.kube, ClusterSecretStores, css);
+
+  const baseline: number[] = [];
+  for (let i = 0; i < 3; i++) baseline.push(await probe.propagate());
+
+  const lag = lagMonitor();
+  lag.start();
+  const store = vaultRef('redos');
+  const attacks: Record<string, Record<string, unknown>> = {
+    'find-name': { secretStoreRef: store, dataFrom: [{ find: { path: base, name: { regexp: '(a+)+$' } } }] },
+    rewrite: { secretStoreRef: store, dataFrom: [{ find: { path: base }, rewrite: [{ regexp: { source: '(a+)+$', target: 'x' } }, { regexp: { source: '/', target: '-' } }] }] },
+    'template-regex': {
+      secretStoreRef: store,
+      data: [{ secretKey: 'k', remoteRef: { key: `${base}/${run}`, property: run } }],
+      target: { template: { data: { m: '{{ regexMatch "^(a+)+$" .k }}', r: '{{ regexReplaceAll "(a|aa)+$" .k "x" }}' } } },
+    },
+    'cpu-rsa': { secretStoreRef: store, data: [{ secretKey: 'k', remoteRef: { key: `${base}/${run}`, property: run } }], target: { template: { data: { k: '{{ range until 100000 }}{{ genPrivateKey "rsa" }}{{ end }}' } } } },
+    'cpu-bcrypt': { secretStoreRef: store, data: [{ secretKey: 'k', remoteRef: { key: `${base}/${run}`, property: run } }], target: { template: { data: { k: '{{ range until 100000 }}{{ bcrypt $.k }}{{ end }}' } } } },
+    'cpu-memory': { secretStoreRef: store, data: [{ secretKey: 'k', remoteRef: { key: `${base}/${run}`, property: run } }], target: { template: { data: { k: '{{ $l := list }}{{ range until 100000 }}{{ $l = append $l (repeat 100000 "a") }}{{ end }}{{ len $l }}' } } } },
+  };
+  for (const [name, spec] of Object.entries(attacks)) await tenantEs(name, { refreshInterval: '1s', ...spec });
+  // The platform's ExternalSecret in the long-named namespace goes through namespaceRegexes.
+  await h.kube.create(ExternalSecrets, {
+    apiVersion: 'external-secrets.io/v1', kind: 'ExternalSecret', metadata: { name: 'ns-regex', namespace: longNs },
+    spec: { refreshInterval: '1s', secretStoreRef: { name: css, kind: 'ClusterSecretStore' }, data: [{ secretKey: 'k', remoteRef: { key: 'k' } }] },
+  } as never);
+
+  // Every attack ran to a verdict (the positive sentinel that the attack happened) ...
+  const verdicts: Record<string, string> = {};
+  for (const name of Object.keys(attacks)) {
+    const r = await settled(tenant.namespace, name);
+    verdicts[name] = `${r.status}: ${r.message ?? ''}`;
+  }
+  const nsRegex = await settled(longNs, 'ns-regex');
+  // ... while they keep running (refreshInterval 1s, retries), the other namespace is served.
+  const during: number[] = [];
+  for (let i = 0; i < 3; i++) during.push(await probe.propagate());
+  const report = lag.stop();
+
+  t.diagnostic(`healthy propagation ms: baseline ${baseline.map(Math.round).join(', ')}; under attack ${during.map(Math.round).join(', ')}`);
+  t.diagnostic(`event-loop delay while attacked: p50 ${report.p50Ms} ms, p99 ${report.p99Ms} ms, max ${report.maxMs} ms`);
+  for (const [n, v] of Object.entries(verdicts)) t.diagnostic(`${n}: ${v.slice(0, 200)}`);
+
+  assert.equal(readyOf(await getEs(h.kube, tenant.namespace, 'template-regex'))?.status, 'True', 'the regexp template rendered');
+  assert.equal(verdicts['find-name']!.startsWith('True'), true, verdicts['find-name']);
+  assert.equal(verdicts.rewrite!.startsWith('True'), true, verdicts.rewrite);
+  assert.equal(nsRegex.status, 'False', 'the namespace regexp does not admit a name that ends in "-xxxxxx"');
+  assert.match(verdicts['cpu-rsa']!, /^False: .*(evaluation steps|time limit|limit)/, 'the RSA loop is stopped by its budget');
+  assert.match(verdicts['cpu-bcrypt']!, /^False: .*(evaluation steps|time limit|limit)/, 'the bcrypt loop is stopped by its budget');
+  assert.match(verdicts['cpu-memory']!, /^False: .*(limit|memory)/, 'the memory hog is stopped');
+  // Under attack the healthy ExternalSecret keeps its pace: its usual time is about its 1 s
+  // refresh; a frozen event loop (the old backtracking engine, in-thread templates) took minutes.
+  assert.ok(median(during) < median(baseline) + 10_000, `propagation under attack ${median(during)} ms against ${median(baseline)} ms before`);
+});
+
+test('a canary goes through transformed template errors, fail, assembly errors and key names, and is in no log, event, status or metric', async () => {
+  const value = `CANARY-${randomBytes(8).toString('hex')}`;
+  const keyName = `KEYCANARY${randomBytes(6).toString('hex')}`;
+  const base = `hostile/${uniqueName('canary')}`;
+  await putVaultKv2(h.env, `${base}/plain`, { password: value });
+  await putVaultKv2(h.env, `${base}/keyed`, { [keyName]: 'not-secret' });
+  await tenantVaultStore('canary');
+  const store = vaultRef('canary');
+  const pw = [{ secretKey: 'password', remoteRef: { key: `${base}/plain`, property: 'password' } }];
+  const failing: Record<string, Record<string, unknown>> = {
+    transformed: { data: pw, target: { template: { data: { out: '{{ .password | toString | upper | mustToDate "2006" }}' } } } },
+    'transformed-b64': { data: pw, target: { template: { data: { out: '{{ .password | upper | b64enc | mustToDate "2006" }}' } } } },
+    fail: { data: pw, target: { template: { data: { out: '{{ fail (printf "x%sx" (.password | upper)) }}' } } } },
+    'assembly-decode': { data: [{ secretKey: 'password', remoteRef: { key: `${base}/plain`, property: 'password', decodingStrategy: 'Base64' } }] },
+    'assembly-json': { data: [{ secretKey: 'x', remoteRef: { key: `${base}/plain`, property: 'password.x' } }] },
+  };
+  for (const [name, spec] of Object.entries(failing)) await tenantEs(name, { secretStoreRef: store, ...spec });
+  await tenantEs('keyed', { secretStoreRef: store, dataFrom: [{ extract: { key: `${base}/keyed` } }] });
+  await waitReady(h.kube, ExternalSecrets, tenant.namespace, 'keyed');
+  for (const name of Object.keys(failing)) await waitReady(h.kube, ExternalSecrets, tenant.namespace, name, 'False');
+  const events = await waitFor(
+    async () => {
+      const items = (await h.kube.list<{ metadata: { name: string }; involvedObject?: { name?: string }; reason?: string }>(Events, { namespace: tenant.namespace })).items;
+      return Object.keys(failing).every((n) => items.some((e) => e.involvedObject?.name === n && e.reason === 'UpdateFailed')) ? items : undefined;
+    },
+    { timeoutMs: 20_000, message: 'an UpdateFailed event for every failing ExternalSecret' },
+  );
+  await waitFor(() => Object.keys(failing).every((n) => ctl.logs.some((l) => l.includes('"reconcile failed"') && l.includes(`"name":"${n}"`) && l.includes(`"namespace":"${tenant.namespace}"`))), { message: 'a failure log line for each' });
+
+  const statuses = JSON.stringify(await Promise.all([ExternalSecrets, SecretStores].map((rt) => h.kube.list(rt, { namespace: tenant.namespace }))));
+  const sinks = { logs: ctl.logs.join('\n'), events: JSON.stringify(events), statuses, metrics: ctl.metrics.registry.render() };
+  const forms = [value, value.toUpperCase(), value.toLowerCase()].flatMap((v) => [v, Buffer.from(v).toString('base64'), Buffer.from(v).toString('hex'), v.slice(7)]);
+  for (const [sink, text] of Object.entries(sinks)) {
+    for (const form of forms) assert.ok(!text.includes(form), `a form of the canary (${form.slice(0, 10)}...) in ${sink}`);
+  }
+  // What the reader is told instead: the template, the function, and that details were withheld.
+  const msg = (n: string) => readyOf(JSON.parse(statuses)[0].items.find((o: { metadata: { name: string } }) => o.metadata.name === n))?.message ?? '';
+  assert.match(msg('transformed'), /mustToDate.*withheld/);
+  assert.match(msg('fail'), /fail.*withheld/);
+  // The key name is an identifier: in the Secret, never in metrics.
+  assert.ok(!sinks.metrics.includes(keyName), 'a key name in metrics');
 });

@@ -11,7 +11,7 @@ import type { AddressInfo } from 'node:net';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { KubeClient } from '../../src/kube/client.ts';
 import { Secrets, ServiceAccounts, type ResourceType } from '../../src/kube/resources.ts';
-import { ExternalSecrets, SecretStores, created, createNamespace, createVaultTokenStore, getSecret, putVaultKv2, secretStrings, uniqueName, type Harness } from './harness.ts';
+import { ExternalSecrets, created, createNamespace, createVaultTokenStore, getSecret, putVaultKv2, secretStrings, uniqueName, type Harness } from './harness.ts';
 import { baoExpect, waitFor } from './index.ts';
 
 const Roles: ResourceType = { group: 'rbac.authorization.k8s.io', version: 'v1', kind: 'Role', plural: 'roles', namespaced: true };
@@ -161,7 +161,7 @@ export function lagMonitor(): { start(): void; stop(): LagReport } {
 }
 
 /** Creates an object as the tenant (so RBAC proves the tenant may) and registers nothing: the namespace goes at the end. */
-export async function asTenant(t: Tenant, rt: typeof SecretStores | typeof ExternalSecrets, obj: Record<string, unknown>): Promise<void> {
+export async function asTenant(t: Tenant, rt: ResourceType, obj: Record<string, unknown>): Promise<void> {
   await t.kube.create(rt, obj as never);
 }
 
