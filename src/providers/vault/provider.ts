@@ -34,6 +34,9 @@ export const vaultProvider: Provider = {
     if (!spec) throw new InvalidSpecError(diagnostics.map((d) => `${d.field}: ${d.message}`).join('; '));
     const scope: RefScope = { storeKind: ctx.storeKind, namespace: ctx.namespace };
     const referentUnresolved = authRefNamespaces(spec).some((ns) => isReferentUnresolved(scope, ns));
+    const method = spec.auth ? authMethodFor(spec.auth) : undefined;
+    // Before anything is read or sent: a store refused the controller's identity fails here.
+    if (method?.ambient) ctx.credentials.requireAmbient(method.ambient);
 
     // TLS material must be known before the first connection is opened.
     const ca = await resolveCa(ctx.kube, scope, spec.caBundle, spec.caProvider, ROOT);
@@ -56,13 +59,14 @@ export const vaultProvider: Provider = {
       api,
       kube: ctx.kube,
       scope,
+      credentials: ctx.credentials,
       namespace: spec.auth?.namespace ?? spec.namespace,
       recordCall: (call, status) => ctx.recordCall(call, status),
       remember: (s) => {
         if (s.length >= 4) sent.add(s);
       },
     };
-    const session = new TokenSession(spec.auth ? authMethodFor(spec.auth) : undefined, authCtx);
+    const session = new TokenSession(method, authCtx);
     const client = new VaultStoreClient({ spec, http, api, session, recordCall: ctx.recordCall.bind(ctx), storeSignal: ctx.signal, referentUnresolved });
     if (!referentUnresolved) {
       try {
