@@ -13,7 +13,7 @@ import { vaultLogin } from './login.ts';
 import type { AmbientUse } from '../../ambient.ts';
 import type { AuthContext, LoginResult, VaultAuthMethod } from './types.ts';
 
-const mountedTokenPath = '/var/run/secrets/kubernetes.io/serviceaccount/token';
+const MOUNTED_TOKEN_PATH = '/var/run/secrets/kubernetes.io/serviceaccount/token';
 
 export const MOUNTED_TOKEN_USE: AmbientUse = {
   field: 'spec.provider.vault.auth.kubernetes',
@@ -21,12 +21,15 @@ export const MOUNTED_TOKEN_USE: AmbientUse = {
   instead: 'spec.provider.vault.auth.kubernetes.serviceAccountRef (a ServiceAccount of the store\'s namespace) or spec.provider.vault.auth.kubernetes.secretRef',
 };
 
-export function kubernetesAuth(spec: {
-  mountPath: string;
-  role: string;
-  serviceAccountRef?: ServiceAccountRef | undefined;
-  secretRef?: SecretKeyRef | undefined;
-}): VaultAuthMethod {
+export function kubernetesAuth(
+  spec: {
+    mountPath: string;
+    role: string;
+    serviceAccountRef?: ServiceAccountRef | undefined;
+    secretRef?: SecretKeyRef | undefined;
+  },
+  mountedTokenPath = MOUNTED_TOKEN_PATH,
+): VaultAuthMethod {
   return {
     name: 'kubernetes',
     staticToken: false,
