@@ -23,6 +23,7 @@ import { requireTool, waitFor } from '../support/index.ts';
 import { startAwsProxy, type AwsProxy } from '../../src/providers/aws/testing/awsproxy.ts';
 import { awsProvider } from '../../src/providers/aws/provider.ts';
 import type { ServiceAccountReader } from '../../src/providers/aws/auth/types.ts';
+import { DEFAULT_CREDENTIAL_POLICY } from '../../src/providers/ambient.ts';
 import { providerFor } from '../../src/providers/registry.ts';
 import type { Provider, ProviderKubeAccess } from '../../src/providers/types.ts';
 
@@ -69,7 +70,11 @@ before(async () => {
   sm = new SecretsManagerClient(admin);
   ssm = new SSMClient(admin);
   h = await harness();
-  ctl = await startController(h, { providerFor: (key) => (key === 'aws' ? withServiceAccounts(awsProvider) : providerFor(key)) });
+  ctl = await startController(h, {
+    providerFor: (key) => (key === 'aws' ? withServiceAccounts(awsProvider) : providerFor(key)),
+    // IRSA on a SecretStore asks for the sts.amazonaws.com audience: allowed by flag, as an operator would.
+    credentialPolicy: { ...DEFAULT_CREDENTIAL_POLICY, allowedTokenAudiences: ['vault', 'sts.amazonaws.com'] },
+  });
 });
 
 after(async () => {
