@@ -18,6 +18,7 @@ import { describeError } from '../util/errors.ts';
 import { tryParseGoDuration } from '../util/duration.ts';
 import { installSandbox, WorkerPool, type PoolOptions } from '../sandbox/index.ts';
 import { DEFAULT_MAX_OLD_GENERATION_MB } from '../sandbox/pool.ts';
+import { DEFAULT_CREDENTIAL_POLICY, parseList, type CredentialPolicyOptions } from '../providers/ambient.ts';
 
 export const controllerUsage = `usage: hush controller [flags]
 
@@ -45,6 +46,19 @@ flags:
   --sandbox-timeout DURATION        wall-clock limit of one sandbox job, e.g. one ExternalSecret's
                                     templates (default 2s); the worker is then replaced
   --sandbox-max-heap-mb N           V8 old-space limit of each sandbox worker, in MB (default 64)
+
+credentials (see docs/security.md, "Ambient credentials and service-account tokens"):
+  --cluster-store-ambient-credentials  ClusterSecretStores may use the controller's own identity
+                                    (mounted token, cloud default chain, managed/workload identity)
+                                    (default true; --no-... to disable)
+  --store-ambient-credentials       every SecretStore may use it, as in ESO (default false; unsafe
+                                    when tenants create SecretStores)
+  --ambient-credentials-namespaces LIST  SecretStores of these namespaces may use it, and may ask
+                                    for any ServiceAccount token audience (comma-separated)
+  --allowed-token-audiences LIST    audiences a SecretStore may ask for in a ServiceAccount token
+                                    (comma-separated, default "vault"; "*" = any, as in ESO)
+  --allow-default-token-audience    a SecretStore may ask for a token without audiences, which gets
+                                    the API server's default audience (default true; --no-... to disable)
 `;
 
 export async function runController(argv: string[]): Promise<number> {
@@ -69,6 +83,11 @@ export async function runController(argv: string[]): Promise<number> {
       'sandbox-workers': { type: 'string' },
       'sandbox-timeout': { type: 'string', default: '2s' },
       'sandbox-max-heap-mb': { type: 'string', default: String(DEFAULT_MAX_OLD_GENERATION_MB) },
+      'cluster-store-ambient-credentials': { type: 'boolean', default: DEFAULT_CREDENTIAL_POLICY.clusterStoreAmbient },
+      'store-ambient-credentials': { type: 'boolean', default: DEFAULT_CREDENTIAL_POLICY.storeAmbient },
+      'ambient-credentials-namespaces': { type: 'string', default: '' },
+      'allowed-token-audiences': { type: 'string', default: DEFAULT_CREDENTIAL_POLICY.allowedTokenAudiences.join(',') },
+      'allow-default-token-audience': { type: 'boolean', default: DEFAULT_CREDENTIAL_POLICY.allowDefaultTokenAudience },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -91,7 +110,20 @@ export async function runController(argv: string[]): Promise<number> {
     process.stderr.write(`hush controller: ${sandboxOpts}\n`);
     return 2;
   }
+  const credentialPolicy: CredentialPolicyOptions = {
+    clusterStoreAmbient: values['cluster-store-ambient-credentials'],
+    storeAmbient: values['store-ambient-credentials'],
+    ambientNamespaces: parseList(values['ambient-credentials-namespaces']),
+    allowedTokenAudiences: parseList(values['allowed-token-audiences']),
+    allowDefaultTokenAudience: values['allow-default-token-audience'],
+  };
   const logger = createLogger({ level });
+  if (credentialPolicy.storeAmbient) {
+    logger.warn(
+      '--store-ambient-credentials: every SecretStore may use the controller\'s own identity (its ServiceAccount token, cloud and managed identities); ' +
+        'anyone who can create a SecretStore can read what the controller can read. Prefer --ambient-credentials-namespaces',
+    );
+  }
   let kube: KubeClient;
   try {
     kube = KubeClient.fromKubeconfig(values.kubeconfig, values.context);
@@ -116,6 +148,7 @@ export async function runController(argv: string[]): Promise<number> {
     enableClusterStores: values['enable-cluster-store-reconciler'],
     enableClusterExternalSecrets: values['enable-cluster-external-secret-reconciler'],
     enableSopsSecrets: enableSops,
+    credentialPolicy,
   });
 
   // Tenant templates and SOPS files are parsed and run in these workers, never on the event loop.
@@ -146,7 +179,7 @@ export async function runController(argv: string[]): Promise<number> {
   process.on('SIGTERM', () => onSignal('SIGTERM'));
   process.on('SIGINT', () => onSignal('SIGINT'));
 
-  logger.info('starting hush controller', { namespace: values.namespace ?? '(all)', controllerClass: values['controller-class'], concurrency, leaderElection: values['enable-leader-election'] });
+  logger.info('starting hush controller', { namespace: values.namespace ?? '(all)', controllerClass: values['controller-class'], concurrency, leaderElection: values['enable-leader-election'], credentialPolicy });
   let exitCode = 0;
   try {
     if (values['enable-leader-election']) {

@@ -9,6 +9,7 @@ import type { KubeClient } from '../kube/client.ts';
 import { EventRecorder } from '../kube/events.ts';
 import type { Informer } from '../kube/informer.ts';
 import type { KubeObject } from '../kube/resources.ts';
+import type { CredentialPolicyOptions } from '../providers/ambient.ts';
 import type { Provider } from '../providers/types.ts';
 import type { Logger } from '../util/log.ts';
 import type { ControllerMetrics } from '../metrics/hush.ts';
@@ -29,6 +30,8 @@ export interface ControllerOptions {
   enableSopsSecrets?: boolean;
   /** age identities offered to every SopsSecret after its own keys; default $SOPS_AGE_KEY_FILE. */
   sopsAgeKeyFile?: string | undefined;
+  /** Who may use the controller's own credentials, and which token audiences stores may ask for; default DEFAULT_CREDENTIAL_POLICY. */
+  credentialPolicy?: CredentialPolicyOptions | undefined;
 }
 
 /** The caches more than one controller reads; each is one shared informer. */

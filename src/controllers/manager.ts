@@ -72,6 +72,7 @@ export class Manager {
       controllerClass: o.controllerClass,
       recordCall: (provider, call, status) => o.metrics.providerCalls.inc({ provider, call, status }),
       onClientCountChange: (provider, delta) => o.metrics.storeClients.inc({ provider }, delta),
+      credentialPolicy: o.credentialPolicy,
       logger: o.logger,
     });
     const storeHealth = new StoreHealth({

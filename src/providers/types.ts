@@ -9,6 +9,7 @@
  * whose messages name keys and stores but never contain values.
  */
 import type { HushError } from '../util/errors.ts';
+import type { StoreCredentialPolicy } from './ambient.ts';
 
 /** ESO's ExternalSecretDataRemoteRef, as the provider needs it. */
 export interface RemoteRef {
@@ -56,6 +57,12 @@ export interface StoreContext {
   storeSpec: Record<string, unknown>;
   /** Kubernetes reads a provider may do on the store's behalf. */
   kube: ProviderKubeAccess;
+  /**
+   * Whether this store may use the controller's own identity (mounted token, cloud default
+   * chains, managed/workload identity from the controller's environment): a provider calls
+   * credentials.requireAmbient() before it reaches for any of them (see ambient.ts).
+   */
+  credentials: StoreCredentialPolicy;
   /** Counts provider API calls for metrics: call name and outcome. */
   recordCall(call: string, status: 'success' | 'error'): void;
   /** Aborted when the store is deleted or changed, or the process stops. */
@@ -68,12 +75,17 @@ export interface ProviderKubeAccess {
   readSecretKey(ref: { name: string; key: string; namespace?: string | undefined }): Promise<Uint8Array>;
   /** Reads one key of a ConfigMap. */
   readConfigMapKey(ref: { name: string; key: string; namespace?: string | undefined }): Promise<string>;
-  /** Mints a ServiceAccount token through the TokenRequest API. */
+  /**
+   * Mints a ServiceAccount token through the TokenRequest API. The controller's implementation
+   * refuses audiences the credential policy does not allow for the store (PolicyRefusedError).
+   */
   createServiceAccountToken(ref: {
     name: string;
     namespace?: string | undefined;
     audiences?: string[] | undefined;
     expirationSeconds?: number | undefined;
+    /** The store field that chose the audiences, for messages. */
+    field?: string | undefined;
   }): Promise<{ token: string; expiresAt: Date }>;
   /**
    * A ServiceAccount's annotations, for workload identity (eks.amazonaws.com/role-arn,

@@ -46,8 +46,8 @@ test('withMessage replaces the message (redaction) and does not link the unredac
 });
 
 test('retryability belongs to the kind: the same code always answers the same', () => {
-  const terminal: ErrorCode[] = ['InvalidSpec', 'NotSupported', 'TargetConflict'];
-  for (const code of ['NotFound', 'PropertyNotFound', 'AuthFailed', 'AccessDenied', 'Throttled', 'Unavailable', 'Timeout', 'InvalidConfig', 'InvalidSpec', 'InvalidData', 'NotSupported', 'Conflict', 'TargetConflict', 'Internal'] as ErrorCode[]) {
+  const terminal: ErrorCode[] = ['InvalidSpec', 'NotSupported', 'TargetConflict', 'PolicyRefused'];
+  for (const code of ['NotFound', 'PropertyNotFound', 'AuthFailed', 'AccessDenied', 'Throttled', 'Unavailable', 'Timeout', 'InvalidConfig', 'InvalidSpec', 'InvalidData', 'NotSupported', 'Conflict', 'TargetConflict', 'PolicyRefused', 'Internal'] as ErrorCode[]) {
     const e = errorForCode(code, 'x');
     assert.equal(e.code, code);
     assert.equal(e.retryable, !terminal.includes(code), code);

@@ -34,6 +34,7 @@ export type ErrorCode =
   | 'NotSupported'
   | 'Conflict'
   | 'TargetConflict'
+  | 'PolicyRefused'
   | 'Internal';
 
 export interface HushErrorOptions {
@@ -62,6 +63,9 @@ const retryableByCode: Readonly<Record<ErrorCode, boolean>> = {
   NotSupported: false,
   Conflict: true, // an optimistic-concurrency race: the next try reads the new version
   TargetConflict: false, // the target cannot be written as asked (immutable, owned by another)
+  // The operator's policy forbids what the object asks (the controller's own credentials, a token
+  // audience): only a change to the object, or a restart with other flags, can help.
+  PolicyRefused: false,
   Internal: true,
 };
 
@@ -184,6 +188,11 @@ export class TargetConflictError extends HushError {
     super('TargetConflict', message, options);
   }
 }
+export class PolicyRefusedError extends HushError {
+  constructor(message: string, options?: HushErrorOptions) {
+    super('PolicyRefused', message, options);
+  }
+}
 export class InternalError extends HushError {
   constructor(message: string, options?: HushErrorOptions) {
     super('Internal', message, options);
@@ -204,6 +213,7 @@ const classByCode: Readonly<Record<ErrorCode, new (message: string, options?: Hu
   NotSupported: NotSupportedError,
   Conflict: ConflictError,
   TargetConflict: TargetConflictError,
+  PolicyRefused: PolicyRefusedError,
   Internal: InternalError,
 };
 

@@ -16,13 +16,14 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { CreateSecretCommand, DeleteSecretCommand, PutSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
-import { cleanupCreated, ExternalSecrets, SecretStores, Secrets, createNamespace, getSecret, harness, readyOf, secretStrings, startController, waitReady, getEs, type Harness, type RunningController } from '../support/harness.ts';
+import { cleanupCreated, ClusterSecretStores, ExternalSecrets, SecretStores, Secrets, createNamespace, getSecret, harness, readyOf, secretStrings, startController, trackClusterObject, waitReady, getEs, type Harness, type RunningController } from '../support/harness.ts';
 import { ServiceAccounts } from '../../src/kube/resources.ts';
 import { motoBinary, startMoto, type Moto } from '../../src/providers/aws/testing/moto.ts';
 import { requireTool, waitFor } from '../support/index.ts';
 import { startAwsProxy, type AwsProxy } from '../../src/providers/aws/testing/awsproxy.ts';
 import { awsProvider } from '../../src/providers/aws/provider.ts';
 import type { ServiceAccountReader } from '../../src/providers/aws/auth/types.ts';
+import { DEFAULT_CREDENTIAL_POLICY } from '../../src/providers/ambient.ts';
 import { providerFor } from '../../src/providers/registry.ts';
 import type { Provider, ProviderKubeAccess } from '../../src/providers/types.ts';
 
@@ -69,7 +70,11 @@ before(async () => {
   sm = new SecretsManagerClient(admin);
   ssm = new SSMClient(admin);
   h = await harness();
-  ctl = await startController(h, { providerFor: (key) => (key === 'aws' ? withServiceAccounts(awsProvider) : providerFor(key)) });
+  ctl = await startController(h, {
+    providerFor: (key) => (key === 'aws' ? withServiceAccounts(awsProvider) : providerFor(key)),
+    // IRSA on a SecretStore asks for the sts.amazonaws.com audience: allowed by flag, as an operator would.
+    credentialPolicy: { ...DEFAULT_CREDENTIAL_POLICY, allowedTokenAudiences: ['vault', 'sts.amazonaws.com'] },
+  });
 });
 
 after(async () => {
@@ -238,13 +243,28 @@ test('auth.jwt without the role annotation: the store is not ready and says why'
   assert.match(readyOf(store)?.message ?? '', /an IAM role must be associated with service account bare/);
 });
 
-test('no auth block: the default credential chain (environment variables of the controller)', { skip }, async () => {
+test('no auth block: the default credential chain (environment variables of the controller): a ClusterSecretStore may use it, a SecretStore may not', { skip }, async () => {
   const ns = await createNamespace(h.kube);
   await createSecret(`e2e/${ns}/dflt`, 'via-default-chain');
   process.env.AWS_ACCESS_KEY_ID = 'AKIAE2EDEFAULTCHAIN1';
   process.env.AWS_SECRET_ACCESS_KEY = 'e2e-default-chain-secret';
-  await awsStore(ns, 'dflt', { service: 'SecretsManager', additionalRoles: [ROLE(`hop-${ns}`)] }, false);
-  await es(ns, 'dflt', 'dflt', { data: [{ secretKey: 'v', remoteRef: { key: `e2e/${ns}/dflt` } }] });
+  // A namespaced SecretStore: refused before any call, Stalled, naming the field and the flag.
+  await h.kube.create(SecretStores, {
+    apiVersion: 'external-secrets.io/v1', kind: 'SecretStore', metadata: { name: 'dflt', namespace: ns },
+    spec: { provider: { aws: { region: REGION, service: 'SecretsManager', additionalRoles: [ROLE(`hop-${ns}`)] } } },
+  } as never);
+  const refused = await waitReady(h.kube, SecretStores, ns, 'dflt', 'False');
+  assert.match(readyOf(refused)?.message ?? '', new RegExp(`^SecretStore "${ns}/dflt": spec\\.provider\\.aws\\.auth: this store would use the controller's own AWS identity.*set spec\\.provider\\.aws\\.auth\\.secretRef or spec\\.provider\\.aws\\.auth\\.jwt.*--ambient-credentials-namespaces=${ns}`));
+  assert.equal(proxy.calls.filter((c) => c.accessKeyId === 'AKIAE2EDEFAULTCHAIN1').length, 0, 'nothing was signed with the controller\'s keys');
+  // An administrator's ClusterSecretStore: the environment's keys, as in ESO.
+  const css = `dflt-${ns}`;
+  await h.kube.create(ClusterSecretStores, {
+    apiVersion: 'external-secrets.io/v1', kind: 'ClusterSecretStore', metadata: { name: css },
+    spec: { provider: { aws: { region: REGION, service: 'SecretsManager', additionalRoles: [ROLE(`hop-${ns}`)] } } },
+  } as never);
+  trackClusterObject(h.kube, ClusterSecretStores, css);
+  await waitReady(h.kube, ClusterSecretStores, undefined, css);
+  await es(ns, 'dflt', css, { secretStoreRef: { name: css, kind: 'ClusterSecretStore' }, data: [{ secretKey: 'v', remoteRef: { key: `e2e/${ns}/dflt` } }] });
   assert.deepEqual(secretStrings(await getSecret(h.kube, ns, 'dflt')), { v: 'via-default-chain' });
   const hop = proxy.calls.find((c) => c.action === 'AssumeRole' && c.params.RoleArn === ROLE(`hop-${ns}`));
   assert.equal(hop?.accessKeyId, 'AKIAE2EDEFAULTCHAIN1');

@@ -36,6 +36,7 @@ import {
   type RunningController,
 } from '../support/harness.ts';
 import { ServiceAccounts } from '../../src/kube/resources.ts';
+import { DEFAULT_CREDENTIAL_POLICY } from '../../src/providers/ambient.ts';
 import { FakeAzure } from '../../src/providers/azurekv/testing/fakeAzure.ts';
 import { HttpClient } from '../../src/providers/util/http.ts';
 import { requestServiceAccountToken, waitFor } from '../support/index.ts';
@@ -58,7 +59,8 @@ before(async () => {
   certPem = rsaCertificate();
   az.addApp({ tenantId: TENANT, clientId: 'app-cert', certificatePem: certPem });
   h = await harness();
-  ctl = await startController(h);
+  // Workload identity on a SecretStore asks for Azure's token-exchange audience: allowed by flag, as an operator would.
+  ctl = await startController(h, { credentialPolicy: { ...DEFAULT_CREDENTIAL_POLICY, allowedTokenAudiences: ['vault', 'api://AzureADTokenExchange'] } });
 });
 after(async () => {
   try {
@@ -221,16 +223,19 @@ test('service principal with a client certificate', async () => {
   assert.deepEqual(secretStrings(await getSecret(h.kube, ns, 'c')), { v: 'via-certificate' });
 });
 
-test('managed identity, through the managed-identity endpoint (ESO\'s default client, public-cloud resource)', async () => {
+test('managed identity on a namespaced SecretStore is refused: the store is Stalled, naming the field and the flag, and no token is asked for', async () => {
   const ns = await createNamespace(h.kube);
-  const p = uniqueName('azmi');
-  az.setSecret(`${p}-s`, 'via-managed-identity');
   const before = az.counts.imdsTokens;
-  await secretStore(ns, 'azure', { azurekv: { vaultUrl: az.vaultUrl, authType: 'ManagedIdentity', caBundle: Buffer.from(az.caPem).toString('base64') } });
-  await es(ns, 'm', { data: [{ secretKey: 'v', remoteRef: { key: `${p}-s` } }] });
-  await waitReady(h.kube, ExternalSecrets, ns, 'm');
-  assert.deepEqual(secretStrings(await getSecret(h.kube, ns, 'm')), { v: 'via-managed-identity' });
-  assert.ok(az.counts.imdsTokens > before);
+  const mi = { azurekv: { vaultUrl: az.vaultUrl, authType: 'ManagedIdentity', caBundle: Buffer.from(az.caPem).toString('base64') } };
+  await h.kube.create(SecretStores, { apiVersion: 'external-secrets.io/v1', kind: 'SecretStore', metadata: { name: 'mi', namespace: ns }, spec: { provider: mi } } as never);
+  const refused = await waitReady(h.kube, SecretStores, ns, 'mi', 'False');
+  assert.match(
+    readyOf(refused)?.message ?? '',
+    new RegExp(`spec\\.provider\\.azurekv\\.authType: this store would use the managed identity .*a namespaced SecretStore may not use the controller's own credentials; set authType ServicePrincipal .*--ambient-credentials-namespaces=${ns}`),
+  );
+  const stalled = (refused as { status?: { conditions?: { type: string; status: string; reason?: string }[] } }).status?.conditions?.find((c) => c.type === 'Stalled');
+  assert.deepEqual([stalled?.status, stalled?.reason], ['True', 'PolicyRefused']);
+  assert.equal(az.counts.imdsTokens, before, 'the managed identity was never asked for a token');
 });
 
 test('workload identity: a TokenRequest token for the ServiceAccount, exchanged at the token endpoint', async () => {

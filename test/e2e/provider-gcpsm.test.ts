@@ -15,6 +15,7 @@ import assert from 'node:assert/strict';
 import { cleanupCreated, ExternalSecrets, SecretStores, Secrets, createNamespace, getEs, getSecret, harness, readyOf, secretStrings, startController, waitReady, type Harness, type RunningController } from '../support/harness.ts';
 import { ServiceAccounts } from '../../src/kube/resources.ts';
 import { waitFor } from '../support/index.ts';
+import { DEFAULT_CREDENTIAL_POLICY } from '../../src/providers/ambient.ts';
 import { PROJECT_ID, startFakeSecretManager, type FakeSecretManager } from '../../src/providers/gcpsm/testing/server.ts';
 import { makeServiceAccountKey, startFakeGoogleTokens, type FakeGoogleTokens } from '../../src/providers/gcpsm/testing/tokens.ts';
 
@@ -40,7 +41,8 @@ before(async () => {
   process.env.HUSH_GCP_SECURETOKEN_URL = tokens.secureTokenUrl;
   process.env.GCE_METADATA_HOST = tokens.metadataHost;
   h = await harness();
-  ctl = await startController(h);
+  // Workload identity on a SecretStore asks for the pool's audience: allowed by flag, as an operator would.
+  ctl = await startController(h, { credentialPolicy: { ...DEFAULT_CREDENTIAL_POLICY, allowedTokenAudiences: ['vault', `${PROJECT_ID}.svc.id.goog`] } });
 });
 
 after(async () => {

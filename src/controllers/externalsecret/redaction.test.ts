@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { UnavailableError } from '../../util/errors.ts';
 import { fakeProvider } from '../../providers/fake/provider.ts';
 import type { StoreClient, StoreContext } from '../../providers/types.ts';
+import { DEFAULT_CREDENTIAL_POLICY, storeCredentialPolicy } from '../../providers/ambient.ts';
 import { assembleData, type ClientResolver, type ReadLog } from './assemble.ts';
 import { redactFailure } from './redaction.ts';
 import type { ExternalSecretObject } from './spec.ts';
@@ -18,6 +19,7 @@ function fakeStore(data: { key: string; value: string }[]): Promise<StoreClient>
   const ctx: StoreContext = {
     storeKind: 'SecretStore',
     storeName: 'fake',
+    credentials: storeCredentialPolicy(DEFAULT_CREDENTIAL_POLICY, { storeKind: 'SecretStore', namespace: 'ns' }),
     namespace: 'ns',
     spec: { data },
     storeSpec: {},

@@ -17,6 +17,7 @@ function missing(what: string): InvalidConfigError {
 import type { KubeClient } from '../../kube/client.ts';
 import { ConfigMaps, Secrets, ServiceAccounts } from '../../kube/resources.ts';
 import { InvalidConfigError } from '../../util/errors.ts';
+import type { StoreCredentialPolicy } from '../../providers/ambient.ts';
 import type { ProviderKubeAccess } from '../../providers/types.ts';
 import type { StoreKind } from './types.ts';
 
@@ -29,7 +30,13 @@ interface ConfigMapLike {
   data?: Record<string, string>;
 }
 
-export function createKubeAccess(kube: KubeClient, storeKind: StoreKind, storeNamespace: string | undefined, referentNamespace: string | undefined): ProviderKubeAccess {
+export function createKubeAccess(
+  kube: KubeClient,
+  storeKind: StoreKind,
+  storeNamespace: string | undefined,
+  referentNamespace: string | undefined,
+  credentials: StoreCredentialPolicy,
+): ProviderKubeAccess {
   const namespaceFor = (what: string, requested: string | undefined): string => {
     if (storeKind === 'SecretStore') {
       if (requested && requested !== storeNamespace) {
@@ -70,6 +77,8 @@ export function createKubeAccess(kube: KubeClient, storeKind: StoreKind, storeNa
     },
     async createServiceAccountToken(ref) {
       const ns = namespaceFor(`ServiceAccount "${ref.name}"`, ref.namespace);
+      // The one place every provider's TokenRequest passes: the audience check cannot be skipped.
+      credentials.checkTokenAudiences(ref.audiences, ref.field);
       const t = await kube.createToken(ref.name, ns, {
         ...(ref.audiences ? { audiences: ref.audiences } : {}),
         ...(ref.expirationSeconds ? { expirationSeconds: ref.expirationSeconds } : {}),

@@ -11,6 +11,7 @@
 import type { KubeClient } from '../../kube/client.ts';
 import type { Informer } from '../../kube/informer.ts';
 import type { KubeObject } from '../../kube/resources.ts';
+import { DEFAULT_CREDENTIAL_POLICY, storeCredentialPolicy, type CredentialPolicyOptions } from '../../providers/ambient.ts';
 import type { Provider, StoreClient } from '../../providers/types.ts';
 import { AccessDeniedError, InvalidConfigError, InvalidSpecError, NotSupportedError, ThrottledError, UnavailableError, asHushError, describeError } from '../../util/errors.ts';
 import { compileGoRegexp } from '../../util/goregexp.ts';
@@ -40,6 +41,8 @@ export interface StoreResolverDeps {
   controllerClass: string;
   recordCall: (provider: string, call: string, status: 'success' | 'error') => void;
   onClientCountChange?: (provider: string, delta: number) => void;
+  /** Who may use the controller's own credentials and which token audiences; default DEFAULT_CREDENTIAL_POLICY. */
+  credentialPolicy?: CredentialPolicyOptions | undefined;
   logger: Logger;
 }
 
@@ -138,7 +141,9 @@ export class StoreResolver {
     if (existing) this.drop(id, existing);
 
     const abort = new AbortController();
-    const access = createKubeAccess(this.deps.kube, kind, store.metadata.namespace, referentNamespace);
+    const namespace = kind === 'SecretStore' ? store.metadata.namespace : referentNamespace;
+    const credentials = storeCredentialPolicy(this.deps.credentialPolicy ?? DEFAULT_CREDENTIAL_POLICY, { storeKind: kind, namespace });
+    const access = createKubeAccess(this.deps.kube, kind, store.metadata.namespace, referentNamespace, credentials);
     const metricsName = provider.metricsName;
     const connecting = (async () => {
       const diags = provider.validateStore(store.spec.provider?.[providerKey], kind);
@@ -149,10 +154,11 @@ export class StoreResolver {
         return await provider.connect({
           storeKind: kind,
           storeName: store.metadata.name,
-          namespace: kind === 'SecretStore' ? store.metadata.namespace : referentNamespace,
+          namespace,
           spec: store.spec.provider?.[providerKey],
           storeSpec: store.spec as Record<string, unknown>,
           kube: access,
+          credentials,
           recordCall: (call, status) => this.deps.recordCall(metricsName, call, status),
           signal: abort.signal,
         });

@@ -131,14 +131,30 @@ void describe('aws auth and resilience against moto', { skip: motoSkipReason }, 
     );
   });
 
-  it('no auth block: the SDK default chain (here: AWS_ACCESS_KEY_ID in the environment)', async () => {
+  it('no auth block: the SDK default chain (here: AWS_ACCESS_KEY_ID in the environment) for a ClusterSecretStore, refused for a namespaced SecretStore', async () => {
     const saved = { id: process.env.AWS_ACCESS_KEY_ID, secret: process.env.AWS_SECRET_ACCESS_KEY };
     process.env.AWS_ACCESS_KEY_ID = 'AKIADEFAULTCHAIN0001';
     process.env.AWS_SECRET_ACCESS_KEY = 'default-chain-secret';
     try {
-      const { client } = await tb.connect({ service: 'SecretsManager', auth: undefined });
+      // A namespaced SecretStore may not use the controller's own identity: refused before any call leaves.
+      const before = tb.proxy.calls.length;
+      await assert.rejects(
+        tb.connect({ service: 'SecretsManager', auth: undefined }, { namespace: 'team-a' }),
+        (e: unknown) =>
+          e instanceof HushError && e.code === 'PolicyRefused' && !e.retryable &&
+          /^spec\.provider\.aws\.auth: this store would use the controller's own AWS identity/.test(e.message) &&
+          /set spec\.provider\.aws\.auth\.secretRef or spec\.provider\.aws\.auth\.jwt/.test(e.message) &&
+          /--ambient-credentials-namespaces=team-a/.test(e.message),
+      );
+      // role on top of the default chain is still the controller's identity underneath.
+      await assert.rejects(tb.connect({ service: 'SecretsManager', auth: undefined, role: 'arn:aws:iam::123456789012:role/anything' }, { namespace: 'team-a' }), { code: 'PolicyRefused' });
+      assert.equal(tb.proxy.calls.length, before, 'no request reached the AWS endpoint');
+
+      // The positive sentinel: an administrator's ClusterSecretStore signs with the environment's key.
+      const { client } = await tb.connect({ service: 'SecretsManager', auth: undefined }, { storeKind: 'ClusterSecretStore', namespace: undefined });
       await client.getSecret({ key: 'app/k' }, signal);
       assert.equal(signer('GetSecretValue'), 'AKIADEFAULTCHAIN0001');
+      assert.ok(tb.proxy.calls.length > before);
     } finally {
       if (saved.id === undefined) delete process.env.AWS_ACCESS_KEY_ID;
       else process.env.AWS_ACCESS_KEY_ID = saved.id;

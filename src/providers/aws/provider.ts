@@ -11,6 +11,7 @@ import type { Diagnostic, Provider, StoreClient, StoreContext } from '../types.t
 import { tryParseGoDuration } from '../../util/duration.ts';
 import { isReferentUnresolved, type RefScope } from '../util/refs.ts';
 import { isObj } from '../util/spec.ts';
+import { DEFAULT_CHAIN_USE } from './auth/defaultchain.ts';
 import { credentialChain } from './auth/index.ts';
 import type { AuthContext } from './auth/types.ts';
 import { AwsCaller } from './caller.ts';
@@ -67,6 +68,8 @@ export function createAwsProvider(tuning: AwsProviderTuning = {}): Provider {
       if (!spec) throw new InvalidSpecError(diagnostics.map((d) => `${d.field}: ${d.message}`).join('; '));
       const scope: RefScope = { storeKind: ctx.storeKind, namespace: ctx.namespace };
       if (authRefNamespaces(spec).some((ns) => isReferentUnresolved(scope, ns))) return referentPlaceholder('aws');
+      // Before anything is read or sent: a store refused the controller's identity fails here.
+      if (spec.auth.method === 'default') ctx.credentials.requireAmbient(DEFAULT_CHAIN_USE);
 
       const sent = new Set<string>();
       const secrets = (): Iterable<string> => sent;
@@ -76,6 +79,7 @@ export function createAwsProvider(tuning: AwsProviderTuning = {}): Provider {
       const authCtx: AuthContext = {
         kube: ctx.kube,
         scope,
+        credentials: ctx.credentials,
         region: spec.region,
         caller,
         stsEndpoint: endpointFromEnv('sts'),

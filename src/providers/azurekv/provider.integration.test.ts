@@ -6,10 +6,11 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { HushError } from '../../util/errors.ts';
 import type { StoreClient } from '../types.ts';
 import { MemoryKube, testStoreContext, type CallLog } from '../util/testing/memoryKube.ts';
 import { azureKvProvider } from './provider.ts';
@@ -146,19 +147,70 @@ void describe('azurekv against the fake Azure', () => {
     await assert.rejects(azureKvProvider.connect(testStoreContext({ spec: both, kube }).ctx), /both clientSecret and clientCredentials set/);
   });
 
-  it('managed identity: the system-assigned one, a chosen client ID, and an unknown one', async () => {
-    process.env.AZURE_POD_IDENTITY_AUTHORITY_HOST = az.imdsUrl;
+  it('managed identity: the system-assigned one, a chosen client ID, and an unknown one (a ClusterSecretStore, on a vault of its cloud)', async () => {
+    // The controller's identity may go only to a vault under the cloud's Key Vault domain: this
+    // fake names itself as the resource (as a private cloud's vault would) and the store says so.
+    const own = await FakeAzure.start({ resource: 'self' });
+    process.env.AZURE_POD_IDENTITY_AUTHORITY_HOST = own.imdsUrl;
     try {
-      const before = az.counts.imdsTokens;
-      const mi = { vaultUrl: az.vaultUrl, authType: 'ManagedIdentity', caBundle: Buffer.from(az.caPem).toString('base64') };
-      const { client } = await connect(mi);
+      own.addManagedIdentity();
+      own.addManagedIdentity('mi-client');
+      own.setSecret('db', JSON.stringify({ user: 'admin' }));
+      own.setSecret('rotating', 'second');
+      const mi = {
+        vaultUrl: own.vaultUrl,
+        authType: 'ManagedIdentity',
+        useAzureSDK: true,
+        customCloudConfig: { activeDirectoryEndpoint: own.authorityHost, keyVaultEndpoint: own.vaultUrl },
+        caBundle: Buffer.from(own.caPem).toString('base64'),
+      };
+      const cluster = { storeKind: 'ClusterSecretStore' as const, namespace: undefined };
+      const connectMi = async (spec: Record<string, unknown>): Promise<StoreClient> => {
+        const client = await azureKvProvider.connect(testStoreContext({ spec, kube, ...cluster }).ctx);
+        clients.push(client);
+        return client;
+      };
+      const client = await connectMi(mi);
       assert.equal(text(await client.getSecret({ key: 'db', property: 'user' }, signal)), 'admin');
-      const { client: chosen } = await connect({ ...mi, identityId: 'mi-client' });
+      const chosen = await connectMi({ ...mi, identityId: 'mi-client' });
       assert.equal(text(await chosen.getSecret({ key: 'rotating' }, signal)), 'second');
-      assert.equal(az.counts.imdsTokens - before, 2);
-      await assert.rejects(azureKvProvider.connect(testStoreContext({ spec: { ...mi, identityId: 'nobody' }, kube }).ctx), { code: 'AuthFailed', message: /managed identity nobody: .*Identity not found/ });
+      assert.equal(own.counts.imdsTokens, 2);
+      await assert.rejects(azureKvProvider.connect(testStoreContext({ spec: { ...mi, identityId: 'nobody' }, kube, ...cluster }).ctx), { code: 'AuthFailed', message: /managed identity nobody: .*Identity not found/ });
     } finally {
       delete process.env.AZURE_POD_IDENTITY_AUTHORITY_HOST;
+      await own.stop();
+    }
+  });
+
+  it('the controller\'s identity is refused for a namespaced SecretStore, and goes to no host outside the cloud\'s Key Vault domain', async () => {
+    process.env.AZURE_POD_IDENTITY_AUTHORITY_HOST = az.imdsUrl;
+    const dir = mkdtempSync(join(tmpdir(), 'hush-azwi-'));
+    writeFileSync(join(dir, 'token'), 'controller-federated-token-canary');
+    Object.assign(process.env, { AZURE_CLIENT_ID: 'app-secret', AZURE_TENANT_ID: 'tenant-1', AZURE_FEDERATED_TOKEN_FILE: join(dir, 'token') });
+    try {
+      const before = { ...az.counts };
+      const mi = { vaultUrl: az.vaultUrl, authType: 'ManagedIdentity', caBundle: Buffer.from(az.caPem).toString('base64') };
+      const wi = { ...spSpec(), authType: 'WorkloadIdentity', authSecretRef: undefined };
+      for (const spec of [mi, wi]) {
+        await assert.rejects(azureKvProvider.connect(testStoreContext({ spec, kube, namespace: 'team-a' }).ctx), (e: unknown) =>
+          e instanceof HushError && e.code === 'PolicyRefused' && !e.retryable &&
+          /a namespaced SecretStore may not use the controller's own credentials/.test(e.message) &&
+          /--ambient-credentials-namespaces=team-a/.test(e.message) &&
+          (spec === mi ? /^spec\.provider\.azurekv\.authType: .*managed identity.*set authType ServicePrincipal with spec\.provider\.azurekv\.authSecretRef/ : /^spec\.provider\.azurekv\.serviceAccountRef: .*workload identity.*set spec\.provider\.azurekv\.serviceAccountRef/).test(e.message));
+      }
+      // A ClusterSecretStore may use the managed identity, but not send its token to a vault
+      // outside *.vault.azure.net (this one is on 127.0.0.1).
+      await assert.rejects(azureKvProvider.connect(testStoreContext({ spec: mi, kube, storeKind: 'ClusterSecretStore', namespace: undefined }).ctx), (e: unknown) =>
+        e instanceof HushError && e.code === 'PolicyRefused' && /^spec\.provider\.azurekv\.vaultUrl: "127\.0\.0\.1" is not a Key Vault of this cloud \(\*\.vault\.azure\.net\)/.test(e.message));
+      assert.deepEqual(az.counts, before, 'no token was asked for and nothing reached the vault');
+      // The positive sentinel: the store's own credentials (a client secret) still reach this vault.
+      const { client } = await connect(spSpec());
+      assert.equal(text(await client.getSecret({ key: 'db', property: 'user' }, signal)), 'admin');
+      assert.ok(az.counts.tokens > before.tokens && az.counts.vaultCalls > before.vaultCalls);
+    } finally {
+      delete process.env.AZURE_POD_IDENTITY_AUTHORITY_HOST;
+      for (const k of ['AZURE_CLIENT_ID', 'AZURE_TENANT_ID', 'AZURE_FEDERATED_TOKEN_FILE']) delete process.env[k];
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 

@@ -12,6 +12,7 @@ import { HttpClient } from '../util/http.ts';
 import { isReferentUnresolved, type RefScope } from '../util/refs.ts';
 import { isObj } from '../util/spec.ts';
 import { resolveCa } from '../util/tls.ts';
+import { ambientUseOf, checkAmbientVaultUrl } from './ambient.ts';
 import { authMethodFor } from './auth/index.ts';
 import { imdsBase } from './auth/managedIdentity.ts';
 import { checkServicePrincipal } from './auth/servicePrincipal.ts';
@@ -40,6 +41,13 @@ export const azureKvProvider: Provider = {
     const referentUnresolved = authRefNamespaces(spec).some((ns) => isReferentUnresolved(scope, ns));
     if (spec.authType === 'ServicePrincipal' && !referentUnresolved) checkServicePrincipal({ spec });
     const cloud = cloudEndpoints(spec);
+    // Before anything is read or sent: the controller's own identity needs the policy's consent,
+    // and then goes only to the cloud's Key Vault hosts (see ambient.ts).
+    const ambient = ambientUseOf(spec);
+    if (ambient) {
+      ctx.credentials.requireAmbient(ambient);
+      checkAmbientVaultUrl(spec, cloud);
+    }
 
     // A store CA is trusted in addition to the system roots, so one caBundle
     // for a private vault does not cut off login.microsoftonline.com.
@@ -56,6 +64,7 @@ export const azureKvProvider: Provider = {
       cloud,
       kube: ctx.kube,
       scope,
+      credentials: ctx.credentials,
       authority: () => (authority ??= new HttpClient(new URL(cloud.authorityHost).origin, { ca, timeoutMs: 30_000 })),
       imds: () => (imds ??= new HttpClient(imdsBase(env), { timeoutMs: 10_000 })),
       recordCall: (call, status) => ctx.recordCall(call, status),

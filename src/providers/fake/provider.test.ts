@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { DEFAULT_CREDENTIAL_POLICY, storeCredentialPolicy } from '../ambient.ts';
 import type { StoreClient, StoreContext } from '../types.ts';
 import { fakeProvider } from './provider.ts';
 
@@ -18,6 +19,7 @@ function connect(spec: unknown): Promise<StoreClient> {
       readConfigMapKey: () => Promise.reject(new Error('unused')),
       createServiceAccountToken: () => Promise.reject(new Error('unused')),
     },
+    credentials: storeCredentialPolicy(DEFAULT_CREDENTIAL_POLICY, { storeKind: 'SecretStore', namespace: 'default' }),
     recordCall: () => {},
     signal,
   };

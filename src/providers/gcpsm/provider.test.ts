@@ -6,6 +6,9 @@
  * workload identity, which needs TokenRequest, is tested against the real
  * kube-apiserver in workloadidentity.integration.test.ts and the e2e test.
  */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { HushError } from '../../util/errors.ts';
@@ -242,10 +245,38 @@ test('static checks name the field', () => {
 
 test('without projectID or auth, the project and token come from the metadata server', async () => {
   tokens.setMetadata('project/project-id', PROJECT_ID);
-  const { ctx } = testStoreContext({ spec: {}, kube: new MemoryKube() });
+  // The controller's own identity: a ClusterSecretStore (an administrator's) may use it.
+  const { ctx } = testStoreContext({ spec: {}, kube: new MemoryKube(), storeKind: 'ClusterSecretStore', namespace: undefined });
   // The fake metadata server has no token path: the error says what to configure instead.
   await rejectsWith(gcpsmProvider.connect(ctx), 'Unavailable', /outside Google Cloud set auth.secretRef or auth.workloadIdentity/);
   assert.ok((tokens.counts.get('metadata') ?? 0) >= 2);
+});
+
+test('no auth block on a namespaced SecretStore: the controller\'s Google identity is refused before any request', async (t) => {
+  // The controller's own identity, as ADC finds it: a key file named by GOOGLE_APPLICATION_CREDENTIALS.
+  const dir = mkdtempSync(join(tmpdir(), 'hush-adc-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  writeFileSync(join(dir, 'key.json'), keyJson);
+  process.env.GOOGLE_APPLICATION_CREDENTIALS = join(dir, 'key.json');
+  t.after(() => delete process.env.GOOGLE_APPLICATION_CREDENTIALS);
+  tokens.setMetadata('project/project-id', PROJECT_ID);
+  const requests = (): number => [...tokens.counts.values(), ...sm.calls.values()].reduce((a, b) => a + b, 0);
+
+  const before = requests();
+  const refused = testStoreContext({ spec: {}, kube: new MemoryKube(), namespace: 'team-a' });
+  await assert.rejects(gcpsmProvider.connect(refused.ctx), (e: unknown) =>
+    e instanceof HushError && e.code === 'PolicyRefused' && e.retryable === false &&
+    /^spec\.provider\.gcpsm\.auth: this store would use the controller's own Google identity/.test(e.message) &&
+    /set spec\.provider\.gcpsm\.auth\.secretRef or spec\.provider\.gcpsm\.auth\.workloadIdentity/.test(e.message) &&
+    /--ambient-credentials-namespaces=team-a/.test(e.message));
+  assert.equal(requests(), before, 'no token exchange, metadata lookup or Secret Manager call');
+
+  // The positive sentinel: the same store in a namespace the operator allows does reach the token endpoint and the store.
+  const allowed = testStoreContext({ spec: {}, kube: new MemoryKube(), namespace: 'team-a', policy: { ambientNamespaces: ['team-a'] } });
+  const client = await gcpsmProvider.connect(allowed.ctx);
+  t.after(() => client.close());
+  assert.equal(text(await client.getSecret({ key: 'plain' }, signal)), 'v2-value');
+  assert.ok(requests() > before);
 });
 
 after(async () => {

@@ -7,6 +7,7 @@ import type { Diagnostic, Provider, StoreClient, StoreContext } from '../types.t
 import { isReferentUnresolved, type RefScope } from '../util/refs.ts';
 import { SecretManagerApi } from './api.ts';
 import { TokenHttp } from './auth/http.ts';
+import { DEFAULT_CREDENTIALS_USE } from './auth/default.ts';
 import { authMethodFor } from './auth/index.ts';
 import { metadataValue } from './auth/metadata.ts';
 import type { GcpAuthContext } from './auth/types.ts';
@@ -29,6 +30,9 @@ export const gcpsmProvider: Provider = {
     const scope: RefScope = { storeKind: ctx.storeKind, namespace: ctx.namespace };
     const ref = authRefNamespace(spec);
     const referentUnresolved = ref !== undefined && isReferentUnresolved(scope, ref.namespace);
+    // Before anything is read or sent (the metadata server's project lookup included): a store
+    // refused the controller's identity fails here.
+    if (spec.auth.method === 'default') ctx.credentials.requireAmbient(DEFAULT_CREDENTIALS_USE);
 
     const endpoints = gcpEndpoints(spec.location);
     const secrets = new Set<string>();
@@ -36,6 +40,7 @@ export const gcpsmProvider: Provider = {
     const authCtx: GcpAuthContext = {
       kube: ctx.kube,
       scope,
+      credentials: ctx.credentials,
       endpoints,
       http,
       recordCall: (call, status) => ctx.recordCall(call, status),

@@ -58,5 +58,6 @@ export async function serviceAccountToken(
     namespace,
     audiences: opts.audiences,
     expirationSeconds: opts.expirationSeconds,
+    field: what,
   });
 }

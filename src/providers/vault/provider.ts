@@ -21,61 +21,74 @@ import { authRefNamespaces, parseVaultSpec, ROOT } from './spec.ts';
 const DEFAULT_RETRIES = 2;
 const DEFAULT_RETRY_WAIT_MS = 1000;
 
-export const vaultProvider: Provider = {
-  name: 'vault',
-  metricsName: 'HashiCorp/Vault',
+export interface VaultProviderOptions {
+  /** Where the controller's own ServiceAccount token is mounted (auth.kubernetes without serviceAccountRef or secretRef); tests point it elsewhere. */
+  mountedTokenPath?: string;
+}
 
-  validateStore(spec: unknown, storeKind: StoreContext['storeKind']): Diagnostic[] {
-    return parseVaultSpec(spec, storeKind).diagnostics;
-  },
+export function createVaultProvider(options: VaultProviderOptions = {}): Provider {
+  return {
+    name: 'vault',
+    metricsName: 'HashiCorp/Vault',
 
-  async connect(ctx: StoreContext): Promise<StoreClient> {
-    const { spec, diagnostics } = parseVaultSpec(ctx.spec, ctx.storeKind);
-    if (!spec) throw new InvalidSpecError(diagnostics.map((d) => `${d.field}: ${d.message}`).join('; '));
-    const scope: RefScope = { storeKind: ctx.storeKind, namespace: ctx.namespace };
-    const referentUnresolved = authRefNamespaces(spec).some((ns) => isReferentUnresolved(scope, ns));
+    validateStore(spec: unknown, storeKind: StoreContext['storeKind']): Diagnostic[] {
+      return parseVaultSpec(spec, storeKind).diagnostics;
+    },
 
-    // TLS material must be known before the first connection is opened.
-    const ca = await resolveCa(ctx.kube, scope, spec.caBundle, spec.caProvider, ROOT);
-    let clientCert: { cert: string; key: string } | undefined;
-    if (spec.auth?.method === 'cert' && !referentUnresolved) clientCert = await readCertAuthKeyPair(ctx.kube, scope, spec.auth);
-    else if (spec.clientTls) clientCert = await resolveClientCert(ctx.kube, scope, spec.clientTls.certSecretRef, spec.clientTls.keySecretRef, `${ROOT}.tls`);
+    async connect(ctx: StoreContext): Promise<StoreClient> {
+      const { spec, diagnostics } = parseVaultSpec(ctx.spec, ctx.storeKind);
+      if (!spec) throw new InvalidSpecError(diagnostics.map((d) => `${d.field}: ${d.message}`).join('; '));
+      const scope: RefScope = { storeKind: ctx.storeKind, namespace: ctx.namespace };
+      const referentUnresolved = authRefNamespaces(spec).some((ns) => isReferentUnresolved(scope, ns));
+      const method = spec.auth ? authMethodFor(spec.auth, options) : undefined;
+      // Before anything is read or sent: a store refused the controller's identity fails here.
+      if (method?.ambient) ctx.credentials.requireAmbient(method.ambient);
 
-    const http = new HttpClient(spec.server, { ca, cert: clientCert?.cert, key: clientCert?.key, headers: spec.headers });
-    const sent = new Set<string>();
-    const { maxRetries, retryWaitMs } = retrySettings(ctx.storeSpec);
-    const api = new VaultApi(http, {
-      namespace: spec.namespace,
-      readYourWrites: spec.readYourWrites,
-      forwardInconsistent: spec.forwardInconsistent,
-      maxRetries,
-      retryWaitMs,
-      sentSecrets: () => sent,
-    });
-    const authCtx: AuthContext = {
-      api,
-      kube: ctx.kube,
-      scope,
-      namespace: spec.auth?.namespace ?? spec.namespace,
-      recordCall: (call, status) => ctx.recordCall(call, status),
-      remember: (s) => {
-        if (s.length >= 4) sent.add(s);
-      },
-    };
-    const session = new TokenSession(spec.auth ? authMethodFor(spec.auth) : undefined, authCtx);
-    const client = new VaultStoreClient({ spec, http, api, session, recordCall: ctx.recordCall.bind(ctx), storeSignal: ctx.signal, referentUnresolved });
-    if (!referentUnresolved) {
-      try {
-        // Log in now, so a store with bad credentials fails at connect (ESO's "unable to create client").
-        await session.token(ctx.signal);
-      } catch (err) {
-        await client.close();
-        throw err;
+      // TLS material must be known before the first connection is opened.
+      const ca = await resolveCa(ctx.kube, scope, spec.caBundle, spec.caProvider, ROOT);
+      let clientCert: { cert: string; key: string } | undefined;
+      if (spec.auth?.method === 'cert' && !referentUnresolved) clientCert = await readCertAuthKeyPair(ctx.kube, scope, spec.auth);
+      else if (spec.clientTls) clientCert = await resolveClientCert(ctx.kube, scope, spec.clientTls.certSecretRef, spec.clientTls.keySecretRef, `${ROOT}.tls`);
+
+      const http = new HttpClient(spec.server, { ca, cert: clientCert?.cert, key: clientCert?.key, headers: spec.headers });
+      const sent = new Set<string>();
+      const { maxRetries, retryWaitMs } = retrySettings(ctx.storeSpec);
+      const api = new VaultApi(http, {
+        namespace: spec.namespace,
+        readYourWrites: spec.readYourWrites,
+        forwardInconsistent: spec.forwardInconsistent,
+        maxRetries,
+        retryWaitMs,
+        sentSecrets: () => sent,
+      });
+      const authCtx: AuthContext = {
+        api,
+        kube: ctx.kube,
+        scope,
+        credentials: ctx.credentials,
+        namespace: spec.auth?.namespace ?? spec.namespace,
+        recordCall: (call, status) => ctx.recordCall(call, status),
+        remember: (s) => {
+          if (s.length >= 4) sent.add(s);
+        },
+      };
+      const session = new TokenSession(method, authCtx);
+      const client = new VaultStoreClient({ spec, http, api, session, recordCall: ctx.recordCall.bind(ctx), storeSignal: ctx.signal, referentUnresolved });
+      if (!referentUnresolved) {
+        try {
+          // Log in now, so a store with bad credentials fails at connect (ESO's "unable to create client").
+          await session.token(ctx.signal);
+        } catch (err) {
+          await client.close();
+          throw err;
+        }
       }
-    }
-    return client;
-  },
-};
+      return client;
+    },
+  };
+}
+
+export const vaultProvider: Provider = createVaultProvider();
 
 /** ESO: 2 retries unless spec.retrySettings exists, then its maxRetries (0 when unset). */
 function retrySettings(storeSpec: Record<string, unknown>): { maxRetries: number; retryWaitMs: number } {

@@ -42,10 +42,12 @@ export const sites: Record<string, () => Promise<unknown>> = {
 
   async findByName() {
     const { fakeProvider } = await import('../../providers/fake/provider.ts');
+    const { DEFAULT_CREDENTIAL_POLICY, storeCredentialPolicy } = await import('../../providers/ambient.ts');
     const signal = new AbortController().signal;
     const client = await fakeProvider.connect({
       storeKind: 'SecretStore',
       storeName: 'fake',
+      credentials: storeCredentialPolicy(DEFAULT_CREDENTIAL_POLICY, { storeKind: 'SecretStore', namespace: 'ns' }),
       namespace: 'default',
       spec: { data: [{ key: 'a'.repeat(LONG) + '!', value: 'long' }, { key: 'aaaa', value: 'short' }] },
       storeSpec: {},

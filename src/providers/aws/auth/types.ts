@@ -1,4 +1,5 @@
 /** What the AWS auth methods share: credentials, and what a method may use to get them. */
+import type { StoreCredentialPolicy } from '../../ambient.ts';
 import type { ProviderKubeAccess } from '../../types.ts';
 import type { RefScope } from '../../util/refs.ts';
 import type { AwsCaller } from '../caller.ts';
@@ -17,6 +18,8 @@ export interface CredentialSource {
 export interface AuthContext {
   kube: ProviderKubeAccess;
   scope: RefScope;
+  /** May this store use the controller's own identity (see ambient.ts). */
+  credentials: StoreCredentialPolicy;
   region: string;
   caller: AwsCaller;
   /** STS endpoint override (AWS_STS_ENDPOINT), else the SDK's regional endpoint. */

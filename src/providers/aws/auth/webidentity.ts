@@ -9,7 +9,7 @@
  * Kubernetes access offers beside ProviderKubeAccess's own methods.
  */
 import { AssumeRoleWithWebIdentityCommand } from '@aws-sdk/client-sts';
-import { AuthError, HushError, InvalidConfigError } from '../../../util/errors.ts';
+import { AuthError, HushError, InvalidConfigError, hasCode } from '../../../util/errors.ts';
 import type { ProviderKubeAccess } from '../../types.ts';
 import { refNamespace, serviceAccountToken } from '../../util/refs.ts';
 import type { ServiceAccountRef } from '../../util/spec.ts';
@@ -54,6 +54,8 @@ export function webIdentity(sa: ServiceAccountRef, ctx: AuthContext): Credential
       try {
         token = (await serviceAccountToken(ctx.kube, ctx.scope, sa, what, { audiences, expirationSeconds: TOKEN_SECONDS })).token;
       } catch (err) {
+        // A refused audience is the operator's policy, not a failed login: keep its code (terminal).
+        if (hasCode(err, 'PolicyRefused')) throw err;
         throw new AuthError(`${what}: error creating service account token: ${err instanceof HushError ? err.message : 'TokenRequest failed'}`);
       }
       ctx.remember(token);

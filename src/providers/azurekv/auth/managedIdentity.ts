@@ -3,11 +3,20 @@
  * (IMDS) of the node or pod, for the identity named by `identityId` (a client
  * ID) or the only one assigned. AZURE_POD_IDENTITY_AUTHORITY_HOST replaces
  * the IMDS address, as the Azure SDKs allow (aad-pod-identity, local
- * emulators).
+ * emulators). A managed identity is always the controller's own (its node's
+ * or pod's), so the credential policy must allow it (see ../../ambient.ts).
  */
 import { readSecretString } from '../../util/refs.ts';
 import { parseTokenAnswer, tokenStatusError, transportError } from './entra.ts';
+import type { AmbientUse } from '../../ambient.ts';
 import type { AuthContext, AzureAuthMethod, AzureToken } from './types.ts';
+
+export const MANAGED_IDENTITY_USE: AmbientUse = {
+  field: 'spec.provider.azurekv.authType',
+  credential: 'the managed identity of the node or pod the controller runs on (authType ManagedIdentity)',
+  instead:
+    'authType ServicePrincipal with spec.provider.azurekv.authSecretRef, or authType WorkloadIdentity with spec.provider.azurekv.serviceAccountRef (a ServiceAccount of the store\'s namespace)',
+};
 
 export const IMDS_DEFAULT = 'http://169.254.169.254';
 const IMDS_API_VERSION = '2018-02-01';
@@ -20,6 +29,7 @@ export function imdsBase(env: (name: string) => string | undefined): string {
 export const managedIdentity: AzureAuthMethod = {
   describe: 'managed identity',
   async token(ctx: AuthContext, resource: string, signal: AbortSignal): Promise<AzureToken> {
+    ctx.credentials.requireAmbient(MANAGED_IDENTITY_USE);
     let clientId = ctx.spec.identityId;
     // ESO also accepts the identity's client ID from authSecretRef.clientId.
     if (clientId === undefined && ctx.spec.authSecretRef?.clientId) {

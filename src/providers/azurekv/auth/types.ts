@@ -3,6 +3,7 @@
  * configuration into an access token for the Key Vault resource; the session
  * (../session.ts) decides when to ask for one.
  */
+import type { StoreCredentialPolicy } from '../../ambient.ts';
 import type { ProviderKubeAccess } from '../../types.ts';
 import type { HttpClient } from '../../util/http.ts';
 import type { RefScope } from '../../util/refs.ts';
@@ -20,6 +21,8 @@ export interface AuthContext {
   cloud: CloudEndpoints;
   kube: ProviderKubeAccess;
   scope: RefScope;
+  /** May this store use the controller's own identity (see ambient.ts). */
+  credentials: StoreCredentialPolicy;
   /** Keep-alive client for the Entra ID authority host (TLS as configured for the store). */
   authority(): HttpClient;
   /** Keep-alive client for the managed-identity endpoint (IMDS or its override). */

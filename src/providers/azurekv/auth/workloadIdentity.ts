@@ -8,14 +8,22 @@
  *
  * Without serviceAccountRef the controller's own federated token is used, from
  * the variables the Azure workload identity webhook injects
- * (AZURE_CLIENT_ID, AZURE_TENANT_ID, AZURE_FEDERATED_TOKEN_FILE).
+ * (AZURE_CLIENT_ID, AZURE_TENANT_ID, AZURE_FEDERATED_TOKEN_FILE); the credential
+ * policy must allow that for the store (see ../../ambient.ts).
  */
 import { readFile } from 'node:fs/promises';
 import { InvalidConfigError } from '../../../util/errors.ts';
 import type { ProviderKubeAccess } from '../../types.ts';
 import { readSecretString, refNamespace, serviceAccountToken } from '../../util/refs.ts';
 import { requestEntraToken } from './entra.ts';
+import type { AmbientUse } from '../../ambient.ts';
 import type { AuthContext, AzureAuthMethod, AzureToken } from './types.ts';
+
+export const CONTROLLER_WORKLOAD_IDENTITY_USE: AmbientUse = {
+  field: 'spec.provider.azurekv.serviceAccountRef',
+  credential: "the controller's own workload identity (authType WorkloadIdentity without serviceAccountRef: AZURE_FEDERATED_TOKEN_FILE)",
+  instead: 'spec.provider.azurekv.serviceAccountRef (a ServiceAccount of the store\'s namespace)',
+};
 
 export const AZURE_DEFAULT_AUDIENCE = 'api://AzureADTokenExchange';
 export const ANNOTATION_CLIENT_ID = 'azure.workload.identity/client-id';
@@ -34,6 +42,7 @@ async function federatedCredentials(ctx: AuthContext): Promise<{ tenantId: strin
   const { spec } = ctx;
   const sa = spec.serviceAccountRef;
   if (!sa) {
+    ctx.credentials.requireAmbient(CONTROLLER_WORKLOAD_IDENTITY_USE);
     const clientId = ctx.env('AZURE_CLIENT_ID');
     const tenantId = ctx.env('AZURE_TENANT_ID');
     const file = ctx.env('AZURE_FEDERATED_TOKEN_FILE');

@@ -1,4 +1,5 @@
 /** What a gcpsm auth method gets and gives: a way to obtain a Google OAuth2 access token. */
+import type { StoreCredentialPolicy } from '../../ambient.ts';
 import type { ProviderKubeAccess } from '../../types.ts';
 import type { RefScope } from '../../util/refs.ts';
 import type { GcpEndpoints } from '../endpoints.ts';
@@ -13,6 +14,8 @@ export interface AccessToken {
 export interface GcpAuthContext {
   kube: ProviderKubeAccess;
   scope: RefScope;
+  /** May this store use the controller's own identity (see ambient.ts). */
+  credentials: StoreCredentialPolicy;
   endpoints: GcpEndpoints;
   http: TokenHttp;
   recordCall(call: string, status: 'success' | 'error'): void;

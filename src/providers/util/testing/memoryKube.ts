@@ -5,6 +5,7 @@
  * that need TokenRequest use a real kube-apiserver instead.
  */
 import { NotFoundError, NotSupportedError } from '../../../util/errors.ts';
+import { DEFAULT_CREDENTIAL_POLICY, storeCredentialPolicy, type CredentialPolicyOptions } from '../../ambient.ts';
 import type { ProviderKubeAccess, StoreContext } from '../../types.ts';
 
 export class MemoryKube implements ProviderKubeAccess {
@@ -60,16 +61,21 @@ export function testStoreContext(opts: {
   namespace?: string | undefined;
   storeSpec?: Record<string, unknown>;
   signal?: AbortSignal;
+  /** The credential policy; default: the controller's default (no ambient credentials for SecretStores). */
+  policy?: Partial<CredentialPolicyOptions>;
 }): { ctx: StoreContext; log: CallLog } {
   const calls: CallLog['calls'] = [];
   const log: CallLog = {
     calls,
     count: (call, status) => calls.filter((c) => c.call === call && (status === undefined || c.status === status)).length,
   };
+  const storeKind = opts.storeKind ?? 'SecretStore';
+  const namespace = 'namespace' in opts ? opts.namespace : 'default';
   const ctx: StoreContext = {
-    storeKind: opts.storeKind ?? 'SecretStore',
+    storeKind,
     storeName: 'test-store',
-    namespace: 'namespace' in opts ? opts.namespace : 'default',
+    namespace,
+    credentials: storeCredentialPolicy({ ...DEFAULT_CREDENTIAL_POLICY, ...opts.policy }, { storeKind, namespace }),
     spec: opts.spec,
     storeSpec: opts.storeSpec ?? { retrySettings: { maxRetries: 0 } },
     kube: opts.kube,

@@ -10,14 +10,14 @@ import type { VaultAuthMethod } from './types.ts';
 import { unsupportedAuth } from './unsupported.ts';
 import { userPassAuth } from './userpass.ts';
 
-export function authMethodFor(spec: VaultAuthSpec): VaultAuthMethod {
+export function authMethodFor(spec: VaultAuthSpec, options: { mountedTokenPath?: string | undefined } = {}): VaultAuthMethod {
   switch (spec.method) {
     case 'tokenSecretRef':
       return tokenAuth(spec.tokenSecretRef);
     case 'appRole':
       return appRoleAuth(spec);
     case 'kubernetes':
-      return kubernetesAuth(spec);
+      return kubernetesAuth(spec, options.mountedTokenPath);
     case 'userPass':
       return userPassAuth(spec);
     case 'ldap':

@@ -1,4 +1,5 @@
 /** What an auth method gets and gives: a way to obtain a Vault token. */
+import type { AmbientUse, StoreCredentialPolicy } from '../../ambient.ts';
 import type { ProviderKubeAccess } from '../../types.ts';
 import type { RefScope } from '../../util/refs.ts';
 import type { VaultApi } from '../api.ts';
@@ -14,6 +15,8 @@ export interface AuthContext {
   api: VaultApi;
   kube: ProviderKubeAccess;
   scope: RefScope;
+  /** May this store use the controller's own identity (see ambient.ts). */
+  credentials: StoreCredentialPolicy;
   /** Namespace for the login request (auth.namespace, else the store's). */
   namespace: string | undefined;
   recordCall(call: string, status: 'success' | 'error'): void;
@@ -29,5 +32,7 @@ export interface VaultAuthMethod {
    * happens, and Hush neither renews nor revokes a token it did not create.
    */
   readonly staticToken: boolean;
+  /** Set when the method would log in with the controller's own identity: the policy must allow it. */
+  readonly ambient?: AmbientUse | undefined;
   login(ctx: AuthContext, signal: AbortSignal): Promise<LoginResult>;
 }
