@@ -21,12 +21,15 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { ClusterSecretStores, ExternalSecrets, Secrets, SecretStores, cleanupCreated, created, createNamespace, getEs, harness, putVaultKv2, readyOf, startController, trackClusterObject, uniqueName, waitReady, type Harness, type RunningController } from '../support/harness.ts';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ClusterSecretStores, ExternalSecrets, Secrets, SecretStores, cleanupCreated, createNamespace, getEs, harness, putVaultKv2, readyOf, startController, trackClusterObject, uniqueName, waitReady, type Harness, type RunningController } from '../support/harness.ts';
 import { asTenant, captureServer, createTenant, healthyProbe, lagMonitor, type CaptureServer, type HealthyProbe, type Tenant } from '../support/hostile.ts';
 import { Events } from '../../src/kube/resources.ts';
 import { waitFor } from '../support/index.ts';
+import { createVaultProvider } from '../../src/providers/vault/provider.ts';
+import { providerFor } from '../../src/providers/registry.ts';
 
 let h: Harness;
 let ctl: RunningController;
@@ -35,10 +38,26 @@ let probe: HealthyProbe;
 /** The loopback server the egress policy allows, so that the ambient-credential tests can prove the other policy holds. */
 let allowedCapture: CaptureServer;
 
+/** The controller's own ServiceAccount token, as if mounted in its pod: a capture server must never see it. */
+const controllerToken = `CONTROLLER-TOKEN-${randomBytes(12).toString('hex')}`;
+const tokenDir = mkdtempSync(join(tmpdir(), 'hush-hostile-'));
+const tokenFile = join(tokenDir, 'token');
+
 before(async () => {
   h = await harness();
   allowedCapture = await captureServer();
-  ctl = await startController(h, hostilePolicies());
+  writeFileSync(tokenFile, controllerToken);
+  // The cloud default chains of the controller's environment point at the capture server, with
+  // credentials of the controller's own: a tenant store must use none of them.
+  Object.assign(process.env, {
+    AWS_ACCESS_KEY_ID: 'AKIACONTROLLERAMBIENT',
+    AWS_SECRET_ACCESS_KEY: controllerToken,
+    AWS_SECRETSMANAGER_ENDPOINT: allowedCapture.url,
+    AWS_SSM_ENDPOINT: allowedCapture.url,
+    AWS_STS_ENDPOINT: allowedCapture.url,
+    HUSH_GCPSM_ENDPOINT: allowedCapture.url,
+  });
+  ctl = await startController(h, { ...hostilePolicies(), providerFor: (k) => (k === 'vault' ? vault : providerFor(k)) });
   tenant = await createTenant(h);
   probe = await healthyProbe(h);
 });
@@ -47,8 +66,11 @@ after(async () => {
     await cleanupCreated();
   } finally {
     await ctl?.stop();
+    rmSync(tokenDir, { recursive: true, force: true });
   }
 });
+
+const vault = createVaultProvider({ mountedTokenPath: tokenFile });
 
 /** The production defaults, plus the loopback addresses this suite reaches on purpose. */
 function hostilePolicies() {
@@ -109,7 +131,7 @@ test('catastrophic regexps at every site and template CPU bombs: another namespa
   const css = uniqueName('redos-css');
   await h.kube.create(ClusterSecretStores, {
     apiVersion: 'external-secrets.io/v1', kind: 'ClusterSecretStore', metadata: { name: css },
-    spec: { conditions: [{ namespaceRegexes: ['(a+)+$'] }], provider: { fake: { data: [{ key: 'k', value: 'v' }] } } },
+    spec: { conditions: [{ namespaceRegexes: ['^(a+)+$'] }], provider: { fake: { data: [{ key: 'k', value: 'v' }] } } },
   } as never);
   trackClusterObject(h.kube, ClusterSecretStores, css);
 
@@ -157,13 +179,49 @@ test('catastrophic regexps at every site and template CPU bombs: another namespa
   assert.equal(readyOf(await getEs(h.kube, tenant.namespace, 'template-regex'))?.status, 'True', 'the regexp template rendered');
   assert.equal(verdicts['find-name']!.startsWith('True'), true, verdicts['find-name']);
   assert.equal(verdicts.rewrite!.startsWith('True'), true, verdicts.rewrite);
-  assert.equal(nsRegex.status, 'False', 'the namespace regexp does not admit a name that ends in "-xxxxxx"');
+  assert.equal(nsRegex.status, 'False', 'the namespace regexp does not admit a name with a "-" in it');
   assert.match(verdicts['cpu-rsa']!, /^False: .*(evaluation steps|time limit|limit)/, 'the RSA loop is stopped by its budget');
   assert.match(verdicts['cpu-bcrypt']!, /^False: .*(evaluation steps|time limit|limit)/, 'the bcrypt loop is stopped by its budget');
   assert.match(verdicts['cpu-memory']!, /^False: .*(limit|memory)/, 'the memory hog is stopped');
   // Under attack the healthy ExternalSecret keeps its pace: its usual time is about its 1 s
   // refresh; a frozen event loop (the old backtracking engine, in-thread templates) took minutes.
   assert.ok(median(during) < median(baseline) + 10_000, `propagation under attack ${median(during)} ms against ${median(baseline)} ms before`);
+});
+
+test('ambient credentials: no controller token, no node or cloud identity, no foreign-audience token reaches a server the tenant names', async () => {
+  const capture = allowedCapture;
+  const stores: Record<string, Record<string, unknown>> = {
+    // Vault kubernetes auth with neither serviceAccountRef nor secretRef: ESO sends the mounted token.
+    'vault-mounted': { vault: { server: capture.url, path: 'secret', version: 'v2', auth: { kubernetes: { mountPath: 'kubernetes', role: 'r' } } } },
+    // The node's managed identity, to a Key Vault URL the tenant chose.
+    'azure-mi': { azurekv: { vaultUrl: `https://127.0.0.1:${capture.port}`, authType: 'ManagedIdentity' } },
+    'azure-wi': { azurekv: { vaultUrl: `https://127.0.0.1:${capture.port}`, authType: 'WorkloadIdentity' } },
+    // No auth block: the controller's AWS and GCP default chains.
+    'aws-default': { aws: { service: 'SecretsManager', region: 'us-east-1' } },
+    'gcp-default': { gcpsm: { projectID: 'tenant-project' } },
+    // A token for a ServiceAccount of the namespace, with an audience of another system.
+    'kube-audience': { kubernetes: { server: { url: `https://127.0.0.1:${capture.port}` }, remoteNamespace: 'default', auth: { serviceAccount: { name: 'default', audiences: ['sts.amazonaws.com'] } } } },
+    'vault-audience': { vault: { server: capture.url, path: 'secret', version: 'v2', auth: { kubernetes: { mountPath: 'kubernetes', role: 'r', serviceAccountRef: { name: 'default', audiences: ['api://AzureADTokenExchange'] } } } } },
+  };
+  for (const [name, provider] of Object.entries(stores)) await tenantStore(name, provider);
+  const messages: Record<string, string> = {};
+  for (const name of Object.keys(stores)) messages[name] = await refused(SecretStores, name);
+  for (const [name, m] of Object.entries(messages)) {
+    assert.match(m, /--ambient-credentials-namespaces|--allowed-token-audiences/, `${name}: the message names the flag: ${m}`);
+  }
+  assert.match(messages['vault-mounted']!, /serviceAccountRef/);
+  assert.match(messages['kube-audience']!, /sts\.amazonaws\.com/);
+  // An ExternalSecret on a refused store fails too, and says why.
+  await tenantEs('on-refused', { secretStoreRef: vaultRef('vault-mounted'), data: [{ secretKey: 'k', remoteRef: { key: 'k' } }] });
+  await refused(ExternalSecrets, 'on-refused');
+  assert.equal(capture.connections(), 0, `the capture server saw ${capture.connections()} connections: ${JSON.stringify(capture.requests.map((r) => r.url))}`);
+  assert.ok(!ctl.logs.join('\n').includes(controllerToken), 'the controller token in a log line');
+  // The control: the same Vault auth in a ClusterSecretStore (the platform's) does send the
+  // mounted token there, so the capture server could have seen the tenant's attempts.
+  const css = uniqueName('ambient-control');
+  await h.kube.create(ClusterSecretStores, { apiVersion: 'external-secrets.io/v1', kind: 'ClusterSecretStore', metadata: { name: css }, spec: { provider: stores['vault-mounted'] } } as never);
+  trackClusterObject(h.kube, ClusterSecretStores, css);
+  await waitFor(() => capture.requests.some((r) => r.body.includes(controllerToken)), { timeoutMs: 30_000, message: 'the ClusterSecretStore sent the mounted token to the capture server' });
 });
 
 test('a canary goes through transformed template errors, fail, assembly errors and key names, and is in no log, event, status or metric', async () => {
@@ -195,14 +253,16 @@ test('a canary goes through transformed template errors, fail, assembly errors a
   );
   await waitFor(() => Object.keys(failing).every((n) => ctl.logs.some((l) => l.includes('"reconcile failed"') && l.includes(`"name":"${n}"`) && l.includes(`"namespace":"${tenant.namespace}"`))), { message: 'a failure log line for each' });
 
-  const statuses = JSON.stringify(await Promise.all([ExternalSecrets, SecretStores].map((rt) => h.kube.list(rt, { namespace: tenant.namespace }))));
+  type WithStatus = { metadata: { name: string }; status?: { conditions?: { type: string; status: string; message?: string }[] } };
+  const lists = await Promise.all([ExternalSecrets, SecretStores].map((rt) => h.kube.list<WithStatus>(rt, { namespace: tenant.namespace })));
+  const statuses = JSON.stringify(lists);
   const sinks = { logs: ctl.logs.join('\n'), events: JSON.stringify(events), statuses, metrics: ctl.metrics.registry.render() };
   const forms = [value, value.toUpperCase(), value.toLowerCase()].flatMap((v) => [v, Buffer.from(v).toString('base64'), Buffer.from(v).toString('hex'), v.slice(7)]);
   for (const [sink, text] of Object.entries(sinks)) {
     for (const form of forms) assert.ok(!text.includes(form), `a form of the canary (${form.slice(0, 10)}...) in ${sink}`);
   }
   // What the reader is told instead: the template, the function, and that details were withheld.
-  const msg = (n: string) => readyOf(JSON.parse(statuses)[0].items.find((o: { metadata: { name: string } }) => o.metadata.name === n))?.message ?? '';
+  const msg = (n: string) => readyOf(lists[0]!.items.find((o) => o.metadata.name === n))?.message ?? '';
   assert.match(msg('transformed'), /mustToDate.*withheld/);
   assert.match(msg('fail'), /fail.*withheld/);
   // The key name is an identifier: in the Secret, never in metrics.

@@ -67,6 +67,8 @@ export interface CaptureServer {
   url: string;
   port: number;
   requests: CapturedRequest[];
+  /** TCP connections accepted, TLS attempts included (an http server never sees their requests). */
+  connections(): number;
   close(): Promise<void>;
 }
 
@@ -88,6 +90,8 @@ export async function captureServer(answer?: (req: CapturedRequest, res: http.Se
       else res.writeHead(403, { 'content-type': 'application/json' }).end('{"errors":["permission denied"]}');
     });
   });
+  let connections = 0;
+  server.on('connection', () => void connections++);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;
   const close = () =>
@@ -96,7 +100,7 @@ export async function captureServer(answer?: (req: CapturedRequest, res: http.Se
       server.close(() => resolve());
     });
   created.add(`capture server ${port}`, close);
-  return { url: `http://127.0.0.1:${port}`, port, requests, close };
+  return { url: `http://127.0.0.1:${port}`, port, requests, connections: () => connections, close };
 }
 
 export interface HealthyProbe {
