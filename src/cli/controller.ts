@@ -15,6 +15,8 @@ import { createControllerMetrics } from '../metrics/hush.ts';
 import { startProbeServer } from '../metrics/server.ts';
 import { Manager } from '../controllers/manager.ts';
 import { describeError } from '../util/errors.ts';
+import { EgressPolicy, splitList } from '../net/egress.ts';
+import { parseByteSize } from '../net/limits.ts';
 
 export const controllerUsage = `usage: hush controller [flags]
 
@@ -37,6 +39,18 @@ flags:
   --enable-sopssecret-reconciler               SopsSecret (secrets.hush.dev) decryption (default true;
                                                off by itself when that CRD is not installed)
   --log-level LEVEL                 debug, info, warn or error (default info)
+
+egress and response limits (docs/security.md, "Egress policy and response limits"):
+  --egress-allow LIST               CIDRs, addresses or hostnames stores may reach although a default
+                                    rule refuses them (comma separated, repeatable; also $HUSH_EGRESS_ALLOW)
+  --egress-deny LIST                CIDRs, addresses or hostnames no store may reach; wins over
+                                    --egress-allow (comma separated, repeatable; also $HUSH_EGRESS_DENY)
+  --cluster-service-cidr LIST       the cluster's service CIDR(s), refused to namespaced SecretStores
+                                    and SopsSecrets (also $HUSH_CLUSTER_SERVICE_CIDR)
+  --webhook-provider-cluster-stores-only
+                                    serve the webhook provider only in ClusterSecretStores (default false)
+  --max-response-bytes N            largest answer accepted from a store (default 4Mi; Ki/Mi/Gi suffixes)
+  --kube-max-response-bytes N       largest Kubernetes API response or watch event (default 128Mi)
 `;
 
 export async function runController(argv: string[]): Promise<number> {
@@ -58,6 +72,12 @@ export async function runController(argv: string[]): Promise<number> {
       'enable-cluster-external-secret-reconciler': { type: 'boolean', default: true },
       'enable-sopssecret-reconciler': { type: 'boolean', default: true },
       'log-level': { type: 'string', default: 'info' },
+      'egress-allow': { type: 'string', multiple: true, default: [] },
+      'egress-deny': { type: 'string', multiple: true, default: [] },
+      'cluster-service-cidr': { type: 'string', multiple: true, default: [] },
+      'webhook-provider-cluster-stores-only': { type: 'boolean', default: false },
+      'max-response-bytes': { type: 'string' },
+      'kube-max-response-bytes': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -75,10 +95,33 @@ export async function runController(argv: string[]): Promise<number> {
     process.stderr.write(`hush controller: --concurrent must be a positive integer, not "${values.concurrent}"\n`);
     return 2;
   }
+  let egress: EgressPolicy;
+  try {
+    egress = EgressPolicy.fromEnv(process.env, {
+      allow: values['egress-allow'].flatMap(splitList),
+      deny: values['egress-deny'].flatMap(splitList),
+      clusterServiceCidrs: values['cluster-service-cidr'].flatMap(splitList),
+    });
+  } catch (err) {
+    process.stderr.write(`hush controller: ${describeError(err)}\n`);
+    return 2;
+  }
+  const sizes: Record<'max-response-bytes' | 'kube-max-response-bytes', number | undefined> = { 'max-response-bytes': undefined, 'kube-max-response-bytes': undefined };
+  for (const flag of ['max-response-bytes', 'kube-max-response-bytes'] as const) {
+    const text = values[flag];
+    if (text === undefined) continue;
+    const n = parseByteSize(text);
+    if (n === undefined) {
+      process.stderr.write(`hush controller: --${flag} must be a positive byte count such as 4194304 or 4Mi, not "${text}"\n`);
+      return 2;
+    }
+    sizes[flag] = n;
+  }
   const logger = createLogger({ level });
   let kube: KubeClient;
   try {
-    kube = KubeClient.fromKubeconfig(values.kubeconfig, values.context);
+    const kubeMax = sizes['kube-max-response-bytes'];
+    kube = KubeClient.fromKubeconfig(values.kubeconfig, values.context, kubeMax === undefined ? {} : { maxResponseBytes: kubeMax });
   } catch (err) {
     process.stderr.write(`hush controller: cannot load a kubeconfig: ${describeError(err)}\n`);
     return 1;
@@ -100,6 +143,9 @@ export async function runController(argv: string[]): Promise<number> {
     enableClusterStores: values['enable-cluster-store-reconciler'],
     enableClusterExternalSecrets: values['enable-cluster-external-secret-reconciler'],
     enableSopsSecrets: enableSops,
+    egress,
+    maxResponseBytes: sizes['max-response-bytes'],
+    webhookClusterStoresOnly: values['webhook-provider-cluster-stores-only'],
   });
 
   const stop = new AbortController();

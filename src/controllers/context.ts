@@ -9,6 +9,7 @@ import type { KubeClient } from '../kube/client.ts';
 import { EventRecorder } from '../kube/events.ts';
 import type { Informer } from '../kube/informer.ts';
 import type { KubeObject } from '../kube/resources.ts';
+import type { EgressPolicy } from '../net/egress.ts';
 import type { Provider } from '../providers/types.ts';
 import type { Logger } from '../util/log.ts';
 import type { ControllerMetrics } from '../metrics/hush.ts';
@@ -29,6 +30,15 @@ export interface ControllerOptions {
   enableSopsSecrets?: boolean;
   /** age identities offered to every SopsSecret after its own keys; default $SOPS_AGE_KEY_FILE. */
   sopsAgeKeyFile?: string | undefined;
+  /**
+   * Where stores may connect (src/net/egress.ts). Default: the policy from the environment
+   * (HUSH_EGRESS_ALLOW, HUSH_EGRESS_DENY, HUSH_CLUSTER_SERVICE_CIDR), as `hush controller` reads it.
+   */
+  egress?: EgressPolicy | undefined;
+  /** Largest answer body accepted from a store (--max-response-bytes); default 4 MiB. */
+  maxResponseBytes?: number | undefined;
+  /** Serve webhook stores only as ClusterSecretStores (--webhook-provider-cluster-stores-only). */
+  webhookClusterStoresOnly?: boolean | undefined;
 }
 
 /** The caches more than one controller reads; each is one shared informer. */

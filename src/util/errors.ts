@@ -34,6 +34,7 @@ export type ErrorCode =
   | 'NotSupported'
   | 'Conflict'
   | 'TargetConflict'
+  | 'EgressDenied'
   | 'Internal';
 
 export interface HushErrorOptions {
@@ -62,6 +63,10 @@ const retryableByCode: Readonly<Record<ErrorCode, boolean>> = {
   NotSupported: false,
   Conflict: true, // an optimistic-concurrency race: the next try reads the new version
   TargetConflict: false, // the target cannot be written as asked (immutable, owned by another)
+  // The egress policy refused the address a store's host resolved to. Retried, slowly: DNS may
+  // answer differently later and the operator may allow the address (a restart), and neither
+  // wakes the object; EgressDeniedError asks for a long floor so a refused store is not hammered.
+  EgressDenied: true,
   Internal: true,
 };
 
@@ -184,6 +189,15 @@ export class TargetConflictError extends HushError {
     super('TargetConflict', message, options);
   }
 }
+/** How long an EgressDenied failure waits at least before the next try. */
+export const EGRESS_DENIED_RETRY_MS = 5 * 60_000;
+
+/** The egress policy (src/net/egress.ts) refused the address a connection would have gone to. */
+export class EgressDeniedError extends HushError {
+  constructor(message: string, options: HushErrorOptions = {}) {
+    super('EgressDenied', message, { ...options, retryAfterMs: options.retryAfterMs ?? EGRESS_DENIED_RETRY_MS });
+  }
+}
 export class InternalError extends HushError {
   constructor(message: string, options?: HushErrorOptions) {
     super('Internal', message, options);
@@ -204,6 +218,7 @@ const classByCode: Readonly<Record<ErrorCode, new (message: string, options?: Hu
   NotSupported: NotSupportedError,
   Conflict: ConflictError,
   TargetConflict: TargetConflictError,
+  EgressDenied: EgressDeniedError,
   Internal: InternalError,
 };
 

@@ -1,4 +1,5 @@
 import { test } from 'node:test';
+import { devEgressPolicy } from '../../net/testing/egress.ts';
 import assert from 'node:assert/strict';
 import { isReferentSpec } from './resolver.ts';
 import { matchesSelector } from './selector.ts';
@@ -51,6 +52,7 @@ test('a store that throttled is paused for every ExternalSecret that uses it', a
     controllerClass: 'default',
     recordCall: () => undefined,
     logger: silentLogger,
+    egress: devEgressPolicy(),
   });
   await resolver.resolve('ns', { name: 'vault' }, 'spec.secretStoreRef');
   resolver.pauseStore('SecretStore', 'ns', 'vault', 3000);

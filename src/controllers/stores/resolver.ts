@@ -11,6 +11,8 @@
 import type { KubeClient } from '../../kube/client.ts';
 import type { Informer } from '../../kube/informer.ts';
 import type { KubeObject } from '../../kube/resources.ts';
+import type { EgressPolicy } from '../../net/egress.ts';
+import { EgressGuard } from '../../net/guard.ts';
 import type { Provider, StoreClient } from '../../providers/types.ts';
 import { AccessDeniedError, InvalidConfigError, InvalidSpecError, NotSupportedError, ThrottledError, UnavailableError, asHushError, describeError } from '../../util/errors.ts';
 import { compileGoRegexp } from '../../util/goregexp.ts';
@@ -41,6 +43,12 @@ export interface StoreResolverDeps {
   recordCall: (provider: string, call: string, status: 'success' | 'error') => void;
   onClientCountChange?: (provider: string, delta: number) => void;
   logger: Logger;
+  /** The operator's egress policy; each store gets it in its kind's scope. */
+  egress: EgressPolicy;
+  /** Largest answer body a store client accepts (default: HttpClient's 4 MiB). */
+  maxResponseBytes?: number | undefined;
+  /** Refuse webhook SecretStores (only ClusterSecretStores may use the webhook provider). */
+  webhookClusterStoresOnly?: boolean | undefined;
 }
 
 interface CacheEntry {
@@ -141,6 +149,10 @@ export class StoreResolver {
     const access = createKubeAccess(this.deps.kube, kind, store.metadata.namespace, referentNamespace);
     const metricsName = provider.metricsName;
     const connecting = (async () => {
+      if (providerKey === 'webhook' && kind === 'SecretStore' && this.deps.webhookClusterStoresOnly) {
+        // The webhook provider sends tenant-written requests to tenant-chosen URLs; an operator may keep it to admins.
+        throw new NotSupportedError(`${label}: the webhook provider is limited to ClusterSecretStores on this controller (--webhook-provider-cluster-stores-only); ask a cluster admin for a ClusterSecretStore`);
+      }
       const diags = provider.validateStore(store.spec.provider?.[providerKey], kind);
       if (diags.length > 0) {
         throw new InvalidConfigError(`${label}: ${diags.map((d) => `${d.field}: ${d.message}`).join('; ')}`);
@@ -155,6 +167,9 @@ export class StoreResolver {
           kube: access,
           recordCall: (call, status) => this.deps.recordCall(metricsName, call, status),
           signal: abort.signal,
+          // A ClusterSecretStore is an admin's; a SecretStore is a tenant's, whose addresses are held to more rules.
+          egress: new EgressGuard(this.deps.egress, kind === 'ClusterSecretStore' ? 'cluster' : 'tenant'),
+          maxResponseBytes: this.deps.maxResponseBytes,
         });
       } catch (err) {
         throw asHushError(err).withContext(label);

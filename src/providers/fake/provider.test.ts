@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { devEgress } from '../../net/testing/egress.ts';
 import { describe, it } from 'node:test';
 import type { StoreClient, StoreContext } from '../types.ts';
 import { fakeProvider } from './provider.ts';
@@ -20,6 +21,7 @@ function connect(spec: unknown): Promise<StoreClient> {
     },
     recordCall: () => {},
     signal,
+    egress: devEgress(),
   };
   return fakeProvider.connect(ctx);
 }

@@ -4,6 +4,8 @@
  * not what these tests are about; the store itself (OpenBao) is real. Tests
  * that need TokenRequest use a real kube-apiserver instead.
  */
+import type { EgressGuard } from '../../../net/guard.ts';
+import { devEgress } from '../../../net/testing/egress.ts';
 import { NotFoundError, NotSupportedError } from '../../../util/errors.ts';
 import type { ProviderKubeAccess, StoreContext } from '../../types.ts';
 
@@ -60,6 +62,9 @@ export function testStoreContext(opts: {
   namespace?: string | undefined;
   storeSpec?: Record<string, unknown>;
   signal?: AbortSignal;
+  /** The egress guard; default: the store kind's scope with what `hush dev env` allows (loopback). */
+  egress?: EgressGuard;
+  maxResponseBytes?: number;
 }): { ctx: StoreContext; log: CallLog } {
   const calls: CallLog['calls'] = [];
   const log: CallLog = {
@@ -75,6 +80,8 @@ export function testStoreContext(opts: {
     kube: opts.kube,
     recordCall: (call, status) => calls.push({ call, status }),
     signal: opts.signal ?? new AbortController().signal,
+    egress: opts.egress ?? devEgress(opts.storeKind === 'ClusterSecretStore' ? 'cluster' : 'tenant'),
+    ...(opts.maxResponseBytes === undefined ? {} : { maxResponseBytes: opts.maxResponseBytes }),
   };
   return { ctx, log };
 }
