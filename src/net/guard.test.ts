@@ -180,3 +180,23 @@ void test('a declared Content-Length over the limit is refused before the body i
   client.close();
   await s.close();
 });
+
+void test('AWS SDK clients built with sdkClientDefaults connect through the guard (NodeHttpHandler agents)', async () => {
+  const { SecretsManagerClient, GetSecretValueCommand } = await import('@aws-sdk/client-secrets-manager');
+  const { sdkClientDefaults } = await import('../cloud/aws/credentials.ts');
+  const { toHushError } = await import('../cloud/aws/errors.ts');
+  const s = await serve(hello());
+  const resolver: Resolver = () => Promise.resolve([{ address: '169.254.169.254', family: 4 }]);
+  for (const [endpoint, guard] of [[`http://127.0.0.1:${s.port}`, strict('tenant')], [`http://sm.test:${s.port}`, strict('tenant', resolver)]] as const) {
+    const sm = new SecretsManagerClient({ ...sdkClientDefaults('us-east-1', endpoint, 5000, guard), credentials: { accessKeyId: 'a', secretAccessKey: 'b' } });
+    await assert.rejects(sm.send(new GetSecretValueCommand({ SecretId: 'x' })), (err) => {
+      const h = toHushError(err, 'GetSecretValue "x"', { secrets: [] });
+      assert.equal(h.code, 'EgressDenied', h.message);
+      assert.match(h.message, /(127\.0\.0\.1 is loopback|169\.254\.169\.254 \(for host "sm\.test"\) refused)/);
+      return true;
+    });
+    sm.destroy();
+  }
+  assert.equal(s.connections(), 0);
+  await s.close();
+});
