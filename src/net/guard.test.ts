@@ -200,3 +200,19 @@ void test('AWS SDK clients built with sdkClientDefaults connect through the guar
   assert.equal(s.connections(), 0);
   await s.close();
 });
+
+void test('Azure SDK clients given the guard agent (as the azurekv provider does) connect through the guard', async () => {
+  const { SecretClient } = await import('@azure/keyvault-secrets');
+  const resolver: Resolver = () => Promise.resolve([{ address: '169.254.169.254', family: 4 }]);
+  const agent = strict('tenant', resolver).agent('https:', { keepAlive: true }) as https.Agent;
+  const cred = { getToken: () => Promise.resolve({ token: 't', expiresOnTimestamp: Date.now() + 3_600_000 }) };
+  const client = new SecretClient('https://vault.test', cred, { agent, retryOptions: { maxRetries: 0 }, disableChallengeResourceVerification: true });
+  const { toHushError } = await import('../providers/azurekv/errors.ts');
+  await assert.rejects(client.getSecret('x'), (err) => {
+    const h = toHushError(err, 'get secret "x"', 'secret "x"', []);
+    assert.equal(h.code, 'EgressDenied', h.message);
+    assert.match(h.message, /169\.254\.169\.254 \(for host "vault\.test"\) refused/);
+    return true;
+  });
+  agent.destroy();
+});
