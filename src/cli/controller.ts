@@ -103,7 +103,8 @@ export async function runController(argv: string[]): Promise<number> {
       clusterServiceCidrs: values['cluster-service-cidr'].flatMap(splitList),
     });
   } catch (err) {
-    process.stderr.write(`hush controller: ${describeError(err)}\n`);
+    // The policy's messages name the flag and the entry already.
+    process.stderr.write(`hush controller: ${err instanceof Error ? err.message : String(err)}\n`);
     return 2;
   }
   const sizes: Record<'max-response-bytes' | 'kube-max-response-bytes', number | undefined> = { 'max-response-bytes': undefined, 'kube-max-response-bytes': undefined };
