@@ -4,6 +4,7 @@
  * measure an old checkout and a new one.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { DEV_EGRESS_ALLOW } from '../../src/net/egress.ts';
 import { createWriteStream, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort } from '../../src/devenv/ports.ts';
@@ -54,7 +55,8 @@ export class HushProcess {
       ],
       // Its own process group: a Ctrl-C meant for the benchmark must not reach a replica
       // before the benchmark decides how to stop it.
-      { stdio: ['ignore', 'pipe', 'pipe'], cwd: options.hushRoot, detached: true },
+      // HUSH_EGRESS_ALLOW as `hush dev env` exports it: the bench's stores listen on loopback.
+      { stdio: ['ignore', 'pipe', 'pipe'], cwd: options.hushRoot, detached: true, env: { ...process.env, HUSH_EGRESS_ALLOW: DEV_EGRESS_ALLOW } },
     );
     this.child.stdout!.pipe(log, { end: false });
     this.child.stderr!.pipe(log, { end: false });

@@ -19,6 +19,8 @@ import { tryParseGoDuration } from '../util/duration.ts';
 import { installSandbox, WorkerPool, type PoolOptions } from '../sandbox/index.ts';
 import { DEFAULT_MAX_OLD_GENERATION_MB } from '../sandbox/pool.ts';
 import { DEFAULT_CREDENTIAL_POLICY, parseList, type CredentialPolicyOptions } from '../providers/ambient.ts';
+import { EgressPolicy, splitList } from '../net/egress.ts';
+import { parseByteSize } from '../net/limits.ts';
 
 export const controllerUsage = `usage: hush controller [flags]
 
@@ -59,6 +61,18 @@ credentials (see docs/security.md, "Ambient credentials and service-account toke
                                     (comma-separated, default "vault"; "*" = any, as in ESO)
   --allow-default-token-audience    a SecretStore may ask for a token without audiences, which gets
                                     the API server's default audience (default true; --no-... to disable)
+
+egress and response limits (docs/security.md, "Egress policy and response limits"):
+  --egress-allow LIST               CIDRs, addresses or hostnames stores may reach although a default
+                                    rule refuses them (comma separated, repeatable; also $HUSH_EGRESS_ALLOW)
+  --egress-deny LIST                CIDRs, addresses or hostnames no store may reach; wins over
+                                    --egress-allow (comma separated, repeatable; also $HUSH_EGRESS_DENY)
+  --cluster-service-cidr LIST       the cluster's service CIDR(s), refused to namespaced SecretStores
+                                    and SopsSecrets (also $HUSH_CLUSTER_SERVICE_CIDR)
+  --webhook-provider-cluster-stores-only
+                                    serve the webhook provider only in ClusterSecretStores (default false)
+  --max-response-bytes N            largest answer accepted from a store (default 4Mi; Ki/Mi/Gi suffixes)
+  --kube-max-response-bytes N       largest Kubernetes API response or watch event (default 128Mi)
 `;
 
 export async function runController(argv: string[]): Promise<number> {
@@ -88,6 +102,12 @@ export async function runController(argv: string[]): Promise<number> {
       'ambient-credentials-namespaces': { type: 'string', default: '' },
       'allowed-token-audiences': { type: 'string', default: DEFAULT_CREDENTIAL_POLICY.allowedTokenAudiences.join(',') },
       'allow-default-token-audience': { type: 'boolean', default: DEFAULT_CREDENTIAL_POLICY.allowDefaultTokenAudience },
+      'egress-allow': { type: 'string', multiple: true, default: [] },
+      'egress-deny': { type: 'string', multiple: true, default: [] },
+      'cluster-service-cidr': { type: 'string', multiple: true, default: [] },
+      'webhook-provider-cluster-stores-only': { type: 'boolean', default: false },
+      'max-response-bytes': { type: 'string' },
+      'kube-max-response-bytes': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -117,6 +137,29 @@ export async function runController(argv: string[]): Promise<number> {
     allowedTokenAudiences: parseList(values['allowed-token-audiences']),
     allowDefaultTokenAudience: values['allow-default-token-audience'],
   };
+  let egress: EgressPolicy;
+  try {
+    egress = EgressPolicy.fromEnv(process.env, {
+      allow: values['egress-allow'].flatMap(splitList),
+      deny: values['egress-deny'].flatMap(splitList),
+      clusterServiceCidrs: values['cluster-service-cidr'].flatMap(splitList),
+    });
+  } catch (err) {
+    // The policy's messages name the flag and the entry already.
+    process.stderr.write(`hush controller: ${err instanceof Error ? err.message : String(err)}\n`);
+    return 2;
+  }
+  const sizes: Record<'max-response-bytes' | 'kube-max-response-bytes', number | undefined> = { 'max-response-bytes': undefined, 'kube-max-response-bytes': undefined };
+  for (const flag of ['max-response-bytes', 'kube-max-response-bytes'] as const) {
+    const text = values[flag];
+    if (text === undefined) continue;
+    const n = parseByteSize(text);
+    if (n === undefined) {
+      process.stderr.write(`hush controller: --${flag} must be a positive byte count such as 4194304 or 4Mi, not "${text}"\n`);
+      return 2;
+    }
+    sizes[flag] = n;
+  }
   const logger = createLogger({ level });
   if (credentialPolicy.storeAmbient) {
     logger.warn(
@@ -126,7 +169,8 @@ export async function runController(argv: string[]): Promise<number> {
   }
   let kube: KubeClient;
   try {
-    kube = KubeClient.fromKubeconfig(values.kubeconfig, values.context);
+    const kubeMax = sizes['kube-max-response-bytes'];
+    kube = KubeClient.fromKubeconfig(values.kubeconfig, values.context, kubeMax === undefined ? {} : { maxResponseBytes: kubeMax });
   } catch (err) {
     process.stderr.write(`hush controller: cannot load a kubeconfig: ${describeError(err)}\n`);
     return 1;
@@ -149,6 +193,9 @@ export async function runController(argv: string[]): Promise<number> {
     enableClusterExternalSecrets: values['enable-cluster-external-secret-reconciler'],
     enableSopsSecrets: enableSops,
     credentialPolicy,
+    egress,
+    maxResponseBytes: sizes['max-response-bytes'],
+    webhookClusterStoresOnly: values['webhook-provider-cluster-stores-only'],
   });
 
   // Tenant templates and SOPS files are parsed and run in these workers, never on the event loop.

@@ -5,6 +5,7 @@
  */
 import { parseArgs } from 'node:util';
 import { describeError } from '../util/errors.ts';
+import { DEV_EGRESS_ALLOW } from '../net/egress.ts';
 import { down, loadEnv, status, up, type DevEnv } from '../devenv/index.ts';
 
 const usage = `usage: hush dev <command> [--state-dir DIR]
@@ -25,12 +26,22 @@ function shellQuote(value: string): string {
   return /^[A-Za-z0-9_@%+=:,./-]+$/.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`;
 }
 
-export function envExports(env: DevEnv): string {
-  const vars: [string, string][] = [
+/**
+ * The variables `hush dev env` exports. HUSH_EGRESS_ALLOW opens loopback to the
+ * controller's egress policy: everything `hush dev up` starts (the API server,
+ * OpenBao, moto) listens on 127.0.0.1, which the policy refuses by default.
+ */
+export function devEnvVars(env: DevEnv): [string, string][] {
+  return [
     ['KUBECONFIG', env.kubeconfig],
     ['VAULT_ADDR', env.vaultAddr],
     ['VAULT_TOKEN', env.vaultToken],
+    ['HUSH_EGRESS_ALLOW', DEV_EGRESS_ALLOW],
   ];
+}
+
+export function envExports(env: DevEnv): string {
+  const vars = devEnvVars(env);
   return vars.map(([k, v]) => `export ${k}=${shellQuote(v)}\n`).join('');
 }
 

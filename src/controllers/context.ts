@@ -10,6 +10,7 @@ import { EventRecorder } from '../kube/events.ts';
 import type { Informer } from '../kube/informer.ts';
 import type { KubeObject } from '../kube/resources.ts';
 import type { CredentialPolicyOptions } from '../providers/ambient.ts';
+import type { EgressPolicy } from '../net/egress.ts';
 import type { Provider } from '../providers/types.ts';
 import type { Logger } from '../util/log.ts';
 import type { ControllerMetrics } from '../metrics/hush.ts';
@@ -32,6 +33,15 @@ export interface ControllerOptions {
   sopsAgeKeyFile?: string | undefined;
   /** Who may use the controller's own credentials, and which token audiences stores may ask for; default DEFAULT_CREDENTIAL_POLICY. */
   credentialPolicy?: CredentialPolicyOptions | undefined;
+  /**
+   * Where stores may connect (src/net/egress.ts). Default: the policy from the environment
+   * (HUSH_EGRESS_ALLOW, HUSH_EGRESS_DENY, HUSH_CLUSTER_SERVICE_CIDR), as `hush controller` reads it.
+   */
+  egress?: EgressPolicy | undefined;
+  /** Largest answer body accepted from a store (--max-response-bytes); default 4 MiB. */
+  maxResponseBytes?: number | undefined;
+  /** Serve webhook stores only as ClusterSecretStores (--webhook-provider-cluster-stores-only). */
+  webhookClusterStoresOnly?: boolean | undefined;
 }
 
 /** The caches more than one controller reads; each is one shared informer. */

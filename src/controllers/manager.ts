@@ -9,6 +9,7 @@
  * leader election calls them apart: the caches start (and stay warm) at once,
  * the controllers run only while this replica holds the Lease.
  */
+import { EgressPolicy } from '../net/egress.ts';
 import type { KubeClient } from '../kube/client.ts';
 import { ControllerManager } from '../kube/controller.ts';
 import { Namespaces, type KubeObject } from '../kube/resources.ts';
@@ -47,9 +48,11 @@ export class Manager {
   readonly runtime: ControllerManager;
   readonly caches: SharedCaches;
   readonly resolver: StoreResolver;
+  readonly egress: EgressPolicy;
 
   constructor(o: ManagerOptions) {
     this.o = o;
+    this.egress = o.egress ?? EgressPolicy.fromEnv(process.env);
     const ns = o.namespace;
     const runtime = new ControllerManager({ kube: o.kube, logger: o.logger });
     this.runtime = runtime;
@@ -74,6 +77,9 @@ export class Manager {
       onClientCountChange: (provider, delta) => o.metrics.storeClients.inc({ provider }, delta),
       credentialPolicy: o.credentialPolicy,
       logger: o.logger,
+      egress: this.egress,
+      maxResponseBytes: o.maxResponseBytes,
+      webhookClusterStoresOnly: o.webhookClusterStoresOnly,
     });
     const storeHealth = new StoreHealth({
       resolver: this.resolver,
@@ -89,7 +95,7 @@ export class Manager {
       kube: o.kube,
       logger: o.logger,
       metrics: o.metrics,
-      options: o,
+      options: { ...o, egress: this.egress },
       runtime,
       caches: this.caches,
       resolver: this.resolver,

@@ -133,3 +133,81 @@ void test('watch lines are reassembled across chunks, including a UTF-8 characte
   assert.deepEqual(lines, ['{"a":"é"}', '{"b":2}', '{"c":3}']);
   assert.equal(activity, 3);
 });
+
+void test('a response over maxResponseBytes is cut off while streaming with a ResponseTooLarge error', async () => {
+  const cap = 256 * 1024;
+  let written = 0;
+  let closed!: () => void;
+  const done = new Promise<void>((r) => (closed = r));
+  const server = http.createServer((_req, res) => {
+    res.writeHead(200, { 'content-type': 'application/json' });
+    const chunk = Buffer.alloc(64 * 1024, ' ');
+    const pump = (): void => {
+      while (!res.destroyed && res.write(chunk)) written += chunk.length;
+    };
+    res.on('drain', pump);
+    res.on('close', closed);
+    res.write('{"items":[');
+    pump();
+  });
+  const port = await listen(server);
+  const client = new KubeClient({ server: `http://127.0.0.1:${port}`, maxResponseBytes: cap });
+  await assert.rejects(client.list(ConfigMaps), (err) => {
+    assert.ok(err instanceof KubeApiError);
+    assert.equal(err.reason, 'ResponseTooLarge');
+    assert.equal(err.retryable, true);
+    assert.match(err.message, new RegExp(`list configmaps: the response is larger than ${cap} bytes, the response size limit; the request was aborted \\(raise --kube-max-response-bytes`));
+    return true;
+  });
+  await done;
+  assert.ok(written < cap + 16 * 1024 * 1024, `the server wrote ${written} bytes before the connection closed`);
+  client.close();
+  server.close();
+});
+
+void test('a watch event (one line) over maxResponseBytes ends the watch; smaller events before it arrive', async () => {
+  const cap = 64 * 1024;
+  const server = http.createServer((_req, res) => {
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.write('{"type":"BOOKMARK","object":{"metadata":{"resourceVersion":"5"}}}\n');
+    // Then a line that never ends.
+    const chunk = Buffer.alloc(16 * 1024, 'x');
+    const pump = (): void => {
+      while (!res.destroyed && res.write(chunk));
+    };
+    res.on('drain', pump);
+    pump();
+  });
+  const port = await listen(server);
+  const client = new KubeClient({ server: `http://127.0.0.1:${port}`, maxResponseBytes: cap });
+  const seen: string[] = [];
+  await assert.rejects(
+    (async () => {
+      for await (const ev of client.watch(ConfigMaps, { resourceVersion: '1', timeoutSeconds: 60, allowBookmarks: true, signal: new AbortController().signal })) seen.push(ev.type);
+    })(),
+    (err) => {
+      assert.ok(err instanceof KubeApiError);
+      assert.equal(err.reason, 'ResponseTooLarge');
+      assert.match(err.message, /watch configmaps: one watch event is larger than 65536 bytes/);
+      return true;
+    },
+  );
+  assert.deepEqual(seen, ['BOOKMARK']);
+  client.close();
+  server.close();
+});
+
+void test('readLines caps one line, not the stream: many short lines pass', async () => {
+  async function* gen(): AsyncGenerator<Buffer> {
+    for (let i = 0; i < 100; i++) yield await Promise.resolve(Buffer.from('0123456789\n'));
+  }
+  let n = 0;
+  for await (const l of readLines(gen(), undefined, 16)) if (l === '0123456789') n++;
+  assert.equal(n, 100);
+  async function* long(): AsyncGenerator<Buffer> {
+    for (;;) yield await Promise.resolve(Buffer.from('0123456789'));
+  }
+  await assert.rejects(async () => {
+    for await (const _l of readLines(long(), undefined, 16)) assert.fail('no line ends');
+  }, { name: 'LineTooLongError' });
+});

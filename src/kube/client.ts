@@ -15,7 +15,7 @@ import path from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import { InvalidConfigError, InvalidSpecError } from '../util/errors.ts';
 import { errorFromResponse, errorFromStatus, KubeApiError, type KubeStatus } from './api-error.ts';
-import { readLines } from './json-lines.ts';
+import { LineTooLongError, readLines } from './json-lines.ts';
 import { apiVersionOf, resourcePath, type KubeObject, type ListMeta, type ResourceType } from './resources.ts';
 
 export { KubeApiError, isAlreadyExists, isConflict, isGone, isNotFound } from './api-error.ts';
@@ -44,7 +44,17 @@ export interface KubeClientOptions {
   /** Timeout for non-watch requests; default 30 s. */
   requestTimeoutMs?: number;
   userAgent?: string;
+  /**
+   * Largest response body read into memory, and the largest single watch event (one line of the
+   * stream); default 128 MiB. Lists can be large (informers page at 500 objects, each up to the
+   * API server's ~1.5 MiB object limit), so this is far above a store answer's cap; it exists so a
+   * broken or hostile endpoint cannot stream until the controller runs out of memory.
+   */
+  maxResponseBytes?: number;
 }
+
+/** KubeClientOptions.maxResponseBytes unless set. */
+export const DEFAULT_KUBE_MAX_RESPONSE_BYTES = 128 * 1024 * 1024;
 
 type Query = Record<string, string | number | boolean | undefined>;
 
@@ -138,6 +148,7 @@ export class KubeClient {
   private readonly authHeaders: KubeClientOptions['authHeaders'];
   private readonly requestTimeoutMs: number;
   private readonly userAgent: string;
+  readonly maxResponseBytes: number;
 
   constructor(opts: KubeClientOptions) {
     this.server = opts.server.replace(/\/+$/, '');
@@ -150,6 +161,7 @@ export class KubeClient {
     this.authHeaders = opts.authHeaders;
     this.requestTimeoutMs = opts.requestTimeoutMs ?? 30_000;
     this.userAgent = opts.userAgent ?? `hush/0.1.0 (node ${process.version})`;
+    this.maxResponseBytes = opts.maxResponseBytes ?? DEFAULT_KUBE_MAX_RESPONSE_BYTES;
     // One agent for every request of this client: connections are reused
     // (HTTP/1.1 keep-alive) and TCP keepalive probes detect dead peers that a
     // silent watch would otherwise wait on for ~20 minutes.
@@ -167,7 +179,7 @@ export class KubeClient {
    * Loads a kubeconfig file (default: $KUBECONFIG, then ~/.kube/config, then
    * the in-cluster service account) and optionally picks a context.
    */
-  static fromKubeconfig(file?: string, context?: string, opts: { requestTimeoutMs?: number; userAgent?: string } = {}): KubeClient {
+  static fromKubeconfig(file?: string, context?: string, opts: { requestTimeoutMs?: number; userAgent?: string; maxResponseBytes?: number } = {}): KubeClient {
     const kc = new KubeConfig();
     if (file) kc.loadFromFile(file);
     else kc.loadFromDefault();
@@ -176,7 +188,7 @@ export class KubeClient {
   }
 
   /** For callers that already hold a client-node KubeConfig. */
-  static fromKubeConfigObject(kc: KubeConfig, opts: { requestTimeoutMs?: number; userAgent?: string } = {}): KubeClient {
+  static fromKubeConfigObject(kc: KubeConfig, opts: { requestTimeoutMs?: number; userAgent?: string; maxResponseBytes?: number } = {}): KubeClient {
     const cluster = kc.getCurrentCluster();
     if (!cluster) throw new InvalidConfigError('kubeconfig has no current cluster');
     const user = kc.getCurrentUser();
@@ -428,7 +440,7 @@ export class KubeClient {
       },
     });
     try {
-      for await (const line of readLines(res, opts.onActivity)) {
+      for await (const line of readLines(res, opts.onActivity, this.maxResponseBytes)) {
         let ev: WatchEvent;
         try {
           ev = JSON.parse(line) as WatchEvent;
@@ -440,6 +452,9 @@ export class KubeClient {
     } catch (err) {
       if (opts.signal.aborted) throw opts.signal.reason;
       if (err instanceof KubeApiError) throw err;
+      if (err instanceof LineTooLongError) {
+        throw new KubeApiError(0, 'ResponseTooLarge', `${what}: one watch event is larger than ${err.limit} bytes, the response size limit; the watch was closed (raise --kube-max-response-bytes if objects are this large)`);
+      }
       throw new KubeApiError(0, 'ConnectionLost', `${what}: the watch connection broke (${errorText(err)})`, { cause: err });
     } finally {
       res.destroy();
@@ -454,9 +469,10 @@ export class KubeClient {
     const what = opts.what ?? `${method} ${apiPath}`;
     let text: string;
     try {
-      text = await readBody(res);
+      text = await readBody(res, this.maxResponseBytes, what);
     } catch (err) {
       if (opts.signal?.aborted) throw opts.signal.reason;
+      if (err instanceof KubeApiError) throw err;
       throw new KubeApiError(0, 'ConnectionLost', `${what}: reading the response failed (${errorText(err)})`, { cause: err });
     }
     const body = parseJson(text);
@@ -537,7 +553,7 @@ export class KubeClient {
           resolve(res);
           return;
         }
-        readBody(res).then(
+        readBody(res, this.maxResponseBytes, what).then(
           (text) => {
             const retryAfter = res.headers['retry-after'];
             fail(errorFromResponse(what, status, parseJson(text), typeof retryAfter === 'string' ? retryAfter : undefined));
@@ -593,10 +609,20 @@ function describeName(rt: ResourceType, name: string, namespace: string | undefi
   return rt.namespaced && namespace ? `${namespace}/${name}` : name;
 }
 
-function readBody(res: http.IncomingMessage): Promise<string> {
+/** The body as text; past `limit` bytes the response is destroyed and a ResponseTooLarge error returned (nothing more is buffered). */
+function readBody(res: http.IncomingMessage, limit: number, what: string): Promise<string> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
-    res.on('data', (c: Buffer) => chunks.push(c));
+    let received = 0;
+    res.on('data', (c: Buffer) => {
+      received += c.length;
+      if (received > limit) {
+        reject(new KubeApiError(0, 'ResponseTooLarge', `${what}: the response is larger than ${limit} bytes, the response size limit; the request was aborted (raise --kube-max-response-bytes if lists are this large)`));
+        res.destroy();
+        return;
+      }
+      chunks.push(c);
+    });
     res.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
     res.on('error', reject);
     res.on('aborted', () => reject(new Error('response aborted')));

@@ -8,6 +8,7 @@
  * Values cross this boundary as bytes. Errors are HushErrors (util/errors.ts)
  * whose messages name keys and stores but never contain values.
  */
+import type { EgressGuard } from '../net/guard.ts';
 import type { HushError } from '../util/errors.ts';
 import type { StoreCredentialPolicy } from './ambient.ts';
 
@@ -67,6 +68,13 @@ export interface StoreContext {
   recordCall(call: string, status: 'success' | 'error'): void;
   /** Aborted when the store is deleted or changed, or the process stops. */
   signal: AbortSignal;
+  /**
+   * The egress policy for this store (tenant scope for a SecretStore, cluster scope for a
+   * ClusterSecretStore): every connection a provider makes for the store goes through it.
+   */
+  egress: EgressGuard;
+  /** Largest answer body a provider accepts from the store (the controller's --max-response-bytes). */
+  maxResponseBytes?: number | undefined;
 }
 
 /** The only Kubernetes access providers get: reading referenced Secrets/ConfigMaps and minting SA tokens. */

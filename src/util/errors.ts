@@ -35,6 +35,7 @@ export type ErrorCode =
   | 'Conflict'
   | 'TargetConflict'
   | 'PolicyRefused'
+  | 'EgressDenied'
   | 'Internal';
 
 export interface HushErrorOptions {
@@ -66,6 +67,10 @@ const retryableByCode: Readonly<Record<ErrorCode, boolean>> = {
   // The operator's policy forbids what the object asks (the controller's own credentials, a token
   // audience): only a change to the object, or a restart with other flags, can help.
   PolicyRefused: false,
+  // The egress policy refused the address a store's host resolved to. Retried, slowly: DNS may
+  // answer differently later and the operator may allow the address (a restart), and neither
+  // wakes the object; EgressDeniedError asks for a long floor so a refused store is not hammered.
+  EgressDenied: true,
   Internal: true,
 };
 
@@ -193,6 +198,16 @@ export class PolicyRefusedError extends HushError {
     super('PolicyRefused', message, options);
   }
 }
+
+/** How long an EgressDenied failure waits at least before the next try. */
+export const EGRESS_DENIED_RETRY_MS = 5 * 60_000;
+
+/** The egress policy (src/net/egress.ts) refused the address a connection would have gone to. */
+export class EgressDeniedError extends HushError {
+  constructor(message: string, options: HushErrorOptions = {}) {
+    super('EgressDenied', message, { ...options, retryAfterMs: options.retryAfterMs ?? EGRESS_DENIED_RETRY_MS });
+  }
+}
 export class InternalError extends HushError {
   constructor(message: string, options?: HushErrorOptions) {
     super('Internal', message, options);
@@ -214,6 +229,7 @@ const classByCode: Readonly<Record<ErrorCode, new (message: string, options?: Hu
   Conflict: ConflictError,
   TargetConflict: TargetConflictError,
   PolicyRefused: PolicyRefusedError,
+  EgressDenied: EgressDeniedError,
   Internal: InternalError,
 };
 

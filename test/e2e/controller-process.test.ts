@@ -10,6 +10,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { cleanupCreated, created, ExternalSecrets, Secrets, createNamespace, createVaultTokenStore, getSecret, harness, putVaultKv2, secretStrings, uniqueName, waitReady, type Harness } from '../support/harness.ts';
 import { SecretStores } from '../../src/controllers/resources.ts';
+import { devEnvVars } from '../../src/cli/dev.ts';
 import { Leases } from '../../src/kube/resources.ts';
 import { startComponent, stopComponent, waitFor } from '../support/index.ts';
 import { freePort } from '../../src/devenv/ports.ts';
@@ -34,6 +35,8 @@ interface Proc {
 function startHush(args: string[]): Proc {
   const child = spawn(process.execPath, [join(import.meta.dirname, '../../bin/hush.js'), 'controller', '--kubeconfig', h.env.kubeconfig, '--metrics-addr', '0', '--health-addr', '0', ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
+    // As after eval "$(hush dev env)": HUSH_EGRESS_ALLOW lets the controller reach the loopback stores.
+    env: { ...process.env, ...Object.fromEntries(devEnvVars(h.env)) },
   });
   children.add(child);
   let out = '';

@@ -241,7 +241,7 @@ void test('`hush dev env` prints only export lines that a shell can eval', () =>
   assert.equal(res.status, 0, res.stderr);
   assert.equal(
     res.stdout,
-    `export KUBECONFIG=${env.kubeconfig}\nexport VAULT_ADDR=${env.vaultAddr}\nexport VAULT_TOKEN=${env.vaultToken}\n`,
+    `export KUBECONFIG=${env.kubeconfig}\nexport VAULT_ADDR=${env.vaultAddr}\nexport VAULT_TOKEN=${env.vaultToken}\nexport HUSH_EGRESS_ALLOW=127.0.0.1/32,::1/128\n`,
   );
   const evaluated = spawnSync('bash', ['-c', 'eval "$OUT"; printf "%s|%s" "$KUBECONFIG" "$VAULT_ADDR"'], {
     encoding: 'utf8',

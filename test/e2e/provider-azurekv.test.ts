@@ -12,6 +12,7 @@
  * token's signature against this cluster's keys), so the auth tests below
  * show the credential really reached the token endpoint and was accepted.
  */
+import { devEgress } from '../../src/net/testing/egress.ts';
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -117,7 +118,7 @@ async function es(ns: string, name: string, spec: Record<string, unknown>, store
 
 /** The service-account signing keys the apiserver publishes (it answers only to the JWK set media type). */
 async function clusterJwks(): Promise<Record<string, unknown>[]> {
-  const admin = new HttpClient(h.env.apiserverUrl, { ca: [readFileSync(h.env.caFile, 'utf8')], cert: readFileSync(h.env.adminCertFile, 'utf8'), key: readFileSync(h.env.adminKeyFile, 'utf8') });
+  const admin = new HttpClient(h.env.apiserverUrl, { ca: [readFileSync(h.env.caFile, 'utf8')], cert: readFileSync(h.env.adminCertFile, 'utf8'), key: readFileSync(h.env.adminKeyFile, 'utf8'), egress: devEgress('cluster') });
   try {
     const res = await admin.request({ method: 'GET', path: '/openid/v1/jwks', headers: { accept: 'application/jwk-set+json' } });
     assert.equal(res.status, 200);

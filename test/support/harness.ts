@@ -10,6 +10,8 @@ import { allCrds } from '../../src/api/index.ts';
 import { Manager, type ManagerOptions } from '../../src/controllers/manager.ts';
 import { createControllerMetrics, type ControllerMetrics } from '../../src/metrics/hush.ts';
 import { createLogger } from '../../src/util/log.ts';
+import { devEnvVars } from '../../src/cli/dev.ts';
+import { EgressPolicy } from '../../src/net/egress.ts';
 import { ExternalSecrets, SecretStores, ClusterSecretStores } from '../../src/controllers/resources.ts';
 import { SopsSecrets as SopsSecretsType } from '../../src/controllers/sopssecret/resources.ts';
 import { baoExpect, Cleanup, loadTestEnv, waitFor, type DevEnv } from './index.ts';
@@ -128,7 +130,11 @@ export interface RunningController {
   stop(): Promise<void>;
 }
 
-/** Runs the controllers in this process against the test cluster until stop(). */
+/**
+ * Runs the controllers in this process against the test cluster until stop(). The egress policy
+ * is read from the variables `hush dev env` exports (HUSH_EGRESS_ALLOW opens loopback, where the
+ * dev stores and the tests' own servers listen), as `hush controller` would read them.
+ */
 export async function startController(h: Harness, options: Partial<ManagerOptions> = {}): Promise<RunningController> {
   const logs: string[] = [];
   const logger = createLogger({ level: 'debug', write: (line) => void logs.push(line) });
@@ -142,6 +148,7 @@ export async function startController(h: Harness, options: Partial<ManagerOption
     concurrency: 4,
     enableClusterStores: true,
     enableClusterExternalSecrets: true,
+    egress: EgressPolicy.fromEnv(Object.fromEntries(devEnvVars(h.env))),
     ...options,
   });
   const abort = new AbortController();

@@ -7,6 +7,8 @@
  * must not differ between them: the shapes, role assumption, what the SDK is
  * told about caching, and how clients retry and time out.
  */
+import type { Agent as HttpsAgent } from 'node:https';
+import type { EgressGuard } from '../../net/guard.ts';
 import { AssumeRoleCommand, type AssumeRoleCommandOutput, type STSClient } from '@aws-sdk/client-sts';
 import { fromIni } from '@aws-sdk/credential-provider-ini';
 import { join } from 'node:path';
@@ -29,13 +31,15 @@ const CONNECT_TIMEOUT_MS = 5_000;
 const REQUEST_TIMEOUT_MS = 30_000;
 
 /** Settings every SDK client shares. */
-export function sdkClientDefaults(region: string, endpoint: string | undefined, requestTimeoutMs = REQUEST_TIMEOUT_MS) {
+export function sdkClientDefaults(region: string, endpoint: string | undefined, requestTimeoutMs = REQUEST_TIMEOUT_MS, egress?: EgressGuard) {
+  // The SDK's NodeHttpHandler connects through these agents, so a store's calls pass its egress guard.
+  const agents = egress ? { httpAgent: egress.agent('http:', { keepAlive: true }), httpsAgent: egress.agent('https:', { keepAlive: true }) as HttpsAgent } : {};
   return {
     region,
     ...(endpoint ? { endpoint } : {}),
     // Retries are the caller's (per store, throttling-aware), not the SDK's (per call).
     maxAttempts: 1,
-    requestHandler: { connectionTimeout: Math.min(CONNECT_TIMEOUT_MS, requestTimeoutMs), requestTimeout: requestTimeoutMs, throwOnRequestTimeout: true },
+    requestHandler: { connectionTimeout: Math.min(CONNECT_TIMEOUT_MS, requestTimeoutMs), requestTimeout: requestTimeoutMs, throwOnRequestTimeout: true, ...agents },
   };
 }
 

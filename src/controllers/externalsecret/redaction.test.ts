@@ -9,6 +9,7 @@ import { UnavailableError } from '../../util/errors.ts';
 import { fakeProvider } from '../../providers/fake/provider.ts';
 import type { StoreClient, StoreContext } from '../../providers/types.ts';
 import { DEFAULT_CREDENTIAL_POLICY, storeCredentialPolicy } from '../../providers/ambient.ts';
+import { devEgress } from '../../net/testing/egress.ts';
 import { assembleData, type ClientResolver, type ReadLog } from './assemble.ts';
 import { redactFailure } from './redaction.ts';
 import type { ExternalSecretObject } from './spec.ts';
@@ -19,6 +20,7 @@ function fakeStore(data: { key: string; value: string }[]): Promise<StoreClient>
   const ctx: StoreContext = {
     storeKind: 'SecretStore',
     storeName: 'fake',
+    egress: devEgress(),
     credentials: storeCredentialPolicy(DEFAULT_CREDENTIAL_POLICY, { storeKind: 'SecretStore', namespace: 'ns' }),
     namespace: 'ns',
     spec: { data },

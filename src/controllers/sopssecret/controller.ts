@@ -6,6 +6,8 @@
  * the SopsSecret to wake). A SopsSecret waiting for a key Secret or Vault is retried at least
  * once a minute: nothing else wakes it.
  */
+import { EgressPolicy } from '../../net/egress.ts';
+import { EgressGuard } from '../../net/guard.ts';
 import type { ControllerDefinition, Watch } from '../../kube/controller.ts';
 import { Secrets, type KubeObject } from '../../kube/resources.ts';
 import { splitObjectKey } from '../../kube/resources.ts';
@@ -27,6 +29,9 @@ export function sopsSecretController(ctx: ControllerContext): ControllerDefiniti
     metrics: ctx.metrics,
     logger: ctx.logger.child({ controller: 'sopssecret' }),
     defaultAgeKeyFile: 'sopsAgeKeyFile' in options ? options.sopsAgeKeyFile : process.env.SOPS_AGE_KEY_FILE || undefined,
+    // A SopsSecret is a tenant's, and so are the key service addresses in its file.
+    egress: new EgressGuard(options.egress ?? EgressPolicy.fromEnv(process.env), 'tenant'),
+    maxResponseBytes: options.maxResponseBytes,
   });
   const ownerOf = (s: KubeObject): string[] => {
     const owner = s.metadata.ownerReferences?.find((r) => r.controller === true && r.kind === 'SopsSecret');

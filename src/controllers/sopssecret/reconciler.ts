@@ -14,6 +14,7 @@
  * No finalizer: the Secret carries a controller ownerReference to the
  * SopsSecret, and Kubernetes' garbage collector deletes it with its owner.
  */
+import type { EgressGuard } from '../../net/guard.ts';
 import type { ReconcileContext } from '../../kube/controller.ts';
 import { failingSince, progressOf, withProgress } from '../conditions.ts';
 import { isAlreadyExists, isConflict, type KubeClient } from '../../kube/client.ts';
@@ -43,6 +44,9 @@ export interface SopsSecretReconcilerDeps {
   logger: Logger;
   /** The controller's own age key file, offered to every SopsSecret after its own keys. */
   defaultAgeKeyFile?: string | undefined;
+  /** The egress guard (tenant scope) for key services named in the file (Vault transit, Azure Key Vault). */
+  egress: EgressGuard;
+  maxResponseBytes?: number | undefined;
   now?: () => number;
 }
 
@@ -140,7 +144,7 @@ export class SopsSecretReconciler {
       keys = keysFromSecretData(`Secret "${namespace}/${ref}"`, secret.data);
     }
     const format = detectFormat(obj.spec.encrypted, obj.spec.format);
-    const ctx = keyContext(keys, this.d.defaultAgeKeyFile);
+    const ctx = { ...keyContext(keys, this.d.defaultAgeKeyFile), egress: this.d.egress, ...(this.d.maxResponseBytes === undefined ? {} : { maxResponseBytes: this.d.maxResponseBytes }) };
     const manifest = await decryptManifest(obj.spec.encrypted, format, ctx, { subject, offered: describeOffered(keys, this.d.defaultAgeKeyFile), keyHome });
     return secretContentFromManifest(manifest, { namespace, name: obj.metadata.name }, subject);
   }

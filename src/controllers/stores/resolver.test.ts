@@ -1,4 +1,5 @@
 import { test } from 'node:test';
+import { devEgressPolicy } from '../../net/testing/egress.ts';
 import assert from 'node:assert/strict';
 import { isReferentSpec } from './resolver.ts';
 import { matchesSelector } from './selector.ts';
@@ -51,6 +52,7 @@ test('a store that throttled is paused for every ExternalSecret that uses it', a
     controllerClass: 'default',
     recordCall: () => undefined,
     logger: silentLogger,
+    egress: devEgressPolicy(),
   });
   await resolver.resolve('ns', { name: 'vault' }, 'spec.secretStoreRef');
   resolver.pauseStore('SecretStore', 'ns', 'vault', 3000);
@@ -59,4 +61,47 @@ test('a store that throttled is paused for every ExternalSecret that uses it', a
   assert.equal(connects, 1, 'one client, and no call while paused');
   resolver.forgetStore('SecretStore', 'ns', 'vault');
   await resolver.resolve('ns', { name: 'vault' }, 'spec.secretStoreRef');
+});
+
+test('--webhook-provider-cluster-stores-only refuses webhook SecretStores before connecting; ClusterSecretStores and the scope each store kind gets', async () => {
+  const { StoreResolver } = await import('./resolver.ts');
+  const { silentLogger } = await import('../../util/log.ts');
+  const store = (namespace?: string) => ({
+    metadata: { name: 'hook', ...(namespace ? { namespace } : {}), uid: `u-${namespace ?? 'cluster'}`, generation: 1 },
+    spec: { provider: { webhook: { url: 'https://example.com/{{ .remoteRef.key }}' } } },
+    status: { conditions: [{ type: 'Ready', status: 'True' as const }] },
+  });
+  const nsStore = store('ns');
+  const clusterStore = store();
+  const scopes: string[] = [];
+  const provider = {
+    name: 'webhook',
+    metricsName: 'Webhook',
+    validateStore: () => [],
+    connect: (ctx: { egress: { scope: string } }) => {
+      scopes.push(ctx.egress.scope);
+      return Promise.resolve({ getSecret: () => Promise.reject(new Error('unused')), getSecretMap: () => Promise.reject(new Error('unused')), findSecrets: () => Promise.reject(new Error('unused')), validate: () => Promise.resolve({ state: 'Ready' as const, message: 'ok' }), close: () => Promise.resolve() });
+    },
+  };
+  const make = (only: boolean) =>
+    new StoreResolver({
+      kube: { server: 'https://x', caPem: undefined } as never,
+      stores: { get: () => nsStore, list: () => [] } as never,
+      clusterStores: { get: () => clusterStore, list: () => [] } as never,
+      namespaces: { get: () => undefined, list: () => [] } as never,
+      providerFor: (k) => (k === 'webhook' ? provider : undefined),
+      controllerClass: 'default',
+      recordCall: () => undefined,
+      logger: silentLogger,
+      egress: devEgressPolicy(),
+      webhookClusterStoresOnly: only,
+    });
+  const strict = make(true);
+  await assert.rejects(strict.resolve('ns', { name: 'hook' }, 'spec.secretStoreRef'), (err: Error & { code?: string }) =>
+    err.code === 'NotSupported' && /SecretStore "ns\/hook": the webhook provider is limited to ClusterSecretStores on this controller \(--webhook-provider-cluster-stores-only\)/.test(err.message));
+  assert.deepEqual(scopes, [], 'refused before connect');
+  await strict.resolve('ns', { name: 'hook', kind: 'ClusterSecretStore' }, 'spec.secretStoreRef');
+  await make(false).resolve('ns', { name: 'hook' }, 'spec.secretStoreRef');
+  assert.deepEqual(scopes, ['cluster', 'tenant'], 'a ClusterSecretStore connects in the cluster scope, a SecretStore in the tenant scope');
+  await strict.closeAll();
 });

@@ -12,6 +12,8 @@ import type { KubeClient } from '../../kube/client.ts';
 import type { Informer } from '../../kube/informer.ts';
 import type { KubeObject } from '../../kube/resources.ts';
 import { DEFAULT_CREDENTIAL_POLICY, storeCredentialPolicy, type CredentialPolicyOptions } from '../../providers/ambient.ts';
+import type { EgressPolicy } from '../../net/egress.ts';
+import { EgressGuard } from '../../net/guard.ts';
 import type { Provider, StoreClient } from '../../providers/types.ts';
 import { AccessDeniedError, InvalidConfigError, InvalidSpecError, NotSupportedError, ThrottledError, UnavailableError, asHushError, describeError } from '../../util/errors.ts';
 import { compileGoRegexp } from '../../util/goregexp.ts';
@@ -44,6 +46,12 @@ export interface StoreResolverDeps {
   /** Who may use the controller's own credentials and which token audiences; default DEFAULT_CREDENTIAL_POLICY. */
   credentialPolicy?: CredentialPolicyOptions | undefined;
   logger: Logger;
+  /** The operator's egress policy; each store gets it in its kind's scope. */
+  egress: EgressPolicy;
+  /** Largest answer body a store client accepts (default: HttpClient's 4 MiB). */
+  maxResponseBytes?: number | undefined;
+  /** Refuse webhook SecretStores (only ClusterSecretStores may use the webhook provider). */
+  webhookClusterStoresOnly?: boolean | undefined;
 }
 
 interface CacheEntry {
@@ -146,6 +154,10 @@ export class StoreResolver {
     const access = createKubeAccess(this.deps.kube, kind, store.metadata.namespace, referentNamespace, credentials);
     const metricsName = provider.metricsName;
     const connecting = (async () => {
+      if (providerKey === 'webhook' && kind === 'SecretStore' && this.deps.webhookClusterStoresOnly) {
+        // The webhook provider sends tenant-written requests to tenant-chosen URLs; an operator may keep it to admins.
+        throw new NotSupportedError(`${label}: the webhook provider is limited to ClusterSecretStores on this controller (--webhook-provider-cluster-stores-only); ask a cluster admin for a ClusterSecretStore`);
+      }
       const diags = provider.validateStore(store.spec.provider?.[providerKey], kind);
       if (diags.length > 0) {
         throw new InvalidConfigError(`${label}: ${diags.map((d) => `${d.field}: ${d.message}`).join('; ')}`);
@@ -161,6 +173,9 @@ export class StoreResolver {
           credentials,
           recordCall: (call, status) => this.deps.recordCall(metricsName, call, status),
           signal: abort.signal,
+          // A ClusterSecretStore is an admin's; a SecretStore is a tenant's, whose addresses are held to more rules.
+          egress: new EgressGuard(this.deps.egress, kind === 'ClusterSecretStore' ? 'cluster' : 'tenant'),
+          maxResponseBytes: this.deps.maxResponseBytes,
         });
       } catch (err) {
         throw asHushError(err).withContext(label);

@@ -84,6 +84,7 @@ export function createAwsProvider(tuning: AwsProviderTuning = {}): Provider {
         caller,
         stsEndpoint: endpointFromEnv('sts'),
         requestTimeoutMs: tuning.requestTimeoutMs,
+        egress: ctx.egress,
         remember: (s) => {
           if (s && s.length >= 4) sent.add(s);
         },
@@ -95,8 +96,8 @@ export function createAwsProvider(tuning: AwsProviderTuning = {}): Provider {
       const common = { sessions, caller, prefix: spec.prefix, storeSignal: ctx.signal, cacheTtlMs: tuning.readCacheMs ?? READ_CACHE_MS, secrets };
       const client =
         spec.service === 'SecretsManager'
-          ? new SecretsManagerStore({ ...common, sm: new SecretsManagerClient({ ...sdkClientDefaults(spec.region, endpointFromEnv('secretsmanager'), tuning.requestTimeoutMs), credentials }) })
-          : new ParameterStoreStore({ ...common, ssm: new SSMClient({ ...sdkClientDefaults(spec.region, endpointFromEnv('ssm'), tuning.requestTimeoutMs), credentials }) });
+          ? new SecretsManagerStore({ ...common, sm: new SecretsManagerClient({ ...sdkClientDefaults(spec.region, endpointFromEnv('secretsmanager'), tuning.requestTimeoutMs, ctx.egress), credentials }) })
+          : new ParameterStoreStore({ ...common, ssm: new SSMClient({ ...sdkClientDefaults(spec.region, endpointFromEnv('ssm'), tuning.requestTimeoutMs, ctx.egress), credentials }) });
       try {
         // Obtain credentials now, so a store with bad auth fails at connect (ESO's "unable to create client").
         await sessions.current();

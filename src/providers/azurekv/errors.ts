@@ -3,7 +3,7 @@
  * operation, the object and the vault, then Key Vault's own error code and
  * message (redacted of anything this store sent), never a value.
  */
-import { AccessDeniedError, AuthError, HushError, InternalError, InvalidConfigError, NotFoundError, ThrottledError, TimeoutError, UnavailableError } from '../../util/errors.ts';
+import { AccessDeniedError, AuthError, EgressDeniedError, HushError, InternalError, InvalidConfigError, NotFoundError, ThrottledError, TimeoutError, UnavailableError } from '../../util/errors.ts';
 import { redactStoreText } from '../../util/redact.ts';
 
 interface RestErrorLike {
@@ -43,6 +43,9 @@ export function toHushError(err: unknown, action: string, notFound: string, sent
   const inner = findHushError(err);
   if (inner) return inner;
   const e = (err ?? {}) as RestErrorLike;
+  // The SDK turns the egress guard's refusal into a RestError that keeps only its code and message
+  // (the message is the guard's own, naming no secret); give it its class back.
+  if ((e as { code?: unknown }).code === 'EgressDenied') return new EgressDeniedError(`azurekv: ${action}: ${(e as { message?: string }).message ?? 'egress refused'}`);
   const status = statusOf(err);
   const { code, message } = keyVaultError(e);
   const reason = redactStoreText(code && message ? `${message} (${code})` : message || code || 'no error message', sent);

@@ -3,7 +3,7 @@
  * through ESO's "key/" and "cert/" prefixes, with service principal, managed
  * identity and workload identity auth.
  */
-import { Agent } from 'node:https';
+import type { Agent } from 'node:https';
 import { rootCertificates } from 'node:tls';
 import { InvalidSpecError } from '../../util/errors.ts';
 import type { Diagnostic, Provider, StoreClient, StoreContext } from '../types.ts';
@@ -53,7 +53,8 @@ export const azureKvProvider: Provider = {
     // for a private vault does not cut off login.microsoftonline.com.
     const extraCa = await resolveCa(ctx.kube, scope, spec.caBundle, spec.caProvider, ROOT);
     const ca = extraCa ? [...rootCertificates, ...extraCa] : undefined;
-    const agent = new Agent({ keepAlive: true, maxSockets: 8, keepAliveMsecs: 15_000, ...(ca ? { ca } : {}) });
+    // The Azure SDK connects through this agent, so its connections pass the store's egress guard.
+    const agent = ctx.egress.agent('https:', { keepAlive: true, maxSockets: 8, keepAliveMsecs: 15_000, ...(ca ? { ca } : {}) }) as Agent;
 
     const sent = new Set<string>();
     const env = (name: string): string | undefined => process.env[name];
@@ -65,8 +66,9 @@ export const azureKvProvider: Provider = {
       kube: ctx.kube,
       scope,
       credentials: ctx.credentials,
-      authority: () => (authority ??= new HttpClient(new URL(cloud.authorityHost).origin, { ca, timeoutMs: 30_000 })),
-      imds: () => (imds ??= new HttpClient(imdsBase(env), { timeoutMs: 10_000 })),
+      authority: () => (authority ??= new HttpClient(new URL(cloud.authorityHost).origin, { ca, timeoutMs: 30_000, egress: ctx.egress, maxResponseBytes: ctx.maxResponseBytes })),
+      // IMDS comes from the controller's environment, not the store, and is link-local by nature: trusted.
+      imds: () => (imds ??= new HttpClient(imdsBase(env), { timeoutMs: 10_000, egress: ctx.egress.trusting(imdsBase(env)), maxResponseBytes: ctx.maxResponseBytes })),
       recordCall: (call, status) => ctx.recordCall(call, status),
       remember: (s) => {
         if (s.length >= 4) sent.add(s);

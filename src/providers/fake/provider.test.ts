@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { devEgress } from '../../net/testing/egress.ts';
 import { describe, it } from 'node:test';
 import { DEFAULT_CREDENTIAL_POLICY, storeCredentialPolicy } from '../ambient.ts';
 import type { StoreClient, StoreContext } from '../types.ts';
@@ -22,6 +23,7 @@ function connect(spec: unknown): Promise<StoreClient> {
     credentials: storeCredentialPolicy(DEFAULT_CREDENTIAL_POLICY, { storeKind: 'SecretStore', namespace: 'default' }),
     recordCall: () => {},
     signal,
+    egress: devEgress(),
   };
   return fakeProvider.connect(ctx);
 }

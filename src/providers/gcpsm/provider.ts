@@ -36,7 +36,7 @@ export const gcpsmProvider: Provider = {
 
     const endpoints = gcpEndpoints(spec.location);
     const secrets = new Set<string>();
-    const http = new TokenHttp(secrets);
+    const http = new TokenHttp(secrets, ctx.egress, ctx.maxResponseBytes);
     const authCtx: GcpAuthContext = {
       kube: ctx.kube,
       scope,

@@ -201,6 +201,8 @@ export class KubernetesStoreClient implements StoreClient {
   }
 
   private transportError(err: unknown, action: string): HushError {
+    // The HTTP layer's own refusals (egress policy, answer size) are HushErrors already.
+    if (err instanceof HushError) return err.withContext(`kubernetes: ${action}`);
     if (!(err instanceof HttpTransportError)) return new InternalError(`kubernetes: ${action}: unexpected error`, { cause: err });
     const msg = `kubernetes: ${action}: ${redactStoreText(err.message, this.conn.secrets)}`;
     if (err.kind === 'timeout' || err.kind === 'aborted') return new TimeoutError(msg);

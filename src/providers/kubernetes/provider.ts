@@ -21,7 +21,18 @@ export const kubernetesProvider: Provider = {
     const scope: RefScope = { storeKind: ctx.storeKind, namespace: ctx.namespace };
     if (authRefNamespaces(spec).some((ns) => isReferentUnresolved(scope, ns))) return referentPlaceholder('kubernetes');
     const conn = await resolveConnection(ctx.kube, scope, spec);
-    const http = new HttpClient(conn.url, { ca: conn.ca, cert: conn.clientCert?.cert, key: conn.clientCert?.key });
+    // The controller's own API server (the default when server.url is unset, or the same URL) is the
+    // operator's choice, not the tenant's: trusted past the egress policy (it is usually a service IP).
+    const egress = ctx.kube.clusterServer !== undefined && sameOrigin(conn.url, ctx.kube.clusterServer) ? ctx.egress.trusting(conn.url) : ctx.egress;
+    const http = new HttpClient(conn.url, { ca: conn.ca, cert: conn.clientCert?.cert, key: conn.clientCert?.key, egress, maxResponseBytes: ctx.maxResponseBytes });
     return new KubernetesStoreClient({ http, conn, remoteNamespace: spec.remoteNamespace, recordCall: ctx.recordCall.bind(ctx), referentUnresolved: false });
   },
 };
+
+function sameOrigin(a: string, b: string): boolean {
+  try {
+    return new URL(a).origin === new URL(b).origin;
+  } catch {
+    return false;
+  }
+}

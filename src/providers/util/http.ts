@@ -4,9 +4,20 @@
  * a per-request timeout, AbortSignal support, and the store's CA and client
  * certificate. Transport failures come back as HttpTransportError with a kind
  * the caller maps to its error classes; messages carry no request or response bodies.
+ *
+ * Two limits hold for every user, since store addresses and answers are
+ * tenant-controlled: every connection passes the store's egress guard
+ * (src/net/guard.ts; a refused address fails with EgressDeniedError), and an
+ * answer's body is counted as it streams and the request is aborted once it
+ * passes `maxResponseBytes` (InvalidDataError), so a hostile store cannot make
+ * the controller buffer gigabytes.
  */
-import http from 'node:http';
-import https from 'node:https';
+import { request as httpRequest } from 'node:http';
+import type http from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import type { EgressGuard } from '../../net/guard.ts';
+import { DEFAULT_MAX_RESPONSE_BYTES, responseTooLarge } from '../../net/limits.ts';
+import { HushError } from '../../util/errors.ts';
 
 export interface TlsOptions {
   /** PEM CA certificates to trust instead of the system roots. */
@@ -22,6 +33,10 @@ export interface HttpClientOptions extends TlsOptions {
   /** Headers sent with every request. */
   headers?: Record<string, string>;
   maxSockets?: number;
+  /** The egress policy for the store this client serves; every connection passes it. */
+  egress: EgressGuard;
+  /** Largest answer body accepted, in bytes; 4 MiB unless set. */
+  maxResponseBytes?: number | undefined;
 }
 
 export interface HttpRequest {
@@ -60,31 +75,34 @@ const connectCodes = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EAI_AG
 export class HttpClient {
   readonly baseUrl: URL;
   private readonly agent: http.Agent;
-  private readonly mod: typeof http | typeof https;
   private readonly timeoutMs: number;
   private readonly headers: Record<string, string>;
+  readonly maxResponseBytes: number;
 
-  constructor(baseUrl: string, options: HttpClientOptions = {}) {
+  constructor(baseUrl: string, options: HttpClientOptions) {
     const url = new URL(baseUrl);
     if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new TypeError(`unsupported URL scheme ${url.protocol}`);
     this.baseUrl = url;
     this.timeoutMs = options.timeoutMs ?? 30_000;
     this.headers = options.headers ?? {};
+    this.maxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
     const common = { keepAlive: true, maxSockets: options.maxSockets ?? 8, keepAliveMsecs: 15_000 };
-    if (url.protocol === 'https:') {
-      this.mod = https;
-      this.agent = new https.Agent({
-        ...common,
-        ...(options.ca && options.ca.length > 0 ? { ca: options.ca } : {}),
-        ...(options.cert ? { cert: options.cert } : {}),
-        ...(options.key ? { key: options.key } : {}),
-      });
-    } else {
-      this.mod = http;
-      this.agent = new http.Agent(common);
-    }
+    this.agent =
+      url.protocol === 'https:'
+        ? options.egress.agent('https:', {
+            ...common,
+            ...(options.ca && options.ca.length > 0 ? { ca: options.ca } : {}),
+            ...(options.cert ? { cert: options.cert } : {}),
+            ...(options.key ? { key: options.key } : {}),
+          })
+        : options.egress.agent('http:', common);
   }
 
+  /**
+   * Sends one request. Rejects with HttpTransportError for transport failures, and with a
+   * HushError (EgressDeniedError, or InvalidDataError for an answer over the size limit) for
+   * what the limits refused; callers pass HushErrors on unchanged.
+   */
   request(req: HttpRequest): Promise<HttpResponse> {
     const base = this.baseUrl.pathname.replace(/\/+$/, '');
     const headers: Record<string, string> = { ...this.headers };
@@ -104,7 +122,7 @@ export class HttpClient {
         return;
       }
       let settled = false;
-      const finish = (err: HttpTransportError | undefined, res?: HttpResponse): void => {
+      const finish = (err: Error | undefined, res?: HttpResponse): void => {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
@@ -112,7 +130,7 @@ export class HttpClient {
         if (err) reject(err);
         else resolve(res as HttpResponse);
       };
-      const r = this.mod.request(
+      const r = (this.baseUrl.protocol === 'https:' ? httpsRequest : httpRequest)(
         {
           protocol: this.baseUrl.protocol,
           hostname: this.baseUrl.hostname.replace(/^\[|\]$/g, ''),
@@ -123,8 +141,20 @@ export class HttpClient {
           agent: this.agent,
         },
         (res) => {
+          const limit = this.maxResponseBytes;
+          const tooLarge = (): void => {
+            finish(responseTooLarge(this.baseUrl.host, limit));
+            r.destroy();
+          };
+          // A declared length over the limit is refused before a byte is read.
+          if (Number(res.headers['content-length']) > limit) return tooLarge();
           const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
+          let received = 0;
+          res.on('data', (c: Buffer) => {
+            received += c.length;
+            if (received > limit) return tooLarge();
+            chunks.push(c);
+          });
           res.on('end', () => finish(undefined, { status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
           res.on('error', (e) => finish(classify(e)));
         },
@@ -138,7 +168,8 @@ export class HttpClient {
         r.destroy();
       };
       signal?.addEventListener('abort', onAbort, { once: true });
-      r.on('error', (e) => finish(classify(e)));
+      // The egress guard's refusal arrives as the request's error; it is no transport failure.
+      r.on('error', (e) => finish(e instanceof HushError ? e : classify(e)));
       if (body !== undefined) r.write(body);
       r.end();
     });

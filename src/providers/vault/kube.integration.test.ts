@@ -4,6 +4,7 @@
  * kubernetesServiceAccountToken (OpenBao checks the signature with the
  * cluster's service-account keys). Uses the dev environment's OpenBao and cluster.
  */
+import { devEgress } from '../../net/testing/egress.ts';
 import assert from 'node:assert/strict';
 import { createPublicKey, randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
@@ -51,6 +52,7 @@ void describe('vault kubernetes and jwt auth with service account tokens', { ski
       ca: [readFileSync(env.caFile, 'utf8')],
       cert: readFileSync(env.adminCertFile, 'utf8'),
       key: readFileSync(env.adminKeyFile, 'utf8'),
+      egress: devEgress('cluster'),
     });
     const res = await admin.request({ method: 'GET', path: '/openid/v1/jwks', headers: { accept: 'application/jwk-set+json' } });
     admin.close();

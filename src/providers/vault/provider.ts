@@ -50,7 +50,7 @@ export function createVaultProvider(options: VaultProviderOptions = {}): Provide
       if (spec.auth?.method === 'cert' && !referentUnresolved) clientCert = await readCertAuthKeyPair(ctx.kube, scope, spec.auth);
       else if (spec.clientTls) clientCert = await resolveClientCert(ctx.kube, scope, spec.clientTls.certSecretRef, spec.clientTls.keySecretRef, `${ROOT}.tls`);
 
-      const http = new HttpClient(spec.server, { ca, cert: clientCert?.cert, key: clientCert?.key, headers: spec.headers });
+      const http = new HttpClient(spec.server, { ca, cert: clientCert?.cert, key: clientCert?.key, headers: spec.headers, egress: ctx.egress, maxResponseBytes: ctx.maxResponseBytes });
       const sent = new Set<string>();
       const { maxRetries, retryWaitMs } = retrySettings(ctx.storeSpec);
       const api = new VaultApi(http, {

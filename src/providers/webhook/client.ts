@@ -7,8 +7,8 @@
  * secrets there) nor the answer's body: they name the URL template from the
  * manifest, the status line and the key.
  */
-import net from 'node:net';
-import { AccessDeniedError, AuthError, InvalidSpecError, NotFoundError, NotSupportedError, ThrottledError, TimeoutError, UnavailableError } from '../../util/errors.ts';
+import type { EgressGuard } from '../../net/guard.ts';
+import { AccessDeniedError, AuthError, HushError, InvalidSpecError, NotFoundError, NotSupportedError, ThrottledError, TimeoutError, UnavailableError } from '../../util/errors.ts';
 import type { FindSpec, ProviderKubeAccess, RemoteRef, StoreClient, ValidationResult } from '../types.ts';
 import { HttpClient, HttpTransportError, type HttpResponse } from '../util/http.ts';
 import { readSecretString, type RefScope } from '../util/refs.ts';
@@ -28,6 +28,8 @@ export interface WebhookClientParts {
   scope: RefScope;
   ca: string[] | undefined;
   recordCall(call: string, status: 'success' | 'error'): void;
+  egress: EgressGuard;
+  maxResponseBytes?: number | undefined;
   now?: () => number;
 }
 
@@ -64,15 +66,21 @@ export class WebhookStoreClient implements StoreClient {
     return Promise.reject(new NotSupportedError('webhook: dataFrom.find is not supported by the webhook provider (ESO does not implement it either)'));
   }
 
-  /** As ESO: the URL's host must accept a TCP connection (the URL is a template, so nothing is requested). */
+  /**
+   * As ESO: the URL's host must accept a TCP connection (the URL is a template, so nothing is
+   * requested). The connection passes the egress guard. The socket's error is not shown: a
+   * tenant's store would otherwise read "connection refused" against "timed out" and map ports
+   * (the store's status is the tenant's to read). Only the guard's refusal is named, since it
+   * tells the tenant the fix, not the network.
+   */
   async validate(signal: AbortSignal): Promise<ValidationResult> {
     const target = hostOf(this.p.spec.url);
     if (!target) return { state: 'Unknown', message: 'the url template decides the host per key; nothing to check yet' };
     try {
-      await dial(target.host, target.port, 15_000, signal);
+      await this.p.egress.connect(target.host, target.port, 15_000, signal);
       return { state: 'Ready', message: 'store validated' };
     } catch (err) {
-      const e = new UnavailableError(`webhook: cannot connect to ${target.host}:${target.port}: ${err instanceof Error ? err.message : String(err)}`);
+      const e = err instanceof HushError ? err.withContext(`webhook: ${target.host}:${target.port}`) : new UnavailableError(`webhook: cannot connect to ${target.host}:${target.port}`, { cause: err });
       return { state: 'Error', message: e.message, error: e };
     }
   }
@@ -141,7 +149,12 @@ export class WebhookStoreClient implements StoreClient {
     const s = this.p.spec;
     let client = this.clients.get(u.origin);
     if (!client) {
-      client = new HttpClient(u.origin, { ca: this.p.ca, timeoutMs: s.timeoutMs && s.timeoutMs > 0 ? s.timeoutMs : DEFAULT_TIMEOUT_MS });
+      client = new HttpClient(u.origin, {
+        ca: this.p.ca,
+        timeoutMs: s.timeoutMs && s.timeoutMs > 0 ? s.timeoutMs : DEFAULT_TIMEOUT_MS,
+        egress: this.p.egress,
+        maxResponseBytes: this.p.maxResponseBytes,
+      });
       this.clients.set(u.origin, client);
     }
     try {
@@ -152,7 +165,10 @@ export class WebhookStoreClient implements StoreClient {
       // ESO counts only transport failures as errors; an error status is still an answer.
       this.p.recordCall('HTTPRequest', 'error');
       if (err instanceof HttpTransportError) {
-        const why = redactStoreText(err.message, this.secrets);
+        // A tenant's store gets no socket error text (ECONNREFUSED vs EHOSTUNREACH maps its network); a cluster
+        // store's admin does. TLS errors are about the server's certificate, which the tenant needs to fix its CA.
+        const opaque = this.p.egress.scope === 'tenant' && err.kind !== 'tls' && err.kind !== 'timeout';
+        const why = opaque ? 'connection failed' : redactStoreText(err.message, this.secrets);
         if (err.kind === 'timeout') throw new TimeoutError(`webhook: ${s.url}: failed to call endpoint: ${why}`, { cause: err });
         throw new UnavailableError(`webhook: ${s.url}: failed to call endpoint: ${why}`, { cause: err });
       }
@@ -211,22 +227,4 @@ function hostOf(urlTemplate: string): { host: string; port: number } | undefined
   } catch {
     return undefined;
   }
-}
-
-function dial(host: string, port: number, timeoutMs: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const sock = net.connect({ host, port });
-    const done = (err?: Error): void => {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', onAbort);
-      sock.destroy();
-      if (err) reject(err);
-      else resolve();
-    };
-    const timer = setTimeout(() => done(new Error(`no connection within ${timeoutMs} ms`)), timeoutMs);
-    const onAbort = (): void => done(new Error('aborted'));
-    signal.addEventListener('abort', onAbort, { once: true });
-    sock.once('connect', () => done());
-    sock.once('error', (e) => done(e));
-  });
 }

@@ -4,6 +4,8 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { EgressPolicy } from '../../net/egress.ts';
+import { EgressGuard } from '../../net/guard.ts';
 import { HushError } from '../../util/errors.ts';
 import { MemoryKube, testStoreContext } from '../util/testing/memoryKube.ts';
 import { makeTestPki, type TestPki } from '../util/testing/pki.ts';
@@ -178,4 +180,42 @@ test('validate checks that the URL’s host accepts connections', async () => {
   const { client: down } = await connect({ url: 'http://127.0.0.1:1/x' });
   assert.equal((await down.validate(signal)).state, 'Error');
   assert.deepEqual(webhookProvider.validateStore({ method: 'GET' }, 'SecretStore'), [{ field: 'spec.provider.webhook.url', message: 'is required' }]);
+});
+
+test('egress: a namespaced store may not reach metadata or private addresses; the message names the rule, not a socket error', async () => {
+  const strictCtx = (storeKind: 'SecretStore' | 'ClusterSecretStore') => {
+    const { ctx } = testStoreContext({ spec: { url: 'http://169.254.169.254/latest/meta-data/{{ .remoteRef.key }}' }, kube: kube(), storeKind, namespace: 'default', egress: new EgressGuard(new EgressPolicy(), storeKind === 'SecretStore' ? 'tenant' : 'cluster') });
+    return ctx;
+  };
+  for (const kind of ['SecretStore', 'ClusterSecretStore'] as const) {
+    const client = await webhookProvider.connect(strictCtx(kind));
+    const v = await client.validate(signal);
+    assert.equal(v.state, 'Error');
+    assert.equal(v.error?.code, 'EgressDenied');
+    assert.match(v.message, /^webhook: 169\.254\.169\.254:80: egress to 169\.254\.169\.254 refused: 169\.254\.169\.254 is link-local .*--egress-allow/);
+    await rejectsWith(client.getSecret({ key: 'iam' }, signal), 'EgressDenied', /169\.254\.169\.254 is link-local/);
+    await client.close();
+  }
+  const { ctx } = testStoreContext({ spec: { url: 'http://10.20.30.40:8080/{{ .remoteRef.key }}' }, kube: kube(), storeKind: 'SecretStore', namespace: 'default', egress: new EgressGuard(new EgressPolicy(), 'tenant') });
+  const tenant = await webhookProvider.connect(ctx);
+  assert.match((await tenant.validate(signal)).message, /10\.20\.30\.40 is private \(10\.0\.0\.0\/8\), which namespaced SecretStores and SopsSecrets may not reach/);
+  await tenant.close();
+});
+
+test('egress: for a namespaced store, a closed port reads the same as any other failed connection', async () => {
+  const { client } = await connect({ url: 'http://127.0.0.1:1/{{ .remoteRef.key }}' });
+  const v = await client.validate(signal);
+  assert.equal(v.state, 'Error');
+  assert.equal(v.message, 'webhook: cannot connect to 127.0.0.1:1');
+  await rejectsWith(client.getSecret({ key: 'k' }, signal), 'Unavailable', /failed to call endpoint: connection failed$/);
+  // A cluster admin's store keeps the socket's reason.
+  const { client: admin } = await connect({ url: 'http://127.0.0.1:1/{{ .remoteRef.key }}' }, kube(), 'ClusterSecretStore');
+  await rejectsWith(admin.getSecret({ key: 'k' }, signal), 'Unavailable', /ECONNREFUSED/);
+});
+
+test('an answer over the store size limit fails with InvalidData naming the host and the limit', async () => {
+  const { ctx } = testStoreContext({ spec: { url: `${api.url}/secrets/{{ .remoteRef.key }}` }, kube: kube(), namespace: 'default', maxResponseBytes: 8 });
+  const client = await webhookProvider.connect(ctx);
+  await rejectsWith(client.getSecret({ key: 'plain' }, signal), 'InvalidData', /the answer from 127\.0\.0\.1:\d+ is larger than 8 bytes/);
+  await client.close();
 });

@@ -24,6 +24,6 @@ export const webhookProvider: Provider = {
     const scope: RefScope = { storeKind: ctx.storeKind, namespace: ctx.namespace };
     // caBundle/caProvider are read once per client, like ESO's http.Client.
     const ca = await resolveCa(ctx.kube, scope, spec.caBundle, spec.caProvider, ROOT);
-    return new WebhookStoreClient({ spec, kube: ctx.kube, scope, ca, recordCall: (call, status) => ctx.recordCall(call, status) });
+    return new WebhookStoreClient({ spec, kube: ctx.kube, scope, ca, recordCall: (call, status) => ctx.recordCall(call, status), egress: ctx.egress, maxResponseBytes: ctx.maxResponseBytes });
   },
 };

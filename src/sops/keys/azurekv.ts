@@ -28,7 +28,7 @@ import { HttpClient, HttpTransportError, type HttpResponse } from '../../provide
 import { redactStoreText } from '../../util/redact.ts';
 import { AccessDeniedError, AuthError, InvalidConfigError, InvalidDataError, NotFoundError, ThrottledError, UnavailableError } from '../../util/errors.ts';
 import type { AzureKey } from '../metadata.ts';
-import type { KeyContext } from './types.ts';
+import { keyServiceEgress, type KeyContext } from './types.ts';
 
 const API_VERSION = '7.4';
 const ALGORITHM = 'RSA-OAEP-256';
@@ -84,7 +84,7 @@ function tlsCa(ctx: KeyContext): string[] | undefined {
 
 async function send(url: string, method: string, ctx: KeyContext, what: string, opts: { headers?: Record<string, string>; json?: unknown; form?: Record<string, string> }): Promise<HttpResponse> {
   const u = new URL(url);
-  const client = new HttpClient(u.origin, { ca: tlsCa(ctx), timeoutMs: ctx.timeoutMs ?? 15_000 });
+  const client = new HttpClient(u.origin, { ca: tlsCa(ctx), timeoutMs: ctx.timeoutMs ?? 15_000, egress: keyServiceEgress(ctx), maxResponseBytes: ctx.maxResponseBytes });
   const headers: Record<string, string> = { accept: 'application/json', ...opts.headers };
   let body: string | undefined;
   if (opts.form) {

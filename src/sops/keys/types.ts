@@ -3,6 +3,9 @@
  * the errors they raise. Every source wraps the 32-byte data key (or a Shamir
  * share of it) for one master key and unwraps it again.
  */
+import { EgressPolicy } from '../../net/egress.ts';
+import { EgressGuard } from '../../net/guard.ts';
+
 export interface KeyContext {
   /** Environment to read credentials and endpoints from (defaults to process.env). */
   env: NodeJS.ProcessEnv;
@@ -20,6 +23,19 @@ export interface KeyContext {
    * controller does not, so one namespace's file cannot use the controller's identity.
    */
   gcpMetadataCredentials?: boolean;
+  /**
+   * The egress guard for key services whose address comes from the file (Vault transit, Azure
+   * Key Vault). The controller sets the tenant scope: a SopsSecret is a tenant's. Unset (the CLI,
+   * acting for its own user on their machine): no policy.
+   */
+  egress?: EgressGuard;
+  /** Largest answer accepted from a key service; default 4 MiB. */
+  maxResponseBytes?: number;
+}
+
+/** The CLI's guard: it acts for the person running it, who may reach whatever they can. */
+export function keyServiceEgress(ctx: KeyContext): EgressGuard {
+  return ctx.egress ?? new EgressGuard(new EgressPolicy({ allow: ['0.0.0.0/0', '::/0'] }), 'cluster');
 }
 
 export function defaultKeyContext(): KeyContext {

@@ -6,9 +6,10 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { AccessDeniedError, AuthError, InvalidConfigError, InvalidDataError, NotFoundError, UnavailableError } from '../../util/errors.ts';
+import { HttpClient, type HttpResponse } from '../../providers/util/http.ts';
+import { AccessDeniedError, AuthError, HushError, InvalidConfigError, InvalidDataError, NotFoundError, UnavailableError } from '../../util/errors.ts';
 import type { VaultKey } from '../metadata.ts';
-import type { KeyContext } from './types.ts';
+import { keyServiceEgress, type KeyContext } from './types.ts';
 
 export interface VaultKeySpec {
   vaultAddress: string;
@@ -49,20 +50,27 @@ async function call(spec: VaultKeySpec, op: 'encrypt' | 'decrypt', body: Record<
   const url = `${spec.vaultAddress}/v1/${spec.enginePath}/${op}/${spec.keyName}`;
   const headers: Record<string, string> = { 'X-Vault-Token': await token(ctx), 'Content-Type': 'application/json' };
   if (ctx.env.VAULT_NAMESPACE) headers['X-Vault-Namespace'] = ctx.env.VAULT_NAMESPACE;
-  let res: Response;
+  // Through HttpClient, not global fetch: the address comes from the file, so the egress guard and
+  // the response size cap apply (a hostile "Vault" could otherwise stream without end).
+  const client = new HttpClient(spec.vaultAddress, { timeoutMs: ctx.timeoutMs ?? 15_000, egress: keyServiceEgress(ctx), maxResponseBytes: ctx.maxResponseBytes });
+  let res: HttpResponse;
   try {
-    res = await fetch(url, { method: 'POST', headers, body: JSON.stringify(body), signal: AbortSignal.timeout(ctx.timeoutMs ?? 15_000) });
+    res = await client.request({ method: 'POST', path: `/v1/${spec.enginePath}/${op}/${spec.keyName}`, headers, body: JSON.stringify(body) });
   } catch (err) {
+    if (err instanceof HushError) throw err.withContext(`Vault transit ${op} at ${url}`);
     throw new UnavailableError(`Vault transit ${op} at ${url} failed: ${(err as Error).message}`, { cause: err });
+  } finally {
+    client.close();
   }
-  const text = await res.text();
+  const text = res.body.toString('utf8');
+  const ok = res.status >= 200 && res.status < 300;
   let json: { data?: Record<string, unknown>; errors?: string[] } = {};
   try {
     json = JSON.parse(text) as typeof json;
   } catch {
     // non-JSON error page
   }
-  if (!res.ok) {
+  if (!ok) {
     const why = (json.errors ?? []).join('; ').slice(0, 300) || `HTTP ${res.status}`;
     const msg = `Vault transit ${op} with key ${spec.keyName} at ${spec.vaultAddress} failed: ${why}`;
     if (res.status === 403) throw new AccessDeniedError(msg);

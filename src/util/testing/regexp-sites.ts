@@ -43,10 +43,12 @@ export const sites: Record<string, () => Promise<unknown>> = {
   async findByName() {
     const { fakeProvider } = await import('../../providers/fake/provider.ts');
     const { DEFAULT_CREDENTIAL_POLICY, storeCredentialPolicy } = await import('../../providers/ambient.ts');
+    const { devEgress } = await import('../../net/testing/egress.ts');
     const signal = new AbortController().signal;
     const client = await fakeProvider.connect({
       storeKind: 'SecretStore',
       storeName: 'fake',
+      egress: devEgress(),
       credentials: storeCredentialPolicy(DEFAULT_CREDENTIAL_POLICY, { storeKind: 'SecretStore', namespace: 'ns' }),
       namespace: 'default',
       spec: { data: [{ key: 'a'.repeat(LONG) + '!', value: 'long' }, { key: 'aaaa', value: 'short' }] },
@@ -101,7 +103,9 @@ export const sites: Record<string, () => Promise<unknown>> = {
       status: { conditions: [{ type: 'Ready', status: 'True' as const }] },
     };
     const cache = { get: (name: string) => (name === 'shared' ? store : undefined), list: () => [] };
+    const { devEgressPolicy } = await import('../../net/testing/egress.ts');
     const resolver = new StoreResolver({
+      egress: devEgressPolicy(),
       kube: { server: 'https://x', caPem: undefined } as never,
       stores: cache as never,
       clusterStores: cache as never,

@@ -20,7 +20,7 @@ export const DEFAULT_CHAIN_USE: AmbientUse = {
 
 export function defaultChain(ctx: AuthContext): CredentialSource {
   // A client built without credentials resolves the SDK's default chain; we only borrow that resolver.
-  const probe = new STSClient(sdkClientDefaults(ctx.region, ctx.stsEndpoint, ctx.requestTimeoutMs));
+  const probe = new STSClient(sdkClientDefaults(ctx.region, ctx.stsEndpoint, ctx.requestTimeoutMs, ctx.egress));
   return {
     name: 'default credential chain',
     async obtain(): Promise<AwsCredentials> {

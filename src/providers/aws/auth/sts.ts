@@ -5,7 +5,7 @@ import type { AuthContext, CredentialProvider } from './types.ts';
 
 export function stsClient(ctx: AuthContext, credentials: CredentialProvider | undefined): STSClient {
   return new STSClient({
-    ...sdkClientDefaults(ctx.region, ctx.stsEndpoint, ctx.requestTimeoutMs),
+    ...sdkClientDefaults(ctx.region, ctx.stsEndpoint, ctx.requestTimeoutMs, ctx.egress),
     // Web identity calls are unsigned; the SDK still wants a provider, which it never calls for them.
     // memoized: the chain's own session caches; the SDK must not keep a stale copy (see provider.ts).
     credentials: sdkCredentials(credentials ? () => credentials.get() : () => Promise.resolve({ accessKeyId: '', secretAccessKey: '' })),

@@ -1,5 +1,6 @@
 /** What the AWS auth methods share: credentials, and what a method may use to get them. */
 import type { StoreCredentialPolicy } from '../../ambient.ts';
+import type { EgressGuard } from '../../../net/guard.ts';
 import type { ProviderKubeAccess } from '../../types.ts';
 import type { RefScope } from '../../util/refs.ts';
 import type { AwsCaller } from '../caller.ts';
@@ -26,6 +27,8 @@ export interface AuthContext {
   stsEndpoint: string | undefined;
   /** How long one AWS request may take (tests shorten it). */
   requestTimeoutMs?: number | undefined;
+  /** The store's egress guard; STS calls connect through it. */
+  egress?: EgressGuard | undefined;
   /** Registers a credential so that it is cut out of any error text. */
   remember(secret: string | undefined): void;
   /** Aborted when the store goes away: STS calls use it so one cancelled read cannot fail everyone's refresh. */

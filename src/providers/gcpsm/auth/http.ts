@@ -5,6 +5,7 @@
  * Hush errors whose text is redacted of every credential the store sent.
  */
 import { AccessDeniedError, AuthError, HushError, ThrottledError, UnavailableError, errorForCode } from '../../../util/errors.ts';
+import type { EgressGuard } from '../../../net/guard.ts';
 import { HttpClient, HttpTransportError, type HttpResponse } from '../../util/http.ts';
 import { redactStoreText } from '../../../util/redact.ts';
 
@@ -17,6 +18,11 @@ export interface TokenRequest {
   /** What the call is, for messages: "service account key token exchange". */
   what: string;
   signal: AbortSignal;
+  /**
+   * The URL is the metadata server from the controller's environment (GCE_METADATA_HOST), not
+   * from the store: it is trusted past the egress policy, which refuses link-local addresses.
+   */
+  metadataServer?: boolean;
 }
 
 const TIMEOUT_MS = 15_000;
@@ -25,8 +31,13 @@ export class TokenHttp {
   private readonly clients = new Map<string, HttpClient>();
   private readonly secrets: Set<string>;
 
-  constructor(secrets: Set<string>) {
+  private readonly egress: EgressGuard;
+  private readonly maxResponseBytes: number | undefined;
+
+  constructor(secrets: Set<string>, egress: EgressGuard, maxResponseBytes?: number) {
     this.secrets = secrets;
+    this.egress = egress;
+    this.maxResponseBytes = maxResponseBytes;
   }
 
   /** Sends the request and returns the JSON object answered; throws a mapped HushError. */
@@ -46,10 +57,13 @@ export class TokenHttp {
 
   private async send(req: TokenRequest): Promise<{ res: HttpResponse; obj: Record<string, unknown> | undefined; u: URL }> {
     const u = new URL(req.url);
-    let client = this.clients.get(u.origin);
+    // Separate clients for trusted and untrusted calls: a store's token_uri naming the metadata host must not ride on the trust.
+    const key = `${req.metadataServer ? 'metadata' : 'store'}|${u.origin}`;
+    let client = this.clients.get(key);
     if (!client) {
-      client = new HttpClient(u.origin, { timeoutMs: TIMEOUT_MS });
-      this.clients.set(u.origin, client);
+      const egress = req.metadataServer ? this.egress.trusting(u.hostname) : this.egress;
+      client = new HttpClient(u.origin, { timeoutMs: TIMEOUT_MS, egress, maxResponseBytes: this.maxResponseBytes });
+      this.clients.set(key, client);
     }
     const headers: Record<string, string> = { accept: 'application/json', ...req.headers };
     let body: string | undefined;

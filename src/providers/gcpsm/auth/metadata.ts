@@ -12,7 +12,7 @@ const METADATA_HEADERS = { 'metadata-flavor': 'Google' };
 /** One metadata value (`project/project-id`, `instance/attributes/cluster-name`, ...). */
 export async function metadataValue(ctx: GcpAuthContext, path: string, instead: string, signal: AbortSignal): Promise<string> {
   try {
-    const v = await ctx.http.text({ url: `${ctx.endpoints.metadataUrl}/${path}`, method: 'GET', headers: METADATA_HEADERS, what: `metadata server lookup of ${path}`, signal });
+    const v = await ctx.http.text({ url: `${ctx.endpoints.metadataUrl}/${path}`, method: 'GET', headers: METADATA_HEADERS, what: `metadata server lookup of ${path}`, signal, metadataServer: true });
     if (v === '') throw new InvalidConfigError(`gcpsm: the metadata server has no value for ${path}`);
     return v;
   } catch (err) {

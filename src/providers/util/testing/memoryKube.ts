@@ -4,6 +4,8 @@
  * not what these tests are about; the store itself (OpenBao) is real. Tests
  * that need TokenRequest use a real kube-apiserver instead.
  */
+import type { EgressGuard } from '../../../net/guard.ts';
+import { devEgress } from '../../../net/testing/egress.ts';
 import { NotFoundError, NotSupportedError } from '../../../util/errors.ts';
 import { DEFAULT_CREDENTIAL_POLICY, storeCredentialPolicy, type CredentialPolicyOptions } from '../../ambient.ts';
 import type { ProviderKubeAccess, StoreContext } from '../../types.ts';
@@ -63,6 +65,9 @@ export function testStoreContext(opts: {
   signal?: AbortSignal;
   /** The credential policy; default: the controller's default (no ambient credentials for SecretStores). */
   policy?: Partial<CredentialPolicyOptions>;
+  /** The egress guard; default: the store kind's scope with what `hush dev env` allows (loopback). */
+  egress?: EgressGuard;
+  maxResponseBytes?: number;
 }): { ctx: StoreContext; log: CallLog } {
   const calls: CallLog['calls'] = [];
   const log: CallLog = {
@@ -81,6 +86,8 @@ export function testStoreContext(opts: {
     kube: opts.kube,
     recordCall: (call, status) => calls.push({ call, status }),
     signal: opts.signal ?? new AbortController().signal,
+    egress: opts.egress ?? devEgress(opts.storeKind === 'ClusterSecretStore' ? 'cluster' : 'tenant'),
+    ...(opts.maxResponseBytes === undefined ? {} : { maxResponseBytes: opts.maxResponseBytes }),
   };
   return { ctx, log };
 }
