@@ -23,13 +23,16 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { ClusterSecretStores, ExternalSecrets, Secrets, SecretStores, cleanupCreated, createNamespace, getEs, harness, putVaultKv2, readyOf, startController, trackClusterObject, uniqueName, waitReady, type Harness, type RunningController } from '../support/harness.ts';
+import { ClusterSecretStores, ExternalSecrets, Secrets, SecretStores, cleanupCreated, created, createNamespace, getEs, harness, putVaultKv2, readyOf, startController, trackClusterObject, uniqueName, waitReady, type Harness, type RunningController } from '../support/harness.ts';
 import { asTenant, captureServer, createTenant, healthyProbe, lagMonitor, type CaptureServer, type HealthyProbe, type Tenant } from '../support/hostile.ts';
 import { Events } from '../../src/kube/resources.ts';
 import { waitFor } from '../support/index.ts';
 import { createVaultProvider } from '../../src/providers/vault/provider.ts';
 import { providerFor } from '../../src/providers/registry.ts';
+import { EgressPolicy } from '../../src/net/egress.ts';
 
 let h: Harness;
 let ctl: RunningController;
@@ -37,6 +40,13 @@ let tenant: Tenant;
 let probe: HealthyProbe;
 /** The loopback server the egress policy allows, so that the ambient-credential tests can prove the other policy holds. */
 let allowedCapture: CaptureServer;
+/**
+ * A second controller, with the production egress policy (no allowance at all), serving only the
+ * second tenant's namespace and the stores that name it (spec.controller: strict). The first one
+ * allows loopback as `hush dev env` does, since OpenBao and the capture servers listen there.
+ */
+let strict: RunningController;
+let strictTenant: Tenant;
 
 /** The controller's own ServiceAccount token, as if mounted in its pod: a capture server must never see it. */
 const controllerToken = `CONTROLLER-TOKEN-${randomBytes(12).toString('hex')}`;
@@ -59,12 +69,15 @@ before(async () => {
   });
   ctl = await startController(h, { ...hostilePolicies(), providerFor: (k) => (k === 'vault' ? vault : providerFor(k)) });
   tenant = await createTenant(h);
+  strictTenant = await createTenant(h, 'strict');
+  strict = await startController(h, { controllerClass: 'strict', namespace: strictTenant.namespace, enableClusterStores: false, enableClusterExternalSecrets: false, egress: EgressPolicy.fromEnv({}) });
   probe = await healthyProbe(h);
 });
 after(async () => {
   try {
     await cleanupCreated();
   } finally {
+    await strict?.stop();
     await ctl?.stop();
     rmSync(tokenDir, { recursive: true, force: true });
   }
@@ -135,6 +148,10 @@ test('catastrophic regexps at every site and template CPU bombs: another namespa
   } as never);
   trackClusterObject(h.kube, ClusterSecretStores, css);
 
+  // A webhook store whose answer names are the long run, filtered by a catastrophic jsonPath =~.
+  const names = await captureServer((_r, res) => void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ items: [{ name: run }, { name: 'aaa' }] })));
+  await tenantStore('redos-jsonpath', { webhook: { url: `${names.url}/{{ .remoteRef.key }}`, result: { jsonPath: '$.items[?(@.name =~ "^(a+)+$")].name' } } });
+
   const baseline: number[] = [];
   for (let i = 0; i < 3; i++) baseline.push(await probe.propagate());
 
@@ -149,6 +166,7 @@ test('catastrophic regexps at every site and template CPU bombs: another namespa
       data: [{ secretKey: 'k', remoteRef: { key: `${base}/${run}`, property: run } }],
       target: { template: { data: { m: '{{ regexMatch "^(a+)+$" .k }}', r: '{{ regexReplaceAll "(a|aa)+$" .k "x" }}' } } },
     },
+    'webhook-jsonpath': { secretStoreRef: vaultRef('redos-jsonpath'), data: [{ secretKey: 'k', remoteRef: { key: 'names' } }] },
     'cpu-rsa': { secretStoreRef: store, data: [{ secretKey: 'k', remoteRef: { key: `${base}/${run}`, property: run } }], target: { template: { data: { k: '{{ range until 100000 }}{{ genPrivateKey "rsa" }}{{ end }}' } } } },
     'cpu-bcrypt': { secretStoreRef: store, data: [{ secretKey: 'k', remoteRef: { key: `${base}/${run}`, property: run } }], target: { template: { data: { k: '{{ range until 100000 }}{{ bcrypt $.k }}{{ end }}' } } } },
     'cpu-memory': { secretStoreRef: store, data: [{ secretKey: 'k', remoteRef: { key: `${base}/${run}`, property: run } }], target: { template: { data: { k: '{{ $l := list }}{{ range until 100000 }}{{ $l = append $l (repeat 100000 "a") }}{{ end }}{{ len $l }}' } } } },
@@ -179,6 +197,7 @@ test('catastrophic regexps at every site and template CPU bombs: another namespa
   assert.equal(readyOf(await getEs(h.kube, tenant.namespace, 'template-regex'))?.status, 'True', 'the regexp template rendered');
   assert.equal(verdicts['find-name']!.startsWith('True'), true, verdicts['find-name']);
   assert.equal(verdicts.rewrite!.startsWith('True'), true, verdicts.rewrite);
+  assert.ok(names.requests.length > 0, 'the jsonPath store was read');
   assert.equal(nsRegex.status, 'False', 'the namespace regexp does not admit a name with a "-" in it');
   assert.match(verdicts['cpu-rsa']!, /^False: .*(evaluation steps|time limit|limit)/, 'the RSA loop is stopped by its budget');
   assert.match(verdicts['cpu-bcrypt']!, /^False: .*(evaluation steps|time limit|limit)/, 'the bcrypt loop is stopped by its budget');
@@ -224,6 +243,74 @@ test('ambient credentials: no controller token, no node or cloud identity, no fo
   await waitFor(() => capture.requests.some((r) => r.body.includes(controllerToken)), { timeoutMs: 30_000, message: 'the ClusterSecretStore sent the mounted token to the capture server' });
 });
 
+test('egress: a webhook to the metadata service, loopback, the API server, or a name resolving to loopback is refused, and nothing arrives', async () => {
+  const capture = await captureServer();
+  const apiserver = new URL(h.kube.server);
+  const targets: Record<string, { url: string; headers?: Record<string, string> }> = {
+    metadata: { url: 'http://169.254.169.254/computeMetadata/v1/instance/service-accounts/default/token', headers: { 'Metadata-Flavor': 'Google' } },
+    'metadata-aws': { url: 'http://169.254.169.254/latest/meta-data/iam/security-credentials/' },
+    loopback: { url: `http://127.0.0.1:${capture.port}/{{ .remoteRef.key }}` },
+    apiserver: { url: `https://127.0.0.1:${apiserver.port}/api/v1/secrets` },
+    'name-to-loopback': { url: `http://localhost:${capture.port}/{{ .remoteRef.key }}` },
+  };
+  for (const [name, t] of Object.entries(targets)) {
+    await asTenant(strictTenant, SecretStores, {
+      apiVersion: 'external-secrets.io/v1', kind: 'SecretStore', metadata: { name, namespace: strictTenant.namespace },
+      spec: { controller: 'strict', provider: { webhook: { url: t.url, ...(t.headers ? { headers: t.headers } : {}), result: { jsonPath: '$' } } } },
+    });
+    await asTenant(strictTenant, ExternalSecrets, {
+      apiVersion: 'external-secrets.io/v1', kind: 'ExternalSecret', metadata: { name, namespace: strictTenant.namespace },
+      spec: { refreshInterval: '1h', secretStoreRef: { name, kind: 'SecretStore' }, data: [{ secretKey: 'k', remoteRef: { key: 'probe' } }] },
+    });
+  }
+  for (const name of Object.keys(targets)) {
+    const es = await waitReady(h.kube, ExternalSecrets, strictTenant.namespace, name, 'False', 30_000);
+    const m = readyOf(es)?.message ?? '';
+    assert.match(m, /egress|refused/i, `${name}: ${m}`);
+    assert.doesNotMatch(m, /ECONNREFUSED|ETIMEDOUT|EHOSTUNREACH|socket hang up/, `${name}: a raw socket error reached status: ${m}`);
+  }
+  assert.equal(capture.connections(), 0, 'a refused webhook reached the capture server');
+  // The control: the same loopback store on the controller that allows loopback does arrive.
+  await tenantStore('egress-control', { webhook: { url: `http://127.0.0.1:${capture.port}/{{ .remoteRef.key }}`, result: { jsonPath: '$' } } });
+  await tenantEs('egress-control', { secretStoreRef: vaultRef('egress-control'), data: [{ secretKey: 'k', remoteRef: { key: 'control' } }] });
+  await waitFor(() => capture.requests.some((r) => r.url === '/control'), { timeoutMs: 30_000, message: 'the allowed store reached the capture server' });
+});
+
+test('a 1 GiB answer is cut at the cap, and the RSS stays flat', async (t) => {
+  const GiB = 1 << 30;
+  let written = 0;
+  let closed = false;
+  const chunk = Buffer.alloc(1 << 16, 'a');
+  const server = http.createServer((_req, res) => {
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.write('{"v":"');
+    const pump = () => {
+      while (written < GiB && !closed) {
+        written += chunk.length;
+        if (!res.write(chunk)) return void res.once('drain', pump);
+      }
+      if (!closed) res.end('"}');
+    };
+    res.on('close', () => void (closed = true));
+    pump();
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  created.add('1 GiB server', () => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }));
+  const port = (server.address() as AddressInfo).port;
+  global.gc?.();
+  const rssBefore = process.memoryUsage().rss;
+  await tenantStore('huge', { webhook: { url: `http://127.0.0.1:${port}/`, result: { jsonPath: '$.v' } } });
+  await tenantEs('huge', { secretStoreRef: vaultRef('huge'), data: [{ secretKey: 'k', remoteRef: { key: 'x' } }] });
+  const es = await waitReady(h.kube, ExternalSecrets, tenant.namespace, 'huge', 'False', 60_000);
+  const m = readyOf(es)?.message ?? '';
+  await waitFor(() => closed, { timeoutMs: 30_000, message: 'the client hung up on the 1 GiB answer' });
+  const rssGrowth = process.memoryUsage().rss - rssBefore;
+  t.diagnostic(`1 GiB answer: the server wrote ${(written / 2 ** 20).toFixed(1)} MiB before the client hung up; RSS grew ${(rssGrowth / 2 ** 20).toFixed(1)} MiB; status: ${m}`);
+  assert.match(m, /limit|too large|exceeds/i, m);
+  assert.ok(written < 64 * 2 ** 20, `the server wrote ${written} bytes before the cut`);
+  assert.ok(rssGrowth < 128 * 2 ** 20, `RSS grew ${rssGrowth} bytes`);
+});
+
 test('a canary goes through transformed template errors, fail, assembly errors and key names, and is in no log, event, status or metric', async () => {
   const value = `CANARY-${randomBytes(8).toString('hex')}`;
   const keyName = `KEYCANARY${randomBytes(6).toString('hex')}`;
@@ -256,7 +343,7 @@ test('a canary goes through transformed template errors, fail, assembly errors a
   type WithStatus = { metadata: { name: string }; status?: { conditions?: { type: string; status: string; message?: string }[] } };
   const lists = await Promise.all([ExternalSecrets, SecretStores].map((rt) => h.kube.list<WithStatus>(rt, { namespace: tenant.namespace })));
   const statuses = JSON.stringify(lists);
-  const sinks = { logs: ctl.logs.join('\n'), events: JSON.stringify(events), statuses, metrics: ctl.metrics.registry.render() };
+  const sinks = { logs: [...ctl.logs, ...strict.logs].join('\n'), events: JSON.stringify(events), statuses, metrics: ctl.metrics.registry.render() };
   const forms = [value, value.toUpperCase(), value.toLowerCase()].flatMap((v) => [v, Buffer.from(v).toString('base64'), Buffer.from(v).toString('hex'), v.slice(7)]);
   for (const [sink, text] of Object.entries(sinks)) {
     for (const form of forms) assert.ok(!text.includes(form), `a form of the canary (${form.slice(0, 10)}...) in ${sink}`);
