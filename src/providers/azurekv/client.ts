@@ -29,6 +29,7 @@ import {
   type Attributes,
 } from './values.ts';
 import { forEachLimited } from '../../util/fanout.ts';
+import { cappedAzureHttpClient } from './http.ts';
 
 /** Key Vault API version: 7.4 is served by every Azure cloud Hush knows and by Azure Stack Hub's newer releases. */
 const SERVICE_VERSION = '7.4';
@@ -38,6 +39,8 @@ export interface AzureKvClientParts {
   spec: AzureKvSpec;
   session: TokenSession;
   agent: Agent;
+  /** Largest answer read from the vault (--max-response-bytes). */
+  maxResponseBytes?: number | undefined;
   /** True when the token's resource is fixed by the cloud (see cloud.ts), so the challenge's resource needs no check. */
   fixedResource: boolean;
   maxRetries: number;
@@ -240,6 +243,7 @@ export class AzureKvStoreClient implements StoreClient {
       serviceVersion: SERVICE_VERSION,
       disableChallengeResourceVerification: this.p.fixedResource,
       agent: this.p.agent,
+      httpClient: cappedAzureHttpClient(this.p.maxResponseBytes),
       retryOptions: { maxRetries: this.p.maxRetries, retryDelayInMs: this.p.retryDelayMs, maxRetryDelayInMs: 30_000 },
       userAgentOptions: { userAgentPrefix: 'hush' },
     } as const;

@@ -82,6 +82,7 @@ export const azureKvProvider: Provider = {
       spec,
       session,
       agent,
+      maxResponseBytes: ctx.maxResponseBytes,
       fixedResource: cloud.keyVaultResource !== undefined,
       maxRetries,
       retryDelayMs,
