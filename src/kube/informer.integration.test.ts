@@ -8,7 +8,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { KubeClient } from './client.ts';
+import { KubeClient } from './client.ts';
 import { Informer, type DeleteInfo } from './informer.ts';
 import { ConfigMaps, Namespaces, Secrets, type KubeObject } from './resources.ts';
 import { compactEtcd, startComponent, stopComponent } from '../devenv/index.ts';
@@ -114,6 +114,23 @@ void describe('Informer against a real kube-apiserver', { skip }, () => {
     await inf.start(ac.signal);
     assert.equal(inf.size(), 7);
     await stop(ac, inf);
+  });
+
+  void test('a list page over the client response cap is asked for again in smaller pages', async () => {
+    const ns = await namespace('inf-cap');
+    const big = 'x'.repeat(20_000);
+    for (let i = 0; i < 8; i++) await kube.create(ConfigMaps, { metadata: { name: `big${i}`, namespace: ns }, data: { v: big } } as KubeObject);
+    // 8 × 20 KB in one page is over a 64 KB cap; pages of two fit.
+    const capped = KubeClient.fromKubeconfig(cp.env.kubeconfig, undefined, { maxResponseBytes: 64 * 1024 });
+    const ac = new AbortController();
+    const inf = new Informer<ConfigMap>(capped, ConfigMaps, { namespace: ns, pageSize: 8 });
+    try {
+      await inf.start(ac.signal);
+      assert.equal(inf.size(), 8);
+    } finally {
+      await stop(ac, inf);
+      capped.close();
+    }
   });
 
   void test('metadata-only informer of Secrets never holds secret data', async () => {

@@ -282,23 +282,38 @@ export class Informer<T extends KubeObject> {
     const fresh = new Map<string, T>();
     let cont: string | undefined;
     let rv = '';
-    do {
-      const page = await this.client.list<T>(this.rt, {
-        ...(this.opts.namespace ? { namespace: this.opts.namespace } : {}),
-        ...(this.opts.labelSelector ? { labelSelector: this.opts.labelSelector } : {}),
-        ...(this.opts.fieldSelector ? { fieldSelector: this.opts.fieldSelector } : {}),
-        ...(this.opts.metadataOnly ? { metadataOnly: true } : {}),
-        limit: this.opts.pageSize ?? 500,
-        ...(cont ? { continue: cont } : {}),
-        signal,
-      });
+    let limit = this.opts.pageSize ?? 500;
+    for (;;) {
+      let page;
+      try {
+        page = await this.client.list<T>(this.rt, {
+          ...(this.opts.namespace ? { namespace: this.opts.namespace } : {}),
+          ...(this.opts.labelSelector ? { labelSelector: this.opts.labelSelector } : {}),
+          ...(this.opts.fieldSelector ? { fieldSelector: this.opts.fieldSelector } : {}),
+          ...(this.opts.metadataOnly ? { metadataOnly: true } : {}),
+          limit,
+          ...(cont ? { continue: cont } : {}),
+          signal,
+        });
+      } catch (err) {
+        // A page over the client's response cap (objects near etcd's 1.5 MiB limit, which anyone
+        // who may create them can make): the same page again, half as long, down to one object.
+        // Without this, a tenant's large objects would stop every informer of the kind from syncing.
+        if (err instanceof KubeApiError && err.reason === 'ResponseTooLarge' && limit > 1) {
+          limit = Math.max(1, Math.floor(limit / 2));
+          this.log.debug('list page over the response cap; asking for smaller pages', { limit });
+          continue;
+        }
+        throw err;
+      }
       for (const item of page.items) {
         const obj = this.prepare(item);
         fresh.set(objectKey(obj), obj);
       }
       cont = page.metadata.continue;
       rv = page.metadata.resourceVersion;
-    } while (cont);
+      if (!cont) break;
+    }
     this.stats.lists++;
     this.replaceAll(fresh);
     this.rv = rv;

@@ -101,3 +101,17 @@ void test('check() names the address, the host asked for, the rule and the flag'
   assert.equal(err?.message, 'egress to 169.254.169.254 (for host "metadata.google.internal") refused: 169.254.169.254 is link-local (where cloud metadata services live); to allow it, add it to --egress-allow (HUSH_EGRESS_ALLOW)');
   assert.equal(strict.check('example.com', '93.184.216.34', 'tenant'), undefined);
 });
+
+test('a hostname allow entry lifts the private-range rules for that name, never loopback or link-local', () => {
+  const p = new EgressPolicy({ allow: ['*.svc.cluster.local'] });
+  // An in-cluster Vault by its service name: allowed to a tenant store.
+  assert.equal(p.decide('vault.vault.svc.cluster.local', '10.96.0.10', 'tenant').allowed, true);
+  // The same suffix made to resolve to the metadata service or loopback (an ExternalName Service): refused.
+  for (const address of ['169.254.169.254', '127.0.0.1', '::1', '::ffff:169.254.169.254']) {
+    const d = p.decide('evil.tenant.svc.cluster.local', address, 'tenant');
+    assert.equal(d.allowed, false, address);
+    assert.equal(p.decide('evil.tenant.svc.cluster.local', address, 'cluster').allowed, false, `${address} (cluster scope)`);
+  }
+  // A CIDR entry still opens loopback, as `hush dev env` does.
+  assert.equal(new EgressPolicy({ allow: ['127.0.0.1/32'] }).decide('localhost', '127.0.0.1', 'tenant').allowed, true);
+});

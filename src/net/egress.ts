@@ -131,10 +131,13 @@ export class EgressPolicy {
     const shown = judged === ip ? address : `${address} (${formatV4(judged.n)})`;
     for (const h of this.denyHosts) if (hostMatches(h, name)) return { allowed: false, reason: `${name} matches ${DENY_FLAG} entry "${h}"` };
     for (const c of this.denyCidrs) if (inCidr(judged, c) || inCidr(ip, c)) return { allowed: false, reason: `${shown} matches ${DENY_FLAG} entry ${c.text}` };
-    for (const h of this.allowHosts) if (hostMatches(h, name)) return { allowed: true };
     for (const c of this.allowCidrs) if (inCidr(judged, c) || inCidr(ip, c)) return { allowed: true };
+    // A hostname entry trusts what the name resolves to among private and cluster addresses, not
+    // loopback or link-local: a tenant can make a name under a trusted suffix resolve anywhere (an
+    // ExternalName Service under *.svc.cluster.local). Those need a CIDR entry.
+    const nameTrusted = this.allowHosts.some((h) => hostMatches(h, name));
     for (const r of this.rules) {
-      if (r.scope === 'tenant' && scope !== 'tenant') continue;
+      if (r.scope === 'tenant' && (scope !== 'tenant' || nameTrusted)) continue;
       if (!inCidr(judged, r.cidr)) continue;
       const who = r.scope === 'tenant' ? ', which namespaced SecretStores and SopsSecrets may not reach (a ClusterSecretStore may)' : '';
       return { allowed: false, reason: `${shown} is ${r.what}${who}; to allow it, add it to ${ALLOW_FLAG}` };

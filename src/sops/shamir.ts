@@ -50,17 +50,17 @@ export function combineShares(parts: readonly Uint8Array[]): Buffer {
   if (len < 2 || parts.some((p) => p.length !== len)) throw new InvalidDataError('Shamir: shares differ in length');
   const xs = parts.map((p) => p[len - 1]!);
   if (new Set(xs).size !== xs.length) throw new InvalidDataError('Shamir: duplicate share');
+  // The Lagrange basis at x=0 depends only on the x coordinates: computed once, not per byte, so
+  // the cost is parts² + parts × length rather than their product.
+  const bases = xs.map((xi, i) => {
+    let basis = 1;
+    for (let j = 0; j < xs.length; j++) if (i !== j) basis = mul(basis, mul(xs[j]!, inv(xi ^ xs[j]!)));
+    return basis;
+  });
   const secret = Buffer.alloc(len - 1);
   for (let idx = 0; idx < len - 1; idx++) {
     let result = 0;
-    for (let i = 0; i < parts.length; i++) {
-      let basis = 1;
-      for (let j = 0; j < parts.length; j++) {
-        if (i === j) continue;
-        basis = mul(basis, mul(xs[j]!, inv(xs[i]! ^ xs[j]!)));
-      }
-      result ^= mul(parts[i]![idx]!, basis);
-    }
+    for (let i = 0; i < parts.length; i++) result ^= mul(parts[i]![idx]!, bases[i]!);
     secret[idx] = result;
   }
   return secret;

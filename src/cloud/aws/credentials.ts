@@ -118,6 +118,12 @@ export function credentialsFromEnv(env: NodeJS.ProcessEnv): AwsCredentials | und
  * process's credentials.
  */
 export async function profileCredentials(profile: string, env: NodeJS.ProcessEnv, home: string): Promise<AwsCredentials> {
+  // No home and no file named by `env` (the controller's SOPS key context): there are no shared
+  // files to read. join('', '.aws', ...) would be relative to the working directory, which for a
+  // controller started from a login shell is the operator's home.
+  if (home === '' && !env.AWS_SHARED_CREDENTIALS_FILE && !env.AWS_CONFIG_FILE) {
+    throw new AuthError(`aws: profile ${JSON.stringify(profile)}: no shared credentials or config file in this context`);
+  }
   const filepath = env.AWS_SHARED_CREDENTIALS_FILE || join(home, '.aws', 'credentials');
   const configFilepath = env.AWS_CONFIG_FILE || join(home, '.aws', 'config');
   try {

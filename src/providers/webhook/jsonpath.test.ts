@@ -52,3 +52,13 @@ test('a map comes from an object, or from a string holding one', () => {
   assert.throws(() => valueMap(['a']), /wrong type: \[\]interface \{\}/);
   assert.throws(() => valueMap('not json'), /not JSON/);
 });
+
+test('a path whose ".." steps multiply over a deep answer stops at the node budget', { timeout: 20_000 }, () => {
+  // 1000 levels deep: each "..*" step yields every descendant of every node so far (~n²/2, then
+  // n³/6, ...), which without the budget runs the controller's event loop for hours.
+  let doc: Json = 'leaf';
+  for (let i = 0; i < 1000; i++) doc = { a: doc };
+  assert.throws(() => jsonPathGet('$..*..*..*..*', doc), (err: Error) => err instanceof JsonPathError && /more than 1000000 nodes/.test(err.message));
+  // Ordinary recursive paths stay well within it.
+  assert.deepEqual(jsonPathGet('$..a', { a: { a: 1 } }), [{ a: 1 }, 1]);
+});

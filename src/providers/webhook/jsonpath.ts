@@ -47,6 +47,7 @@ export function jsonPathGet(path: string, data: Json): Json {
     for (const s of sels) cur = plainStep(cur, s as { kind: 'key'; key: string } | { kind: 'index'; index: number });
     return cur;
   }
+  nodesLeft = MAX_JSONPATH_NODES; // one budget for the whole evaluation, filters' sub-paths included
   return evalMulti(sels, [data], data);
 }
 
@@ -61,11 +62,25 @@ function plainStep(cur: Json, s: { kind: 'key'; key: string } | { kind: 'index';
   return cur[i] as Json;
 }
 
+/**
+ * Nodes one evaluation may visit or yield. Both the path and the document are a tenant's, and each
+ * `..` step walks every descendant of every node the previous step produced, so `$..*..*..*`
+ * over a deeply nested answer multiplies without bound; this runs on the controller's event loop.
+ */
+export const MAX_JSONPATH_NODES = 1_000_000;
+let nodesLeft = MAX_JSONPATH_NODES;
+
+function spend(n: number): void {
+  nodesLeft -= n;
+  if (nodesLeft < 0) throw new JsonPathError(`the path visits more than ${MAX_JSONPATH_NODES} nodes of the answer; use a narrower path (fewer ".." steps)`);
+}
+
 function evalMulti(sels: Selector[], start: Json[], root: Json): Json[] {
   let nodes = start;
   for (const s of sels) {
     const next: Json[] = [];
     for (const n of nodes) select(n, s, root, next);
+    spend(next.length);
     nodes = next;
   }
   return nodes;
@@ -93,6 +108,7 @@ function select(n: Json, s: Selector, root: Json, out: Json[]): void {
       return;
     case 'recurse': {
       const visit = (x: Json): void => {
+        spend(1);
         select(x, s.then, root, out);
         for (const c of children(x)) visit(c);
       };
