@@ -8,4 +8,6 @@ test('sandbox flags: defaults, Go durations, and a clear error for each bad valu
   assert.equal(sandboxOptions('0', '2s', '64'), '--sandbox-workers must be a positive integer, not "0"');
   assert.equal(sandboxOptions(undefined, '2', '64'), '--sandbox-timeout must be a positive duration such as 2s or 500ms, not "2"');
   assert.equal(sandboxOptions(undefined, '2s', '8'), '--sandbox-max-heap-mb must be an integer of at least 16, not "8"');
+  assert.deepEqual(sandboxOptions(undefined, '2s', '64', '5000000'), { templateMaxSteps: 5_000_000, timeoutMs: 2000, maxOldGenerationSizeMb: 64 });
+  assert.equal(sandboxOptions(undefined, '2s', '64', '10'), '--template-max-steps must be an integer of at least 1000, not "10"');
 });

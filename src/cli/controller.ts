@@ -48,6 +48,8 @@ flags:
   --sandbox-timeout DURATION        wall-clock limit of one sandbox job, e.g. one ExternalSecret's
                                     templates (default 2s); the worker is then replaced
   --sandbox-max-heap-mb N           V8 old-space limit of each sandbox worker, in MB (default 64)
+  --template-max-steps N            evaluation steps one template may take; costly functions count by
+                                    their work (RSA-4096 key: 330000, bcrypt: 65000) (default 1000000)
 
 credentials (see docs/security.md, "Ambient credentials and service-account tokens"):
   --cluster-store-ambient-credentials  ClusterSecretStores may use the controller's own identity
@@ -97,6 +99,7 @@ export async function runController(argv: string[]): Promise<number> {
       'sandbox-workers': { type: 'string' },
       'sandbox-timeout': { type: 'string', default: '2s' },
       'sandbox-max-heap-mb': { type: 'string', default: String(DEFAULT_MAX_OLD_GENERATION_MB) },
+      'template-max-steps': { type: 'string' },
       'cluster-store-ambient-credentials': { type: 'boolean', default: DEFAULT_CREDENTIAL_POLICY.clusterStoreAmbient },
       'store-ambient-credentials': { type: 'boolean', default: DEFAULT_CREDENTIAL_POLICY.storeAmbient },
       'ambient-credentials-namespaces': { type: 'string', default: '' },
@@ -125,7 +128,7 @@ export async function runController(argv: string[]): Promise<number> {
     process.stderr.write(`hush controller: --concurrent must be a positive integer, not "${values.concurrent}"\n`);
     return 2;
   }
-  const sandboxOpts = sandboxOptions(values['sandbox-workers'], values['sandbox-timeout'], values['sandbox-max-heap-mb']);
+  const sandboxOpts = sandboxOptions(values['sandbox-workers'], values['sandbox-timeout'], values['sandbox-max-heap-mb'], values['template-max-steps']);
   if (typeof sandboxOpts === 'string') {
     process.stderr.write(`hush controller: ${sandboxOpts}\n`);
     return 2;
@@ -287,8 +290,13 @@ export async function runController(argv: string[]): Promise<number> {
 }
 
 /** The pool's options from the flags, or what is wrong with them. */
-export function sandboxOptions(workers: string | undefined, timeout: string, heapMb: string): PoolOptions | string {
+export function sandboxOptions(workers: string | undefined, timeout: string, heapMb: string, maxSteps?: string): PoolOptions | string {
   const opts: PoolOptions = {};
+  if (maxSteps !== undefined) {
+    const n = Number(maxSteps);
+    if (!Number.isSafeInteger(n) || n < 1000) return `--template-max-steps must be an integer of at least 1000, not "${maxSteps}"`;
+    opts.templateMaxSteps = n;
+  }
   if (workers !== undefined) {
     const n = Number(workers);
     if (!Number.isInteger(n) || n < 1) return `--sandbox-workers must be a positive integer, not "${workers}"`;

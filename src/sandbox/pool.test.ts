@@ -155,3 +155,23 @@ test('a closed pool refuses work with Unavailable (retried), and close fails que
   await queued;
   await assert.rejects(renderTemplates([job('x')], pool), /the sandbox pool is shut down/);
 });
+
+test('the operator step budget (--template-max-steps) reaches the workers: a loop the default allows fails under a smaller one, and a larger one admits more than the default', { timeout: 60_000 }, async () => {
+  // n thousand iterations, as nested loops: one `until` list of a million items would hit the size limit first.
+  const loop = (n: number) => job(`{{ range until ${n / 1000} }}{{ range until 1000 }}{{ end }}{{ end }}ok`, {}, 'loop');
+  const small = new WorkerPool({ workers: 1, templateMaxSteps: 1000 });
+  const large = new WorkerPool({ workers: 1, templateMaxSteps: 10_000_000, timeoutMs: 30_000 });
+  try {
+    const [underDefault] = await renderTemplates([loop(5_000)], inProcess);
+    assert.ok(underDefault && 'bytes' in underDefault, 'the default budget admits 5000 iterations');
+    const [tight] = await renderTemplates([loop(5_000)], small);
+    assert.ok(tight && 'error' in tight && /limit of 1000 evaluation steps.*--template-max-steps/.test(tight.error.message), 'a budget of 1000 stops it and names the flag');
+    const [overDefault] = await renderTemplates([loop(1_200_000)], inProcess);
+    assert.ok(overDefault && 'error' in overDefault, 'the default budget stops 1,200,000 iterations');
+    const [roomy] = await renderTemplates([loop(1_200_000)], large);
+    assert.ok(roomy && 'bytes' in roomy && Buffer.from(roomy.bytes).toString() === 'ok', 'a budget of 10,000,000 admits them');
+  } finally {
+    await small.close();
+    await large.close();
+  }
+});

@@ -44,6 +44,11 @@ export function defaultWorkerCount(): number {
   return Math.max(1, Math.min(MAX_DEFAULT_WORKERS, availableParallelism()));
 }
 
+/** Settings a worker reads at start (worker_threads workerData). */
+export interface SandboxWorkerData {
+  templateMaxSteps?: number;
+}
+
 export interface PoolOptions {
   /** Worker threads (default: the CPUs available, at most 4, at least 1). */
   workers?: number;
@@ -51,6 +56,8 @@ export interface PoolOptions {
   timeoutMs?: number;
   maxOldGenerationSizeMb?: number;
   maxYoungGenerationSizeMb?: number;
+  /** Evaluation steps one template may take (--template-max-steps); default the engine's 1,000,000. */
+  templateMaxSteps?: number;
   /** The worker's entry module (tests add jobs of their own); default worker.ts/.js beside this module. */
   workerUrl?: URL;
 }
@@ -89,6 +96,8 @@ export class WorkerPool implements JobRunner {
   readonly size: number;
   readonly timeoutMs: number;
   private readonly limits: { maxOldGenerationSizeMb: number; maxYoungGenerationSizeMb: number };
+  /** What every worker is started with (render.ts reads it). */
+  private readonly workerData: SandboxWorkerData;
   private readonly url: URL;
   private readonly slots: Slot[] = [];
   private readonly queue: Pending[] = [];
@@ -101,6 +110,7 @@ export class WorkerPool implements JobRunner {
     this.size = opts.workers ?? defaultWorkerCount();
     if (!Number.isInteger(this.size) || this.size < 1) throw new InternalError(`sandbox pool: workers must be a positive integer, not ${this.size}`);
     this.timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    this.workerData = opts.templateMaxSteps === undefined ? {} : { templateMaxSteps: opts.templateMaxSteps };
     this.limits = {
       maxOldGenerationSizeMb: opts.maxOldGenerationSizeMb ?? DEFAULT_MAX_OLD_GENERATION_MB,
       maxYoungGenerationSizeMb: opts.maxYoungGenerationSizeMb ?? DEFAULT_MAX_YOUNG_GENERATION_MB,
@@ -151,7 +161,7 @@ export class WorkerPool implements JobRunner {
   }
 
   private start(): void {
-    const worker = new Worker(this.url, { resourceLimits: this.limits });
+    const worker = new Worker(this.url, { resourceLimits: this.limits, workerData: this.workerData });
     const slot: Slot = { worker, ready: false, dead: false };
     this.slots.push(slot);
     // Started because a job waits: it keeps the process alive until it is up and the job is in.

@@ -9,7 +9,12 @@
  * Runs in a worker (sandbox/worker.ts) or, for `hush render` and tests,
  * in-process: the same code either way.
  */
+import { workerData } from 'node:worker_threads';
 import { parseTemplate, renderTemplateBytes } from '../template/index.ts';
+import type { SandboxWorkerData } from './pool.ts';
+
+/** The operator's step budget (--template-max-steps), as the pool started this worker; in-process: the engine's default. */
+const maxSteps = (workerData as SandboxWorkerData | null)?.templateMaxSteps;
 import type { MissingKey } from '../template/exec.ts';
 import { toWire, type WireError } from './wire.ts';
 
@@ -28,7 +33,7 @@ export type WireRenderResult = { bytes: Uint8Array } | { error: WireError };
 export function renderBatch(jobs: readonly RenderJob[]): WireRenderResult[] {
   return jobs.map((j) => {
     try {
-      const out = renderTemplateBytes(j.text, j.data, { name: j.name, ...(j.missingKey === undefined ? {} : { missingKey: j.missingKey }) });
+      const out = renderTemplateBytes(j.text, j.data, { name: j.name, ...(j.missingKey === undefined ? {} : { missingKey: j.missingKey }), ...(maxSteps === undefined ? {} : { maxSteps }) });
       // A plain Uint8Array view of the Buffer's own bytes: a pooled Buffer's backing store is shared.
       return { bytes: new Uint8Array(out.buffer.slice(out.byteOffset, out.byteOffset + out.byteLength)) };
     } catch (err) {

@@ -36,7 +36,7 @@ export function step(n = 1): void {
   if (current === undefined) return;
   current.steps += n;
   if (current.steps > current.maxSteps) {
-    throw new LimitExceeded('steps', `template exceeded the limit of ${current.maxSteps} evaluation steps`);
+    throw new LimitExceeded('steps', `template exceeded the limit of ${current.maxSteps} evaluation steps (costly functions such as genPrivateKey and bcrypt count by their work; the controller's --template-max-steps raises the limit)`);
   }
 }
 
