@@ -93,7 +93,7 @@ export async function recoverDataKey(md: Metadata, ctx: KeyContext, unwrap: Unwr
     // A share is the 32-byte data key's polynomial values plus the x coordinate. Checked before
     // combining: the parts come from the file, and their length would set the work.
     const bad = parts.findIndex((p) => p.length !== 33);
-    if (bad >= 0) throw new InvalidDataError(`key group ${bad + 1}: a Shamir share of the data key must be 33 bytes, not ${parts[bad]!.length} (wrong key or corrupted metadata)`);
+    if (bad >= 0) throw new InvalidDataError(`Shamir share ${bad + 1}: a share of the data key must be 33 bytes, not ${parts[bad]!.length} (wrong key or corrupted metadata)`);
     key = combineShares(parts);
   } else {
     if (!parts[0]) throw new DataKeyError(`cannot get the data key: no master key could decrypt it (${detail})`);
