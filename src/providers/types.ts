@@ -107,11 +107,66 @@ export interface ProviderKubeAccess {
   readonly clusterCA?: string | undefined;
 }
 
+/**
+ * One raw read: a key, at a version, value or metadata — without `property`. Two
+ * ExternalSecrets (or two data[] entries) that read the same raw ref share one call;
+ * the property is applied afterwards by the client's projection (read/apply.ts).
+ */
+export interface RawRef {
+  key: string;
+  version?: string | undefined;
+  metadataPolicy?: 'None' | 'Fetch' | undefined;
+  /**
+   * Set only for clients whose request itself depends on the property
+   * (`StoreClient.readsProperty`, the webhook provider's templates).
+   */
+  property?: string | undefined;
+}
+
+/** What a store answered for one RawRef. */
+export interface RawSecret {
+  /**
+   * The whole secret as the store gave it, before any property is applied, in a shape only
+   * this client's projection reads. Shared by every reader of the ref: never mutated.
+   */
+  readonly payload: unknown;
+  /**
+   * The store's own change marker for this value (a version id, a resourceVersion, a
+   * version number), when the store gives one. Not secret: it may appear in debug logs.
+   * Undefined when the store has none; the read engine then compares payloads.
+   */
+  readonly version?: string | undefined;
+}
+
+/** The outcome of one ref of a batch read: the answer, or the error for that ref alone. */
+export type RawOutcome = { raw: RawSecret } | { error: unknown };
+
+/**
+ * A provider's property projection: ESO's per-provider rules for turning the whole
+ * secret into what `remoteRef.property` selects (GetSecret) or into keys
+ * (GetSecretMap). Pure and synchronous: no I/O, no clock, so it runs in the shared
+ * apply step after the reads, once per reader.
+ */
+export interface Projection {
+  /** GetSecret: the whole value, or `ref.property` inside it. Throws PropertyNotFoundError/InvalidDataError. */
+  value(raw: RawSecret, ref: RemoteRef): Uint8Array;
+  /** GetSecretMap (dataFrom.extract): the value, or `ref.property` inside it, split into keys. */
+  map(raw: RawSecret, ref: RemoteRef): Map<string, Uint8Array>;
+}
+
 export interface StoreClient {
-  /** One value. With a property, the property inside a JSON value. */
-  getSecret(ref: RemoteRef, signal: AbortSignal): Promise<Uint8Array>;
-  /** A JSON object value split into keys (dataFrom.extract). */
-  getSecretMap(ref: RemoteRef, signal: AbortSignal): Promise<Map<string, Uint8Array>>;
+  /** How this client's answers are projected (see Projection). */
+  readonly projection: Projection;
+  /** True when the request itself depends on `property`: raw refs then keep it, and reads are per property. */
+  readonly readsProperty?: boolean;
+  /** One raw ref: the whole secret and its version. NotFoundError when the secret (or version) does not exist. */
+  read(ref: RawRef, signal: AbortSignal): Promise<RawSecret>;
+  /**
+   * Where the store has a batch read (Secrets Manager BatchGetSecretValue, Parameter Store
+   * GetParameters): up to maxSize raw refs in one call. Answers in the order of `refs`.
+   * The governor (read/governor.ts) collects reads that arrive together into batches.
+   */
+  readonly batch?: { readonly maxSize: number; read(refs: RawRef[], signal: AbortSignal): Promise<RawOutcome[]> };
   /** Every secret matching find (dataFrom.find); keys are the store's names before key conversion. */
   findSecrets(find: FindSpec, signal: AbortSignal): Promise<Map<string, Uint8Array>>;
   /** Checks that the store is reachable and the credentials work. */
