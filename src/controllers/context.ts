@@ -17,6 +17,7 @@ import type { ControllerMetrics } from '../metrics/hush.ts';
 import type { ExternalSecretObject } from './externalsecret/spec.ts';
 import type { StoreHealth } from './stores/health.ts';
 import type { StoreResolver } from './stores/resolver.ts';
+import type { ReadEngine } from '../read/engine.ts';
 import type { StoreObject } from './stores/types.ts';
 
 export interface ControllerOptions {
@@ -63,6 +64,8 @@ export interface ControllerContext {
   caches: SharedCaches;
   resolver: StoreResolver;
   storeHealth: StoreHealth;
+  /** Store reads: governors, shared answers, scheduled refreshes (read/engine.ts). */
+  readEngine: ReadEngine;
   providerFor: (key: string) => Provider | undefined;
   /** An event recorder reporting as `component`. */
   events(component: string): EventRecorder;

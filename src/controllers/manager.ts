@@ -27,6 +27,7 @@ import { STORE_CONTROLLER, clusterSecretStoreController, secretStoreController }
 import { StoreHealth } from './stores/health.ts';
 import { StoreResolver } from './stores/resolver.ts';
 import { readyCondition, type StoreObject } from './stores/types.ts';
+import { ReadEngine, type StoreIdentity } from '../read/engine.ts';
 
 /** Every controller, in registration order. */
 const controllerFactories: ControllerFactory[] = [
@@ -49,6 +50,7 @@ export class Manager {
   readonly caches: SharedCaches;
   readonly resolver: StoreResolver;
   readonly egress: EgressPolicy;
+  readonly readEngine: ReadEngine;
 
   constructor(o: ManagerOptions) {
     this.o = o;
@@ -66,6 +68,21 @@ export class Manager {
       namespaces: needNamespaces ? runtime.informer<KubeObject>(Namespaces, { metadataOnly: true, ...(ns ? { fieldSelector: `metadata.name=${ns}` } : {}) }) : undefined,
     };
     const providerFor = o.providerFor ?? defaultProviderFor;
+    const m = o.metrics;
+    const storeLabels = (s: StoreIdentity) => ({ kind: s.kind, namespace: s.namespace ?? '', name: s.name });
+    this.readEngine = new ReadEngine({
+      logger: o.logger,
+      metricsFor: (store) => {
+        const l = storeLabels(store);
+        return {
+          call: (call, outcome) => m.storeCalls.inc({ ...l, call, outcome }),
+          batched: (size) => m.storeBatchedReads.inc(l, size),
+          queueWait: (ms) => m.storeQueueWait.inc(l, ms / 1000),
+          refused: (reason) => m.storeRefusedCalls.inc({ ...l, reason }),
+          shared: () => m.storeSharedReads.inc(l),
+        };
+      },
+    });
     this.resolver = new StoreResolver({
       kube: o.kube,
       stores: this.caches.stores,
@@ -80,6 +97,7 @@ export class Manager {
       egress: this.egress,
       maxResponseBytes: o.maxResponseBytes,
       webhookClusterStoresOnly: o.webhookClusterStoresOnly,
+      onClientDropped: (id) => this.readEngine.retire(id),
     });
     const storeHealth = new StoreHealth({
       resolver: this.resolver,
@@ -100,6 +118,7 @@ export class Manager {
       caches: this.caches,
       resolver: this.resolver,
       storeHealth,
+      readEngine: this.readEngine,
       providerFor,
       events: (component) => newEventRecorder(o.kube, o.logger, component),
     };
@@ -126,6 +145,7 @@ export class Manager {
   async runControllers(signal: AbortSignal): Promise<void> {
     const depth = setInterval(() => {
       for (const [controller, n] of Object.entries(this.runtime.queueLengths())) this.o.metrics.queueDepth.set({ controller }, n);
+      this.exportStoreStats();
     }, 5000);
     depth.unref();
     try {
@@ -133,6 +153,19 @@ export class Manager {
     } finally {
       clearInterval(depth);
       await this.resolver.closeAll();
+      this.readEngine.close();
+    }
+  }
+
+  /** The governors' budgets and states as gauges. */
+  private exportStoreStats(): void {
+    const m = this.o.metrics;
+    for (const s of this.readEngine.storeStats()) {
+      const l = { kind: s.store.kind, namespace: s.store.namespace ?? '', name: s.store.name };
+      m.storeBudget.set(l, s.budget.callsPerSecond);
+      m.storeRate.set(l, s.state.callsPerSecond);
+      m.storeNeeded.set(l, s.neededCallsPerSecond);
+      m.storeInFlight.set(l, s.state.inFlight);
     }
   }
 

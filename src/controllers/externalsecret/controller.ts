@@ -9,6 +9,8 @@
  *    Turning not-Ready wakes nobody: their next read would fail anyway, and they keep their Secrets.
  *  - the labels of its namespace changed, and it uses a ClusterSecretStore → the store's
  *    spec.conditions may select namespaces by label, so access may have been granted
+ *  - the read engine saw a changed answer of a ref it reads (read/reader.ts), or the reads a
+ *    reconcile left running finished
  */
 import type { ControllerDefinition, Watch } from '../../kube/controller.ts';
 import { Secrets, objectKey, type KubeObject } from '../../kube/resources.ts';
@@ -36,6 +38,13 @@ export function externalSecretController(ctx: ControllerContext): ControllerDefi
     events: ctx.events('external-secrets'),
     metrics: ctx.metrics,
     logger: ctx.logger.child({ controller: 'externalsecret' }),
+    engine: ctx.readEngine,
+    enqueue: (key) => ctx.runtime.enqueue('externalsecret', key),
+  });
+  // A changed answer wakes exactly the ExternalSecrets that read it.
+  ctx.readEngine.onWake((keys) => {
+    reconciler.noteChanged(keys);
+    for (const k of keys) ctx.runtime.enqueue('externalsecret', k);
   });
 
   const usersOf = (kind: 'SecretStore' | 'ClusterSecretStore') => (s: StoreObject) => es.byIndex('store', storeKey(kind, s.metadata.namespace, s.metadata.name)).map(objectKey);

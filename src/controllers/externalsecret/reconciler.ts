@@ -22,10 +22,14 @@ import type { StoreResolver } from '../stores/resolver.ts';
 import type { StoreHealth } from '../stores/health.ts';
 import type { ReconcileContext } from '../../kube/controller.ts';
 import { failingSince, progressOf, withProgress } from '../conditions.ts';
-import { assembleData, type ClientResolver, type ReadLog } from './assemble.ts';
+import { applyPlan, type ReadLog } from '../../read/apply.ts';
+import type { ReadEngine } from '../../read/engine.ts';
+import { executePlan, registerReads, type StoreBinder } from '../../read/execute.ts';
+import { planReads, type ReadPlan } from '../../read/plan.ts';
+import { boundClientOf } from '../stores/resolver.ts';
 import { redactFailure } from './redaction.ts';
 import { createdByLabel, fieldManagerFor, syncedResourceVersion } from './hash.ts';
-import { nextRefreshInMs, shouldRefresh } from './refresh.ts';
+import { readDecision, refreshIntervalMs } from './refresh.ts';
 import { creationPolicyOf, deletionPolicyOf, targetNameOf, type ExternalSecretObject, type ExternalSecretStatus } from './spec.ts';
 import { Reasons, sameStatus, withReady } from './status.ts';
 import { controllerOwnerOf, isSecretValid, planTarget, type SecretObject } from './target.ts';
@@ -49,6 +53,16 @@ export interface ExternalSecretReconcilerDeps {
   events: EventRecorder;
   metrics: ControllerMetrics;
   logger: Logger;
+  /** Store reads: shared answers, governors, the scheduler. */
+  engine: ReadEngine;
+  /** Queues an ExternalSecret (its `namespace/name` key) for another reconcile. */
+  enqueue: (key: string) => void;
+  /**
+   * How long a reconcile waits for its reads before it lets the worker go: the reads go on in
+   * their store's governor and wake the ExternalSecret when they are done. A hung store then
+   * holds only its own call slots, never the workers that other stores need. Default 2 s.
+   */
+  readWaitMs?: number;
   now?: () => number;
 }
 
@@ -59,10 +73,35 @@ export class ExternalSecretReconciler {
   private readonly now: () => number;
   /** The last successful sync per ExternalSecret uid, newer than the cache for a moment after we write it. */
   private readonly lastSync = new Map<string, { refreshTime: string; syncedResourceVersion: string }>();
+  /** When each ExternalSecret (uid) last checked its values against the stores and found its Secret right. */
+  private readonly lastCheck = new Map<string, number>();
+  /**
+   * ExternalSecrets (uid) that need answers read at or after `since`: a first sync, a spec
+   * change or a failure. Kept across a reconcile that let its worker go while reads went on.
+   */
+  private readonly needFresh = new Map<string, { since: number; spec: string }>();
+  /** ExternalSecrets (queue keys) woken because an answer they read changed. */
+  private readonly changed = new Set<string>();
 
   constructor(deps: ExternalSecretReconcilerDeps) {
     this.d = deps;
     this.now = deps.now ?? Date.now;
+  }
+
+  /** The read engine saw new answers for these ExternalSecrets (queue keys): they sync on their next reconcile. */
+  noteChanged(keys: readonly string[]): void {
+    for (const k of keys) this.changed.add(k);
+  }
+
+  private forget(namespace: string, name: string, uid: string | undefined): void {
+    const key = `${namespace}/${name}`;
+    this.d.engine.forgetReader(key);
+    this.changed.delete(key);
+    if (uid) {
+      this.lastSync.delete(uid);
+      this.lastCheck.delete(uid);
+      this.needFresh.delete(uid);
+    }
   }
 
   async reconcile(namespace: string, name: string, ctx: ReconcileContext): Promise<ReconcileResult> {
@@ -70,9 +109,10 @@ export class ExternalSecretReconciler {
     const cached = this.d.externalSecrets.get(name, namespace);
     if (!cached) {
       this.forgetMetrics(namespace, name);
+      this.forget(namespace, name, undefined);
       return {};
     }
-    if (cached.metadata.deletionTimestamp && cached.metadata.uid) this.lastSync.delete(cached.metadata.uid);
+    if (cached.metadata.deletionTimestamp) this.forget(namespace, name, cached.metadata.uid);
     const es = structuredClone(cached) as EsRef;
     es.apiVersion = 'external-secrets.io/v1';
     es.kind = 'ExternalSecret';
@@ -109,28 +149,52 @@ export class ExternalSecretReconciler {
     if (remembered && Date.parse(remembered.refreshTime) > Date.parse(es.status?.refreshTime ?? '') ) {
       es.status = { ...(es.status ?? {}), ...remembered };
     }
-    const decision = shouldRefresh(es, started);
-    if (!decision.refresh && isSecretValid(es, existing)) {
+    const esKey = `${namespace}/${name}`;
+    const uid = es.metadata.uid ?? esKey;
+    const specVersion = syncedResourceVersion(es.metadata);
+    const pending = this.needFresh.get(uid);
+    const decision = readDecision(es, {
+      now: started,
+      lastCheckedAt: this.lastCheck.get(uid),
+      needFreshSince: pending && pending.spec === specVersion ? pending.since : undefined,
+      changed: this.changed.has(esKey),
+      secretValid: isSecretValid(es, existing),
+    });
+    if (decision.read === 'none') {
       this.d.logger.debug('skipping refresh', { namespace, name, reason: decision.reason });
       setConditionGauge(this.d.metrics.esCondition, { name, namespace }, readyStatus(es.status));
-      const last = Date.parse(es.status?.refreshTime ?? '');
-      const after = nextRefreshInMs(es, Number.isNaN(last) ? started : last, started);
-      return after === undefined ? {} : { requeueAfterMs: after };
+      return decision.nextInMs === undefined ? {} : { requeueAfterMs: decision.nextInMs };
+    }
+    this.changed.delete(esKey);
+    if (decision.read === 'fresh' && !(pending && pending.spec === specVersion)) this.needFresh.set(uid, { since: decision.freshAfter, spec: specVersion });
+
+    let readPlan: ReadPlan;
+    try {
+      readPlan = planReads(es.spec);
+    } catch (err) {
+      return this.fail(es, err, ctx);
+    }
+    this.d.metrics.syncCalls.inc({ name, namespace });
+    const bind: StoreBinder = async (r, field) => {
+      const useRef = r ?? es.spec.secretStoreRef;
+      return boundClientOf(await this.d.stores.resolve(namespace, useRef, r ? `${field}.sourceRef.storeRef` : 'spec.secretStoreRef'));
+    };
+    const exec = executePlan(readPlan, bind, this.d.engine, decision.freshAfter, esKey);
+    const results = await settleWithin(exec.results, this.d.readWaitMs ?? 2000, signal);
+    if (results === undefined) {
+      // The reads go on in their stores' governors; this worker serves other ExternalSecrets
+      // meanwhile, and the answers (or the store's failure) bring this one back.
+      void exec.results.then(() => this.d.enqueue(esKey));
+      this.d.logger.debug('waiting for store reads', { namespace, name });
+      return {};
     }
 
-    this.d.metrics.syncCalls.inc({ name, namespace });
-    const resolver: ClientResolver = async (r, field) => {
-      const useRef = r ?? es.spec.secretStoreRef;
-      const resolved = await this.d.stores.resolve(namespace, useRef, r ? `${field}.sourceRef.storeRef` : 'spec.secretStoreRef');
-      return { client: resolved.client, storeLabel: resolved.storeLabel };
-    };
-
-    // Every value read or rendered in this reconcile, recorded as it is read: cut out of any error
+    // Every value read or rendered in this reconcile, recorded as it is seen: cut out of any error
     // text before it is shown. The key names read stay whole in that text (identifiers).
     const seen: ReadLog = { values: [], names: [] };
     let data: Map<string, Uint8Array>;
     try {
-      const result = await assembleData(es.spec, resolver, signal, seen);
+      const result = await applyPlan(readPlan, results, seen);
       data = result.data;
       seen.names.push(...data.keys());
       for (const where of result.missing) {
@@ -142,9 +206,11 @@ export class ExternalSecretReconciler {
 
     let reason: string = Reasons.SecretSynced;
     let message = 'secret synced';
+    let wrote = false;
     try {
       if (data.size === 0 && deletionPolicyOf(es.spec) === 'Delete') {
         const deleted = await this.deleteOwnedTarget(es, existing, signal);
+        wrote = deleted;
         reason = Reasons.SecretDeleted;
         message = deleted ? 'secret deleted due to DeletionPolicy=Delete' : 'no data: secret absent due to DeletionPolicy=Delete';
       } else if (data.size === 0 && deletionPolicyOf(es.spec) === 'Retain') {
@@ -175,6 +241,7 @@ export class ExternalSecretReconciler {
             ], 'json', { signal });
           }
           await this.writeSecret(es, plan.secret, plan.action, plan.mergeKeys, signal);
+          wrote = true;
           this.d.events.record(es, 'Normal', plan.action === 'create' ? 'Created' : 'Updated', plan.action === 'create' ? 'secret created' : 'secret updated');
         }
         if (creationPolicyOf(es.spec) === 'Owner') await this.deleteRenamedTargets(es, targetName, signal);
@@ -183,22 +250,33 @@ export class ExternalSecretReconciler {
       return this.fail(es, err, ctx, seen);
     }
 
+    // refreshTime is when the Secret was last synced with a change (ESO: "fetched and the target
+    // secret updated"). A periodic check that finds everything as it was writes nothing at all, so
+    // a quiet cluster costs no status writes; the answers' freshness is the scheduler's promise.
+    const wasReady = readyStatus(es.status) === 'True';
+    const keepTime = wasReady && !wrote && decision.read !== 'fresh' && es.status?.refreshTime;
+    const refreshTime = keepTime ? es.status!.refreshTime! : kubeTime(new Date(started));
     const ready = withReady(es.status, 'True', reason, message, new Date(started));
     const status: ExternalSecretStatus = {
       ...ready,
       observedGeneration: es.metadata.generation,
       conditions: withProgress(ready.conditions, { state: 'ok' }, new Date(started)) as ExternalSecretStatus['conditions'],
-      refreshTime: kubeTime(new Date(started)),
-      syncedResourceVersion: syncedResourceVersion(es.metadata),
+      refreshTime,
+      syncedResourceVersion: specVersion,
       binding: { name: targetName },
     };
     await this.writeStatus(es, status, signal);
-    if (es.metadata.uid) this.lastSync.set(es.metadata.uid, { refreshTime: status.refreshTime!, syncedResourceVersion: status.syncedResourceVersion! });
+    this.lastSync.set(uid, { refreshTime, syncedResourceVersion: specVersion });
+    this.lastCheck.set(uid, started);
+    this.needFresh.delete(uid);
+    const interval = es.spec.refreshPolicy === 'CreatedOnce' || es.spec.refreshPolicy === 'OnChange' ? 0 : refreshIntervalMs(es);
+    registerReads(this.d.engine, esKey, exec.used, interval);
     setConditionGauge(this.d.metrics.esCondition, { name, namespace }, 'True');
     this.d.metrics.esReconcileDuration.set({ name, namespace }, (this.now() - started) * 1e6);
-    if (readyStatus(es.status) !== 'True') this.d.logger.info('reconciled secret', { namespace, name, target: targetName });
-    const after = nextRefreshInMs(es, Date.parse(status.refreshTime!), this.now());
-    return after === undefined ? {} : { requeueAfterMs: after };
+    if (!wasReady) this.d.logger.info('reconciled secret', { namespace, name, target: targetName });
+    // Come back after one interval to render again (templateFrom sources may have changed); the
+    // answers themselves are kept fresh by the scheduler, and a changed one wakes us sooner.
+    return interval > 0 ? { requeueAfterMs: interval } : {};
   }
 
   private async writeSecret(es: EsRef, secret: SecretObject, action: 'create' | 'update', mergeKeys: boolean, signal: AbortSignal): Promise<void> {
@@ -290,6 +368,10 @@ export class ExternalSecretReconciler {
     // name must neither mangle it nor point at itself by the gap it leaves.
     const error = redactFailure(es, base, seen);
     if (error.retryable) this.d.storeHealth.reportFailure(storesOf(es), error);
+    // The next attempt needs answers newer than this failure, and any next answer of what it
+    // reads wakes it (changed or not), so that a store's recovery shows here at once.
+    this.needFresh.set(es.metadata.uid ?? `${namespace}/${name}`, { since: this.now(), spec: syncedResourceVersion(es.metadata) });
+    this.d.engine.markFailed(`${namespace}/${name}`);
     this.d.metrics.syncErrors.inc({ name, namespace });
     this.d.metrics.reconcileErrors.inc({ controller: 'externalsecret', code: error.code });
     setConditionGauge(this.d.metrics.esCondition, { name, namespace }, 'False');
@@ -320,6 +402,20 @@ export class ExternalSecretReconciler {
   private forgetMetrics(namespace: string, name: string): void {
     const m = this.d.metrics;
     for (const g of [m.syncCalls, m.syncErrors, m.esCondition, m.esReconcileDuration]) g.remove({ name, namespace });
+  }
+}
+
+/** The reads' results, or undefined when they take longer than `ms` (they go on). */
+async function settleWithin<T>(p: Promise<T>, ms: number, signal: AbortSignal): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => resolve(undefined), ms);
+    signal.addEventListener('abort', () => resolve(undefined), { once: true });
+  });
+  try {
+    return await Promise.race([p, late]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 

@@ -1,7 +1,7 @@
 /**
- * Redaction of an ExternalSecret's failure (redaction.ts, assemble.ts): the
- * values read so far are cut out of an error raised half-way through the
- * assembly, and names from the manifest stay whole.
+ * Redaction of an ExternalSecret's failure (redaction.ts, read/apply.ts): the
+ * values read are cut out of an error raised half-way through applying the
+ * answers, and names from the manifest stay whole.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -10,7 +10,8 @@ import { fakeProvider } from '../../providers/fake/provider.ts';
 import type { StoreClient, StoreContext } from '../../providers/types.ts';
 import { DEFAULT_CREDENTIAL_POLICY, storeCredentialPolicy } from '../../providers/ambient.ts';
 import { devEgress } from '../../net/testing/egress.ts';
-import { assembleData, type ClientResolver, type ReadLog } from './assemble.ts';
+import type { ReadLog } from '../../read/apply.ts';
+import { syncOnce } from '../../read/testing/sync.ts';
 import { redactFailure } from './redaction.ts';
 import type { ExternalSecretObject } from './spec.ts';
 
@@ -42,10 +43,10 @@ function fakeStore(data: { key: string; value: string }[]): Promise<StoreClient>
  */
 function echoingStore(echo: () => string): StoreClient {
   const fail = () => Promise.reject(new UnavailableError(`echo: upstream said: "${echo()}" is not allowed here`));
-  return { getSecret: fail, getSecretMap: fail, findSecrets: fail, validate: () => Promise.resolve({ state: 'Ready' }), close: () => Promise.resolve() } as unknown as StoreClient;
+  return { projection: { value: () => new Uint8Array(0), map: () => new Map() }, read: fail, findSecrets: fail, validate: () => Promise.resolve({ state: 'Ready' }), close: () => Promise.resolve() } as unknown as StoreClient;
 }
 
-test('an error raised half-way through the assembly is redacted of the values read before it, names from the manifest stay whole', async () => {
+test('an error raised half-way through applying the answers is redacted of the values read, names from the manifest stay whole', async () => {
   const canary = 'CANARY-5e1f0a9c';
   const store = await fakeStore([
     { key: 'extract-unicode-key', value: 'unicode' },
@@ -64,11 +65,10 @@ test('an error raised half-way through the assembly is redacted of the values re
       ],
     },
   };
-  const resolve: ClientResolver = (ref) => Promise.resolve(ref?.name === 'echo' ? { client: echo, storeLabel: 'SecretStore "echo"' } : { client: store, storeLabel: 'SecretStore "fake"' });
   const seen: ReadLog = { values: [], names: [] };
   for (const r of [canary, 'unicode']) {
     read = r;
-    const err = await assembleData(es.spec, resolve, signal, seen).then(() => assert.fail('expected a failure'), (e: unknown) => e as UnavailableError);
+    const err = await syncOnce(es.spec, { fake: store, echo }, seen).then(() => assert.fail('expected a failure'), (e: unknown) => e as UnavailableError);
     assert.ok(err.message.includes(r), 'the stand-in echoed the value (the test can see a leak)');
     const shown = redactFailure(es, err, seen).message;
     assert.ok(!shown.includes(`"${r}"`), `the echoed value is cut: ${shown}`);
@@ -86,9 +86,8 @@ test('the contexts Hush put in front of a store\'s error are not searched: a val
     metadata: { name: 'app', namespace: 'ns' },
     spec: { data: [{ secretKey: 'a', remoteRef: { key: 'k' } }, { secretKey: 'b', remoteRef: { key: 'x' }, sourceRef: { storeRef: { name: 'echo' } } }] },
   };
-  const resolve: ClientResolver = (ref) => Promise.resolve(ref?.name === 'echo' ? { client: echo, storeLabel: 'SecretStore "echo"' } : { client: store, storeLabel: 'SecretStore "fake"' });
   const seen: ReadLog = { values: [], names: [] };
-  const err = await assembleData(es.spec, resolve, signal, seen).then(() => assert.fail('expected a failure'), (e: unknown) => e as UnavailableError);
+  const err = await syncOnce({ ...es.spec, secretStoreRef: { name: 'fake' } }, { fake: store, echo }, seen).then(() => assert.fail('expected a failure'), (e: unknown) => e as UnavailableError);
   assert.equal(redactFailure(es, err, seen).message, 'spec.data[1] (key: b): SecretStore "echo": key "x": echo: upstream said: "[redacted]" is not allowed here');
 });
 

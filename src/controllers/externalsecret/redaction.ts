@@ -11,7 +11,7 @@
  */
 import { isHushError, type HushError } from '../../util/errors.ts';
 import { redactValues } from '../../util/redact.ts';
-import type { ReadLog } from './assemble.ts';
+import type { ReadLog } from '../../read/apply.ts';
 import { targetNameOf, type ExternalSecretObject } from './spec.ts';
 
 /**

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { jitterFraction, nextRefreshInMs, shouldRefresh } from './refresh.ts';
+import { readDecision, type ReadContext } from './refresh.ts';
 import { syncedResourceVersion } from './hash.ts';
 import { validateExternalSecret } from './validate.ts';
 import type { ExternalSecretObject } from './spec.ts';
@@ -10,30 +10,28 @@ function es(spec: Partial<ExternalSecretObject['spec']>, refreshTime?: string, u
   return { metadata, spec: { data: [{ secretKey: 'a', remoteRef: { key: 'k' } }], ...spec }, status: refreshTime ? { refreshTime, syncedResourceVersion: syncedResourceVersion(metadata) } : {} };
 }
 
-test('refresh policies decide whether to read the store', () => {
+test('refresh policies decide whether to read the store, and how fresh the answers must be', () => {
   const t = Date.parse('2026-01-01T00:00:00Z');
-  assert.equal(shouldRefresh(es({}), t).refresh, true, 'never synced');
-  assert.equal(shouldRefresh(es({ refreshInterval: '1h' }, '2026-01-01T00:00:00Z'), t + 60_000).refresh, false);
-  assert.equal(shouldRefresh(es({ refreshInterval: '1h' }, '2026-01-01T00:00:00Z'), t + 2 * 3_600_000).refresh, true);
-  assert.equal(shouldRefresh(es({ refreshInterval: '0' }, '2026-01-01T00:00:00Z'), t + 10 * 3_600_000).refresh, false, 'sync once');
-  assert.equal(shouldRefresh(es({ refreshPolicy: 'CreatedOnce', refreshInterval: '1s' }, '2026-01-01T00:00:00Z'), t + 3_600_000).refresh, false);
-  assert.equal(shouldRefresh(es({ refreshPolicy: 'OnChange', refreshInterval: '1s' }, '2026-01-01T00:00:00Z'), t + 3_600_000).refresh, false);
+  const at = (now: number, more: Partial<ReadContext> = {}): ReadContext => ({ now, lastCheckedAt: undefined, needFreshSince: undefined, changed: false, secretValid: true, ...more });
+  assert.deepEqual(readDecision(es({}), at(t)), { read: 'fresh', freshAfter: t, reason: 'never synced' });
+  const hourly = es({ refreshInterval: '1h' }, '2026-01-01T00:00:00Z');
+  assert.deepEqual(readDecision(hourly, at(t + 60_000)), { read: 'none', reason: 'not due', nextInMs: 3_540_000 });
+  assert.deepEqual(readDecision(hourly, at(t + 2 * 3_600_000)), { read: 'periodic', freshAfter: t + 3_600_000, reason: 'refresh interval elapsed' }, 'answers at most one interval old');
+  // The last check in memory moves the next one on, though the status (refreshTime) was not written.
+  assert.equal(readDecision(hourly, at(t + 2 * 3_600_000, { lastCheckedAt: t + 1.5 * 3_600_000 })).read, 'none');
+  assert.equal(readDecision(hourly, at(t + 60_000, { changed: true })).read, 'periodic', 'a changed answer is read at once');
+  assert.equal(readDecision(hourly, at(t + 60_000, { secretValid: false })).read, 'drift', 'a changed or deleted Secret is repaired');
+  assert.deepEqual(readDecision(hourly, at(t + 60_000, { needFreshSince: t + 30_000 })), { read: 'fresh', freshAfter: t + 30_000, reason: 'waiting for answers newer than the last change or failure' });
+  assert.equal(readDecision(es({ refreshInterval: '0' }, '2026-01-01T00:00:00Z'), at(t + 10 * 3_600_000)).read, 'none', 'sync once');
+  assert.deepEqual(readDecision(es({ refreshInterval: '0' }, '2026-01-01T00:00:00Z'), at(t, { secretValid: false })), { read: 'drift', freshAfter: -Infinity, reason: 'the Secret changed or is missing' });
+  assert.equal(readDecision(es({ refreshPolicy: 'CreatedOnce', refreshInterval: '1s' }, '2026-01-01T00:00:00Z'), at(t + 3_600_000, { changed: true })).read, 'none');
+  assert.equal(readDecision(es({ refreshPolicy: 'OnChange', refreshInterval: '1s' }, '2026-01-01T00:00:00Z'), at(t + 3_600_000)).read, 'none');
   const changed = es({ refreshPolicy: 'OnChange' }, '2026-01-01T00:00:00Z');
   changed.metadata.generation = 2;
-  assert.equal(shouldRefresh(changed, t).refresh, true, 'OnChange refreshes after a spec change');
+  assert.equal(readDecision(changed, at(t)).read, 'fresh', 'OnChange refreshes after a spec change');
   const annotated = es({ refreshInterval: '0' }, '2026-01-01T00:00:00Z');
   annotated.metadata.annotations = { 'external-secrets.io/force-sync': 'now' };
-  assert.equal(shouldRefresh(annotated, t).refresh, true, 'force-sync (any annotation change) refreshes');
-});
-
-test('jitter spreads objects created together, stays stable per object and within 10%', () => {
-  const fractions = Array.from({ length: 200 }, (_, i) => jitterFraction(`uid-${i}`));
-  assert.ok(fractions.every((f) => f >= 0 && f < 0.1));
-  assert.ok(new Set(fractions.map((f) => f.toFixed(3))).size > 50, 'spread out');
-  assert.equal(jitterFraction('uid-7'), jitterFraction('uid-7'));
-  const t = Date.parse('2026-01-01T00:00:00Z');
-  const next = nextRefreshInMs(es({ refreshInterval: '1h' }), t, t)!;
-  assert.ok(next >= 3_600_000 && next < 3_960_000);
+  assert.deepEqual(readDecision(annotated, at(t)), { read: 'fresh', freshAfter: t, reason: 'spec or metadata changed' }, 'force-sync (any annotation change) reads afresh');
 });
 
 test('spec validation names the field and the fix', () => {

@@ -1,13 +1,23 @@
 /**
- * When to read the store again. ESO's rules (see eso-reference §6) with two
- * deliberate improvements:
- *  - jitter: each object's period is stretched by a stable per-object factor
- *    in [0, 10%], so objects created together drift apart instead of hitting
- *    the store in lockstep forever (ESO #4231);
- *  - refreshInterval 0 still syncs again when the spec changes (ESO #4447
- *    ignores spec changes after the first sync, which surprises everyone).
+ * When an ExternalSecret reads its stores, and how fresh the answers must be.
+ * ESO's rules (eso-reference §6), with the reads themselves owned by the read
+ * engine (read/reader.ts): a ref named by many ExternalSecrets is read once, at
+ * the shortest of their intervals, and a changed answer wakes its readers.
+ *
+ *  - fresh: answers read at or after a point in time — the first sync, a spec or
+ *    metadata change (force-sync is an annotation change), or the retry after a
+ *    failure. Every policy, refreshInterval 0 included (ESO #4447 ignores spec
+ *    changes after the first sync with 0, which surprises everyone).
+ *  - periodic: refreshPolicy Periodic (the default) with an interval: answers no
+ *    older than the interval (refreshInterval is a promise of maximum staleness).
+ *    Due one interval after the last check, or at once when an answer changed.
+ *  - drift: the Secret was changed or deleted under us: repaired from answers no
+ *    older than the interval (any kept answer when there is none).
+ *  - none: CreatedOnce, OnChange or refreshInterval 0 with nothing changed, or not due.
+ *
+ * No per-object jitter: the scheduler spreads the store's reads, and an
+ * ExternalSecret's own timer only renders again from kept answers.
  */
-import { createHash } from 'node:crypto';
 import { parseGoDuration } from '../../util/duration.ts';
 import { syncedResourceVersion } from './hash.ts';
 import { defaults, type ExternalSecretObject } from './spec.ts';
@@ -16,45 +26,41 @@ export function refreshIntervalMs(es: ExternalSecretObject): number {
   return parseGoDuration(es.spec.refreshInterval ?? defaults.refreshInterval, 'spec.refreshInterval');
 }
 
-/** A stable factor in [0, maxFraction) derived from the object's uid. */
-export function jitterFraction(uid: string, maxFraction = 0.1): number {
-  const h = createHash('sha256').update(uid).digest();
-  return (h.readUInt32BE(0) / 0x1_0000_0000) * maxFraction;
+export type ReadDecision =
+  | { read: 'fresh' | 'periodic' | 'drift'; freshAfter: number; reason: string }
+  | { read: 'none'; reason: string; nextInMs: number | undefined };
+
+export interface ReadContext {
+  now: number;
+  /** When this ExternalSecret last checked its values and found its Secret right (this process). */
+  lastCheckedAt: number | undefined;
+  /** Set while a first sync, spec change or failed sync waits for answers read at or after it. */
+  needFreshSince: number | undefined;
+  /** An answer it reads changed (the read engine woke it). */
+  changed: boolean;
+  /** The Secret is as the last sync left it. */
+  secretValid: boolean;
 }
 
-export interface RefreshDecision {
-  refresh: boolean;
-  reason: string;
-}
-
-export function shouldRefresh(es: ExternalSecretObject, now: number): RefreshDecision {
+export function readDecision(es: ExternalSecretObject, c: ReadContext): ReadDecision {
+  if (c.needFreshSince !== undefined) return { read: 'fresh', freshAfter: c.needFreshSince, reason: 'waiting for answers newer than the last change or failure' };
   const status = es.status;
   const synced = status?.refreshTime !== undefined && status.refreshTime !== '';
-  if (!synced) return { refresh: true, reason: 'never synced' };
-  const specChanged = status.syncedResourceVersion !== syncedResourceVersion(es.metadata);
-  switch (es.spec.refreshPolicy) {
-    case 'CreatedOnce':
-      return { refresh: false, reason: 'refreshPolicy CreatedOnce' };
-    case 'OnChange':
-      return specChanged ? { refresh: true, reason: 'spec or metadata changed' } : { refresh: false, reason: 'refreshPolicy OnChange, unchanged' };
-    default: {
-      if (specChanged) return { refresh: true, reason: 'spec or metadata changed' };
-      const interval = refreshIntervalMs(es);
-      if (interval <= 0) return { refresh: false, reason: 'refreshInterval 0: sync once' };
-      const last = Date.parse(status.refreshTime!);
-      if (Number.isNaN(last) || last > now) return { refresh: true, reason: 'refreshTime in the future' };
-      const due = last + interval * (1 + jitterFraction(es.metadata.uid ?? es.metadata.name));
-      return now >= due ? { refresh: true, reason: 'refresh interval elapsed' } : { refresh: false, reason: 'not due' };
-    }
-  }
-}
+  if (!synced) return { read: 'fresh', freshAfter: c.now, reason: 'never synced' };
+  if (status.syncedResourceVersion !== syncedResourceVersion(es.metadata)) return { read: 'fresh', freshAfter: c.now, reason: 'spec or metadata changed' };
 
-/** Milliseconds until the next periodic refresh, or undefined when none is scheduled. */
-export function nextRefreshInMs(es: ExternalSecretObject, refreshTime: number, now: number): number | undefined {
-  const policy = es.spec.refreshPolicy;
-  if (policy === 'CreatedOnce' || policy === 'OnChange') return undefined;
-  const interval = refreshIntervalMs(es);
-  if (interval <= 0) return undefined;
-  const due = refreshTime + interval * (1 + jitterFraction(es.metadata.uid ?? es.metadata.name));
-  return Math.max(0, due - now);
+  const policy = es.spec.refreshPolicy ?? 'Periodic';
+  const interval = policy === 'Periodic' ? refreshIntervalMs(es) : 0;
+  const drift = (): ReadDecision => ({ read: 'drift', freshAfter: interval > 0 ? c.now - interval : -Infinity, reason: 'the Secret changed or is missing' });
+  if (interval <= 0) {
+    if (!c.secretValid) return drift();
+    return { read: 'none', reason: policy === 'Periodic' ? 'refreshInterval 0: sync once' : `refreshPolicy ${policy}, unchanged`, nextInMs: undefined };
+  }
+  if (c.changed) return { read: 'periodic', freshAfter: c.now - interval, reason: 'an answer it reads changed' };
+  // After a restart nothing is remembered: the last sync's time stands in for the last check.
+  const refreshed = Date.parse(status.refreshTime!);
+  const last = Math.max(c.lastCheckedAt ?? -Infinity, Number.isNaN(refreshed) || refreshed > c.now ? -Infinity : refreshed);
+  if (!Number.isFinite(last) || c.now >= last + interval) return { read: 'periodic', freshAfter: c.now - interval, reason: 'refresh interval elapsed' };
+  if (!c.secretValid) return drift();
+  return { read: 'none', reason: 'not due', nextInMs: last + interval - c.now };
 }

@@ -2,13 +2,13 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { AuthError, InvalidSpecError, NotFoundError, ThrottledError, TimeoutError, UnavailableError, type HushError } from '../../util/errors.ts';
 import { silentLogger } from '../../util/log.ts';
-import { DEFAULT_THROTTLE_PAUSE_MS, StoreHealth, storeActionFor } from './health.ts';
+import { StoreHealth, storeActionFor } from './health.ts';
 import type { StoreResolver } from './resolver.ts';
 
 test('decision table: what a failure means for the store', () => {
   const rows: [string, HushError, boolean | undefined, unknown][] = [
-    ['throttled with a hint', new ThrottledError('t', { retryAfterMs: 12_000 }), true, { kind: 'pause', forMs: 12_000 }],
-    ['throttled without a hint', new ThrottledError('t'), false, { kind: 'pause', forMs: DEFAULT_THROTTLE_PAUSE_MS }],
+    // The store's governor saw the throttling answer itself and pauses every call (read/governor.ts).
+    ['throttled: the governor already paused the store', new ThrottledError('t', { retryAfterMs: 12_000 }), true, { kind: 'none' }],
     ['credentials rejected', new AuthError('a'), true, { kind: 'reconnect' }],
     ['unreachable, store still Ready', new UnavailableError('u'), true, { kind: 'recheck' }],
     ['timed out, store still Ready', new TimeoutError('t'), true, { kind: 'recheck' }],
@@ -23,7 +23,6 @@ test('decision table: what a failure means for the store', () => {
 test('StoreHealth carries the action out on every store the ExternalSecret reads', () => {
   const calls: string[] = [];
   const resolver = {
-    pauseStore: (kind: string, ns: string | undefined, name: string, ms: number) => calls.push(`pause ${kind}/${ns ?? ''}/${name} ${ms}`),
     forgetStore: (kind: string, ns: string | undefined, name: string) => calls.push(`forget ${kind}/${ns ?? ''}/${name}`),
   } as unknown as StoreResolver;
   const health = new StoreHealth({ resolver, isReady: (k) => k.startsWith('SecretStore/'), recheck: (k) => calls.push(`recheck ${k}`), logger: silentLogger });
@@ -33,8 +32,6 @@ test('StoreHealth carries the action out on every store the ExternalSecret reads
   health.reportFailure(stores, new UnavailableError('u'));
   health.reportFailure(stores, new NotFoundError('n'));
   assert.deepEqual(calls, [
-    'pause SecretStore/team-a/vault 3000',
-    'pause ClusterSecretStore//shared 3000',
     'forget SecretStore/team-a/vault',
     'forget ClusterSecretStore//shared',
     'recheck SecretStore/team-a/vault',

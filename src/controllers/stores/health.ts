@@ -2,8 +2,8 @@
  * Store health: what an ExternalSecret's failure says about the stores it
  * reads, and what to do about it for everyone else who uses them.
  *
- *   Throttled            → pause calls to the store for every ExternalSecret (its quota is
- *                          the store's, not the ExternalSecret's)
+ *   (Throttled is not here: the store's call governor, read/governor.ts, saw the answer
+ *    itself and pauses every call to the store.)
  *   AuthFailed           → drop the store's clients, so the next attempt logs in afresh and
  *                          reads rotated credentials, CA bundles and client certificates
  *   Unavailable, Timeout → if the store still says Ready, check it now: it turns not-Ready at
@@ -19,19 +19,13 @@ import { parseStoreKey } from '../indexes.ts';
 import type { StoreResolver } from './resolver.ts';
 
 export type StoreAction =
-  | { kind: 'pause'; forMs: number }
   | { kind: 'reconnect' }
   | { kind: 'recheck' }
   | { kind: 'none' };
 
-/** How long a throttling store is paused when it did not say (Retry-After). */
-export const DEFAULT_THROTTLE_PAUSE_MS = 5_000;
-
 /** What a failure with `err` on a store means for that store; `storeReady` is its current Ready condition. */
 export function storeActionFor(err: HushError, storeReady: boolean | undefined): StoreAction {
   switch (err.code) {
-    case 'Throttled':
-      return { kind: 'pause', forMs: err.retryAfterMs ?? DEFAULT_THROTTLE_PAUSE_MS };
     case 'AuthFailed':
       return { kind: 'reconnect' };
     case 'Unavailable':
@@ -65,9 +59,6 @@ export class StoreHealth {
       const action = storeActionFor(err, this.d.isReady(key));
       const k = parseStoreKey(key);
       switch (action.kind) {
-        case 'pause':
-          this.d.resolver.pauseStore(k.kind, k.namespace, k.name, action.forMs);
-          break;
         case 'reconnect':
           this.d.resolver.forgetStore(k.kind, k.namespace, k.name);
           break;

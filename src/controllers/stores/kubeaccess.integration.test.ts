@@ -16,6 +16,7 @@ import { startCaptureServer, type CaptureServer } from '../../providers/util/tes
 import { testStoreContext } from '../../providers/util/testing/memoryKube.ts';
 import { HushError } from '../../util/errors.ts';
 import { createKubeAccess } from './kubeaccess.ts';
+import { readValue } from '../../read/rawref.ts';
 
 const signal = new AbortController().signal;
 const ns = 'tenant-a';
@@ -68,7 +69,7 @@ void describe('ServiceAccount token audiences for a namespaced store', { skip: s
     assert.equal(result.state, 'Error');
     assert.equal(result.error?.code, 'PolicyRefused');
     assert.match(result.error?.message ?? '', /"sts\.amazonaws\.com" may not be minted for a SecretStore/);
-    await assert.rejects(refused.getSecret({ key: 'db' }, signal), { code: 'PolicyRefused' });
+    await assert.rejects(readValue(refused, { key: 'db' }, signal), { code: 'PolicyRefused' });
     await refused.close();
     assert.equal(capture.requests.length, 0, 'nothing reached the store\'s server');
 

@@ -23,11 +23,11 @@ test('label selectors: matchLabels and every matchExpressions operator', () => {
   assert.equal(matchesSelector({}, undefined), true, 'an empty selector selects everything');
 });
 
-test('a store that throttled is paused for every ExternalSecret that uses it', async () => {
+test("a store's budget comes from its provider and its hush.dev/ annotations; a bad annotation names itself and the fix; a dropped client is reported", async () => {
   const { StoreResolver } = await import('./resolver.ts');
   const { silentLogger } = await import('../../util/log.ts');
   const store = {
-    metadata: { name: 'vault', namespace: 'ns', uid: 'u', generation: 1 },
+    metadata: { name: 'vault', namespace: 'ns', uid: 'u', generation: 1, annotations: { 'hush.dev/calls-per-second': '2', 'hush.dev/call-timeout': '5s' } as Record<string, string> },
     spec: { provider: { fake: { data: [] } } },
     status: { conditions: [{ type: 'Ready', status: 'True' as const }] },
   };
@@ -40,9 +40,10 @@ test('a store that throttled is paused for every ExternalSecret that uses it', a
     validateStore: () => [],
     connect: () => {
       connects++;
-      return Promise.resolve({ getSecret: () => Promise.reject(new Error('unused')), getSecretMap: () => Promise.reject(new Error('unused')), findSecrets: () => Promise.reject(new Error('unused')), validate: () => Promise.resolve({ state: 'Ready' as const, message: 'ok' }), close: () => Promise.resolve() });
+      return Promise.resolve({ projection: { value: () => new Uint8Array(), map: () => new Map() }, read: () => Promise.reject(new Error('unused')), findSecrets: () => Promise.reject(new Error('unused')), validate: () => Promise.resolve({ state: 'Ready' as const, message: 'ok' }), close: () => Promise.resolve() });
     },
   };
+  const dropped: string[] = [];
   const resolver = new StoreResolver({
     kube: { server: 'https://x', caPem: undefined } as never,
     stores: cache as never,
@@ -53,14 +54,17 @@ test('a store that throttled is paused for every ExternalSecret that uses it', a
     recordCall: () => undefined,
     logger: silentLogger,
     egress: devEgressPolicy(),
+    onClientDropped: (id) => dropped.push(id),
   });
-  await resolver.resolve('ns', { name: 'vault' }, 'spec.secretStoreRef');
-  resolver.pauseStore('SecretStore', 'ns', 'vault', 3000);
-  await assert.rejects(resolver.resolve('ns', { name: 'vault' }, 'spec.secretStoreRef'), (err: Error & { code?: string; retryAfterMs?: number }) =>
-    err.code === 'Throttled' && /SecretStore "ns\/vault" asked Hush to slow down; calls to it are paused for 3 s/.test(err.message) && (err.retryAfterMs ?? 0) > 2000);
-  assert.equal(connects, 1, 'one client, and no call while paused');
+  const r = await resolver.resolve('ns', { name: 'vault' }, 'spec.secretStoreRef');
+  assert.deepEqual(r.budget, { callsPerSecond: 2, burst: 2, concurrency: 16, callTimeoutMs: 5000 });
+  assert.equal(r.clientId, 'SecretStore/ns/vault');
+  store.metadata.annotations['hush.dev/calls-per-second'] = 'fast';
+  await assert.rejects(resolver.resolve('ns', { name: 'vault' }, 'spec.secretStoreRef'), (err: Error & { code?: string }) =>
+    err.code === 'InvalidConfig' && err.message === 'SecretStore "ns/vault": metadata.annotations["hush.dev/calls-per-second"]: "fast" is not valid; use a number of calls per second above 0, such as "2" or "0.5"');
+  assert.equal(connects, 1, 'one client');
   resolver.forgetStore('SecretStore', 'ns', 'vault');
-  await resolver.resolve('ns', { name: 'vault' }, 'spec.secretStoreRef');
+  assert.deepEqual(dropped, ['SecretStore/ns/vault']);
 });
 
 test('--webhook-provider-cluster-stores-only refuses webhook SecretStores before connecting; ClusterSecretStores and the scope each store kind gets', async () => {
@@ -80,7 +84,7 @@ test('--webhook-provider-cluster-stores-only refuses webhook SecretStores before
     validateStore: () => [],
     connect: (ctx: { egress: { scope: string } }) => {
       scopes.push(ctx.egress.scope);
-      return Promise.resolve({ getSecret: () => Promise.reject(new Error('unused')), getSecretMap: () => Promise.reject(new Error('unused')), findSecrets: () => Promise.reject(new Error('unused')), validate: () => Promise.resolve({ state: 'Ready' as const, message: 'ok' }), close: () => Promise.resolve() });
+      return Promise.resolve({ projection: { value: () => new Uint8Array(), map: () => new Map() }, read: () => Promise.reject(new Error('unused')), findSecrets: () => Promise.reject(new Error('unused')), validate: () => Promise.resolve({ state: 'Ready' as const, message: 'ok' }), close: () => Promise.resolve() });
     },
   };
   const make = (only: boolean) =>

@@ -15,7 +15,10 @@ import { DEFAULT_CREDENTIAL_POLICY, storeCredentialPolicy, type CredentialPolicy
 import type { EgressPolicy } from '../../net/egress.ts';
 import { EgressGuard } from '../../net/guard.ts';
 import type { Provider, StoreClient } from '../../providers/types.ts';
-import { AccessDeniedError, InvalidConfigError, InvalidSpecError, NotSupportedError, ThrottledError, UnavailableError, asHushError, describeError } from '../../util/errors.ts';
+import { AccessDeniedError, InvalidConfigError, InvalidSpecError, NotSupportedError, UnavailableError, asHushError, describeError } from '../../util/errors.ts';
+import { budgetFor } from '../../read/budget.ts';
+import type { BoundClient } from '../../read/engine.ts';
+import type { Budget } from '../../read/governor.ts';
 import { compileGoRegexp } from '../../util/goregexp.ts';
 import type { Logger } from '../../util/log.ts';
 import type { StoreRef } from '../externalsecret/spec.ts';
@@ -30,6 +33,21 @@ export interface ResolvedStore {
   /** `SecretStore "ns/name"` — used in status messages. */
   storeLabel: string;
   provider: Provider;
+  /** The client's identity in this cache: one per store, and per namespace under referent auth. */
+  clientId: string;
+  /** The store's call budget: the provider's defaults and the store's hush.dev/ annotations. */
+  budget: Budget;
+}
+
+/** A resolved store as the read engine takes it. */
+export function boundClientOf(r: ResolvedStore): BoundClient {
+  const ns = r.storeKind === 'SecretStore' ? r.store.metadata.namespace : undefined;
+  return {
+    store: { storeKey: `${r.storeKind}/${ns ?? ''}/${r.store.metadata.name}`, label: r.storeLabel, kind: r.storeKind, namespace: ns, name: r.store.metadata.name, provider: r.provider.name },
+    clientId: r.clientId,
+    client: r.client,
+    budget: r.budget,
+  };
 }
 
 export interface StoreResolverDeps {
@@ -52,6 +70,8 @@ export interface StoreResolverDeps {
   maxResponseBytes?: number | undefined;
   /** Refuse webhook SecretStores (only ClusterSecretStores may use the webhook provider). */
   webhookClusterStoresOnly?: boolean | undefined;
+  /** Told when a client is dropped (its store changed or went away), with the client's id. */
+  onClientDropped?: ((clientId: string) => void) | undefined;
 }
 
 interface CacheEntry {
@@ -67,8 +87,6 @@ interface CacheEntry {
 export class StoreResolver {
   private readonly deps: StoreResolverDeps;
   private readonly clients = new Map<string, CacheEntry>();
-  /** Stores that answered "slow down": no call goes to them before this time (ms since epoch). */
-  private readonly pausedUntil = new Map<string, number>();
 
   constructor(deps: StoreResolverDeps) {
     this.deps = deps;
@@ -105,10 +123,6 @@ export class StoreResolver {
       );
     }
     if (kind === 'ClusterSecretStore') this.checkClusterStoreConditions(store, esNamespace, label);
-    const paused = (this.pausedUntil.get(pauseKey(kind, store.metadata.namespace, store.metadata.name)) ?? 0) - Date.now();
-    if (paused > 0) {
-      throw new ThrottledError(`${label} asked Hush to slow down; calls to it are paused for ${Math.ceil(paused / 1000)} s`, { retryAfterMs: paused });
-    }
     const ready = readyCondition(store);
     if (ready?.status !== 'True') {
       const why = ready?.message ? `: ${ready.message}` : ' (not validated yet)';
@@ -121,8 +135,14 @@ export class StoreResolver {
     // A ClusterSecretStore needs the ExternalSecret's namespace only when some reference in it
     // has no namespace of its own (ESO's referent auth); otherwise one client serves everyone.
     const referent = kind === 'ClusterSecretStore' && isReferentSpec(store.spec.provider?.[pk.key]) ? esNamespace : undefined;
+    let budget: Budget;
+    try {
+      budget = budgetFor(pk.key, store.spec.provider?.[pk.key], store.metadata.annotations);
+    } catch (err) {
+      throw asHushError(err).withContext(label);
+    }
     const client = await this.clientFor(store, kind, provider, pk.key, referent, label);
-    return { client, store, storeKind: kind, storeLabel: label, provider };
+    return { client, store, storeKind: kind, storeLabel: label, provider, clientId: clientIdOf(kind, store, referent), budget };
   }
 
   /** ClusterSecretStore spec.conditions: the namespace must match one entry (entries are ORed). */
@@ -142,7 +162,7 @@ export class StoreResolver {
 
   /** A connected client for the store, shared while the store's spec is unchanged. */
   async clientFor(store: StoreObject, kind: StoreKind, provider: Provider, providerKey: string, referentNamespace: string | undefined, label: string): Promise<StoreClient> {
-    const id = `${kind}/${store.metadata.namespace ?? ''}/${store.metadata.name}${referentNamespace ? `|${referentNamespace}` : ''}`;
+    const id = clientIdOf(kind, store, referentNamespace);
     const generationKey = `${store.metadata.uid ?? ''}/${store.metadata.generation ?? 0}`;
     const existing = this.clients.get(id);
     if (existing && existing.generationKey === generationKey) return existing.client;
@@ -196,20 +216,8 @@ export class StoreResolver {
     }
   }
 
-  /**
-   * Pauses every call to a store that throttled one of them. Throttling is a property of the
-   * store (its quota), not of the ExternalSecret that happened to hit it: without a shared pause,
-   * each ExternalSecret would keep probing on its own backoff and the store would stay saturated.
-   */
-  pauseStore(kind: StoreKind, namespace: string | undefined, name: string, forMs: number): void {
-    const key = pauseKey(kind, namespace, name);
-    const until = Date.now() + Math.min(Math.max(forMs, 1000), 5 * 60_000);
-    if ((this.pausedUntil.get(key) ?? 0) < until) this.pausedUntil.set(key, until);
-  }
-
   /** Closes clients of stores that are gone or changed. Called on store delete/update events. */
   forgetStore(kind: StoreKind, namespace: string | undefined, name: string): void {
-    this.pausedUntil.delete(pauseKey(kind, namespace, name));
     const prefix = `${kind}/${namespace ?? ''}/${name}`;
     for (const [id, entry] of this.clients) {
       if (id === prefix || id.startsWith(`${prefix}|`)) this.drop(id, entry);
@@ -219,6 +227,7 @@ export class StoreResolver {
   private drop(id: string, entry: CacheEntry): void {
     this.clients.delete(id);
     entry.abort.abort();
+    this.deps.onClientDropped?.(id);
     entry.client.then(
       (c) => {
         this.deps.onClientCountChange?.(entry.provider.metricsName, -1);
@@ -256,6 +265,6 @@ export function isReferentSpec(spec: unknown, parentKey = ''): boolean {
   return Object.entries(o).some(([k, v]) => isReferentSpec(v, k));
 }
 
-function pauseKey(kind: StoreKind, namespace: string | undefined, name: string): string {
-  return kind === 'SecretStore' ? `${kind}/${namespace ?? ''}/${name}` : `${kind}//${name}`;
+function clientIdOf(kind: StoreKind, store: StoreObject, referentNamespace: string | undefined): string {
+  return `${kind}/${store.metadata.namespace ?? ''}/${store.metadata.name}${referentNamespace ? `|${referentNamespace}` : ''}`;
 }

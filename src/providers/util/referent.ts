@@ -10,8 +10,9 @@ export function referentPlaceholder(provider: string): StoreClient {
   const fail = (): Promise<never> =>
     Promise.reject(new InvalidConfigError(`${provider}: this ClusterSecretStore reads credentials from the ExternalSecret namespace; use it through an ExternalSecret`));
   return {
-    getSecret: fail,
-    getSecretMap: fail,
+    // Nothing is ever read, so nothing is projected.
+    projection: { value: () => new Uint8Array(0), map: () => new Map() },
+    read: fail,
     findSecrets: fail,
     validate: (): Promise<ValidationResult> =>
       Promise.resolve({ state: 'Unknown', message: 'credentials are read from the namespace of each ExternalSecret (referent auth); nothing to check yet' }),

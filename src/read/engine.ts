@@ -1,0 +1,153 @@
+/**
+ * The read engine: one governor per store, one reader per store client, and the
+ * wake-ups they send to the ExternalSecret controller.
+ *
+ * A store may have several clients (a ClusterSecretStore with referent auth has
+ * one per ExternalSecret namespace, with that namespace's credentials): reads
+ * are shared only within one client, since another namespace's credentials may
+ * see other things, but the budget is the store's, so all its clients share one
+ * governor.
+ */
+import type { StoreClient } from '../providers/types.ts';
+import type { Logger } from '../util/log.ts';
+import { StoreGovernor, type Budget, type GovernorMetrics, type GovernorState } from './governor.ts';
+import { StoreReader } from './reader.ts';
+
+export interface ReadEngineOptions {
+  /** Metrics for one store's governor (labels are the store's). */
+  metricsFor?: (store: StoreIdentity) => GovernorMetrics | undefined;
+  logger?: Logger | undefined;
+  now?: () => number;
+}
+
+export interface StoreIdentity {
+  /** `SecretStore/ns/name` or `ClusterSecretStore//name`. */
+  storeKey: string;
+  /** `SecretStore "ns/name"`, for messages. */
+  label: string;
+  kind: 'SecretStore' | 'ClusterSecretStore';
+  namespace: string | undefined;
+  name: string;
+  provider: string;
+}
+
+/** A connected client as the resolver hands it out. */
+export interface BoundClient {
+  store: StoreIdentity;
+  /** The client's identity in the resolver's cache (store, and referent namespace). */
+  clientId: string;
+  client: StoreClient;
+  budget: Budget;
+}
+
+type WakeListener = (esKeys: string[]) => void;
+
+export class ReadEngine {
+  private readonly o: ReadEngineOptions;
+  private readonly governors = new Map<string, StoreGovernor>();
+  private readonly identities = new Map<string, StoreIdentity>();
+  private readonly readers = new Map<string, { reader: StoreReader; storeKey: string }>();
+  private readonly listeners = new Set<WakeListener>();
+
+  constructor(opts: ReadEngineOptions = {}) {
+    this.o = opts;
+  }
+
+  /** The controller subscribes here to be told which ExternalSecrets to reconcile. */
+  onWake(fn: WakeListener): () => void {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
+  }
+
+  /** The store's governor (created on first use; its budget follows the store's annotations). */
+  governorFor(store: StoreIdentity, budget: Budget): StoreGovernor {
+    let g = this.governors.get(store.storeKey);
+    if (!g) {
+      g = new StoreGovernor({ label: store.label, budget, metrics: this.o.metricsFor?.(store), ...(this.o.now ? { now: this.o.now } : {}) });
+      this.governors.set(store.storeKey, g);
+      this.identities.set(store.storeKey, store);
+    } else if (!sameBudget(g.currentBudget, budget)) {
+      g.setBudget(budget);
+    }
+    return g;
+  }
+
+  /** The reader for a bound client; a new client (the store changed) replaces the old reader. */
+  readerFor(bound: BoundClient): StoreReader {
+    const have = this.readers.get(bound.clientId);
+    if (have && have.reader.client === bound.client) {
+      this.governorFor(bound.store, bound.budget); // the budget may have changed (annotations)
+      return have.reader;
+    }
+    if (have) this.retire(bound.clientId);
+    const governor = this.governorFor(bound.store, bound.budget);
+    const reader = new StoreReader({ client: bound.client, governor, wake: (keys) => this.emit(keys), ...(this.o.now ? { now: this.o.now } : {}) });
+    this.readers.set(bound.clientId, { reader, storeKey: bound.store.storeKey });
+    return reader;
+  }
+
+  /** The reader already serving `clientId`, if any (no client is made). */
+  existingReader(clientId: string): StoreReader | undefined {
+    return this.readers.get(clientId)?.reader;
+  }
+
+  /** An ExternalSecret was deleted (or no longer reads a store): it leaves every reader. */
+  forgetReader(esKey: string, exceptClientIds: ReadonlySet<string> = new Set()): void {
+    for (const [id, r] of this.readers) if (!exceptClientIds.has(id)) r.reader.removeReader(esKey);
+  }
+
+  /** Marks a failed sync on every reader `esKey` uses: their next answer wakes it. */
+  markFailed(esKey: string): void {
+    for (const r of this.readers.values()) r.reader.markFailed(esKey);
+  }
+
+  /**
+   * The resolver dropped a client (its store changed or went away): its reader stops, and
+   * its readers are woken to register with whatever replaces it (or fail: store gone).
+   */
+  retire(clientId: string): void {
+    const r = this.readers.get(clientId);
+    if (!r) return;
+    this.readers.delete(clientId);
+    const keys = r.reader.readerKeys();
+    r.reader.close();
+    if (![...this.readers.values()].some((x) => x.storeKey === r.storeKey)) {
+      this.governors.get(r.storeKey)?.close();
+      this.governors.delete(r.storeKey);
+      this.identities.delete(r.storeKey);
+    }
+    if (keys.length > 0) this.emit(keys);
+  }
+
+  /** Each store's budget, governor state and the call rate its scheduled refreshes need (metrics, the budget report). */
+  storeStats(): { store: StoreIdentity; budget: Budget; state: GovernorState; neededCallsPerSecond: number }[] {
+    const needed = new Map<string, number>();
+    for (const r of this.readers.values()) needed.set(r.storeKey, (needed.get(r.storeKey) ?? 0) + r.reader.neededCallsPerSecond());
+    return [...this.governors].map(([key, g]) => ({ store: this.identities.get(key)!, budget: g.currentBudget, state: g.state, neededCallsPerSecond: needed.get(key) ?? 0 }));
+  }
+
+  close(): void {
+    for (const id of [...this.readers.keys()]) {
+      const r = this.readers.get(id)!;
+      r.reader.close();
+      this.readers.delete(id);
+    }
+    for (const g of this.governors.values()) g.close();
+    this.governors.clear();
+    this.identities.clear();
+  }
+
+  private emit(keys: string[]): void {
+    for (const l of this.listeners) {
+      try {
+        l(keys);
+      } catch (err) {
+        this.o.logger?.warn('wake listener failed', { error: String(err) });
+      }
+    }
+  }
+}
+
+function sameBudget(a: Budget, b: Budget): boolean {
+  return a.callsPerSecond === b.callsPerSecond && a.burst === b.burst && a.concurrency === b.concurrency && a.callTimeoutMs === b.callTimeoutMs;
+}

@@ -1,0 +1,283 @@
+/**
+ * One store client's reads: what was read and when, who reads it, and when it is
+ * read again.
+ *
+ * Every raw read (and every find query) of a client is an entry here, shared by
+ * all the ExternalSecrets that name it:
+ *
+ *  - A read asks for an answer no older than a point in time (`freshAfter`). A
+ *    kept answer that new is used as it is; a read in flight that started that
+ *    late is joined; otherwise one call goes to the store's governor. So the same
+ *    key named by a hundred ExternalSecrets in one round is one call.
+ *  - The scheduler re-reads each entry at the shortest refreshInterval of its
+ *    readers (refreshInterval is a promise of maximum staleness), and the
+ *    governor's budget spreads those reads out.
+ *  - When an answer's change marker (the store's version, else a digest) differs
+ *    from what a reader last applied, exactly the readers of that entry are woken.
+ *    An answer that did not change wakes nobody and writes nothing.
+ *
+ * Answers are kept in memory only while someone reads them (plus a short idle
+ * time); values are never written anywhere from here.
+ */
+import type { FindSpec, RawRef, RawSecret, StoreClient } from '../providers/types.ts';
+import { changeMarker } from './fingerprint.ts';
+import type { StoreGovernor } from './governor.ts';
+import { DueHeap } from './heap.ts';
+import { rawRefKey } from './rawref.ts';
+
+/** What an entry reads: one raw ref, or one find query. */
+export type ReadRequest = { kind: 'raw'; ref: RawRef } | { kind: 'find'; find: FindSpec };
+
+export type Answer = { kind: 'raw'; raw: RawSecret; marker: string; at: number } | { kind: 'find'; found: Map<string, Uint8Array>; marker: string; at: number };
+
+interface Outcome {
+  answer?: Answer;
+  error?: unknown;
+  /** When the read that produced it started. */
+  at: number;
+}
+
+interface ReaderMark {
+  intervalMs: number;
+  /** The marker of the answer this reader last applied; undefined after a failure (any answer wakes it). */
+  marker: string | undefined;
+}
+
+interface Entry {
+  key: string;
+  request: ReadRequest;
+  outcome?: Outcome;
+  inFlight?: { startedAt: number; promise: Promise<Answer>; requesters: Set<string> };
+  readers: Map<string, ReaderMark>;
+  lastUsed: number;
+}
+
+export interface StoreReaderOptions {
+  client: StoreClient;
+  governor: StoreGovernor;
+  /** Wakes ExternalSecrets (queue keys) whose reads changed. */
+  wake: (esKeys: string[]) => void;
+  now?: () => number;
+  /** How long an answer nobody reads is kept. Default 5 minutes. */
+  idleMs?: number;
+}
+
+/** The identity of a read request within one client. */
+export function requestKey(req: ReadRequest): string {
+  return req.kind === 'raw' ? `r${rawRefKey(req.ref)}` : `f${JSON.stringify([req.find.path ?? null, req.find.name?.regexp ?? null, req.find.tags ? Object.entries(req.find.tags).sort() : null])}`;
+}
+
+export class StoreReader {
+  readonly client: StoreClient;
+  readonly governor: StoreGovernor;
+  private readonly wake: (esKeys: string[]) => void;
+  private readonly now: () => number;
+  private readonly idleMs: number;
+  private readonly entries = new Map<string, Entry>();
+  /** Which entries each reader (ExternalSecret key) reads. */
+  private readonly byReader = new Map<string, Set<string>>();
+  private readonly due = new DueHeap();
+  private timer: NodeJS.Timeout | undefined;
+  private timerAt = Infinity;
+  private lastSweep = 0;
+  private closed = false;
+
+  constructor(opts: StoreReaderOptions) {
+    this.client = opts.client;
+    this.governor = opts.governor;
+    this.wake = opts.wake;
+    this.now = opts.now ?? Date.now;
+    this.idleMs = opts.idleMs ?? 5 * 60_000;
+  }
+
+  /** Entries kept, readers registered and reads scheduled (for metrics and tests). */
+  get stats(): { entries: number; readers: number; scheduled: number } {
+    return { entries: this.entries.size, readers: this.byReader.size, scheduled: this.due.size };
+  }
+
+  /** Calls per second the scheduled refreshes need: one read per entry per shortest interval of its readers. */
+  neededCallsPerSecond(): number {
+    let sum = 0;
+    for (const e of this.entries.values()) {
+      let interval = Infinity;
+      for (const m of e.readers.values()) interval = Math.min(interval, m.intervalMs);
+      if (Number.isFinite(interval) && interval > 0) sum += 1000 / interval;
+    }
+    return sum;
+  }
+
+  /**
+   * An answer for `req` from a read that started at or after `freshAfter`. `requester`
+   * (an ExternalSecret key) is not woken by the answer it waits for itself.
+   */
+  get(req: ReadRequest, freshAfter: number, requester: string): Promise<Answer> {
+    const key = requestKey(req);
+    let e = this.entries.get(key);
+    if (!e) {
+      e = { key, request: req, readers: new Map(), lastUsed: this.now() };
+      this.entries.set(key, e);
+    }
+    e.lastUsed = this.now();
+    this.maybeSweep(e.lastUsed);
+    const o = e.outcome;
+    if (o && o.at >= freshAfter) {
+      this.governor.countShared();
+      return o.answer ? Promise.resolve(o.answer) : Promise.reject(o.error);
+    }
+    if (e.inFlight && e.inFlight.startedAt >= freshAfter) {
+      this.governor.countShared();
+      e.inFlight.requesters.add(requester);
+      return e.inFlight.promise;
+    }
+    return this.start(e, new Set([requester]));
+  }
+
+  /**
+   * Records what `esKey` read and applied, and how stale it lets them get (intervalMs; 0 or
+   * undefined: never refreshed on a timer, as refreshInterval 0, CreatedOnce and OnChange).
+   * Replaces the reader's earlier set: entries it no longer reads forget it.
+   */
+  setReader(esKey: string, reads: { req: ReadRequest; marker: string | undefined }[], intervalMs: number | undefined): void {
+    const keep = new Set<string>();
+    const interval = intervalMs && intervalMs > 0 ? intervalMs : 0;
+    if (interval > 0) {
+      for (const r of reads) {
+        const key = requestKey(r.req);
+        let e = this.entries.get(key);
+        if (!e) {
+          e = { key, request: r.req, readers: new Map(), lastUsed: this.now() };
+          this.entries.set(key, e);
+        }
+        keep.add(key);
+        e.readers.set(esKey, { intervalMs: interval, marker: r.marker });
+        this.reschedule(e);
+      }
+    }
+    for (const key of this.byReader.get(esKey) ?? []) {
+      if (keep.has(key)) continue;
+      const e = this.entries.get(key);
+      if (!e) continue;
+      e.readers.delete(esKey);
+      this.reschedule(e);
+    }
+    if (keep.size > 0) this.byReader.set(esKey, keep);
+    else this.byReader.delete(esKey);
+    this.arm();
+  }
+
+  /** After a failed sync: the next answer of any of the reader's entries wakes it, changed or not. */
+  markFailed(esKey: string): void {
+    for (const key of this.byReader.get(esKey) ?? []) {
+      const m = this.entries.get(key)?.readers.get(esKey);
+      if (m) m.marker = undefined;
+    }
+  }
+
+  removeReader(esKey: string): void {
+    this.setReader(esKey, [], 0);
+  }
+
+  /** Every reader registered here (to wake them when this client is replaced). */
+  readerKeys(): string[] {
+    return [...this.byReader.keys()];
+  }
+
+  close(): void {
+    this.closed = true;
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    this.entries.clear();
+    this.byReader.clear();
+  }
+
+  private start(e: Entry, requesters: Set<string>): Promise<Answer> {
+    const startedAt = this.now();
+    const req = e.request;
+    const call: Promise<Answer> =
+      req.kind === 'raw'
+        ? this.governor.read(this.client, req.ref).then((raw) => ({ kind: 'raw', raw, marker: changeMarker(raw), at: startedAt }))
+        : this.governor.call('find', (signal) => this.client.findSecrets(req.find, signal)).then((found) => ({ kind: 'find', found, marker: changeMarker({ payload: found }), at: startedAt }));
+    const flight = { startedAt, promise: call, requesters };
+    e.inFlight = flight;
+    call.then(
+      (answer) => this.settle(e, flight, { answer, at: startedAt }),
+      (error: unknown) => this.settle(e, flight, { error, at: startedAt }),
+    );
+    return call;
+  }
+
+  private settle(e: Entry, flight: NonNullable<Entry['inFlight']>, outcome: Outcome): void {
+    if (this.closed) return;
+    if (e.inFlight === flight) e.inFlight = undefined;
+    // An older read finishing after a newer one must not replace the newer answer.
+    if (e.outcome && e.outcome.at > outcome.at) return;
+    const before = e.outcome;
+    e.outcome = outcome;
+    const woken: string[] = [];
+    for (const [esKey, mark] of e.readers) {
+      if (flight.requesters.has(esKey)) continue;
+      if (outcome.answer) {
+        if (mark.marker !== outcome.answer.marker) woken.push(esKey);
+      } else if (before?.answer || before === undefined) {
+        // A read that starts failing is news too: the readers say so in their status.
+        woken.push(esKey);
+      }
+    }
+    this.reschedule(e);
+    this.arm();
+    if (woken.length > 0) this.wake(woken);
+  }
+
+  /** The entry's next scheduled read: its last read plus the shortest interval of its readers. */
+  private reschedule(e: Entry): void {
+    let interval = Infinity;
+    for (const m of e.readers.values()) interval = Math.min(interval, m.intervalMs);
+    if (!Number.isFinite(interval)) {
+      this.due.delete(e.key);
+      return;
+    }
+    const last = e.inFlight?.startedAt ?? e.outcome?.at ?? this.now();
+    this.due.set(e.key, last + interval);
+  }
+
+  private arm(): void {
+    if (this.closed) return;
+    const next = this.due.peek();
+    if (next === undefined) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+      this.timerAt = Infinity;
+      return;
+    }
+    if (this.timer && this.timerAt <= next) return;
+    clearTimeout(this.timer);
+    this.timerAt = next;
+    this.timer = setTimeout(() => this.fire(), Math.max(0, next - this.now()));
+    this.timer.unref?.();
+  }
+
+  private fire(): void {
+    this.timer = undefined;
+    this.timerAt = Infinity;
+    if (this.closed) return;
+    const now = this.now();
+    for (const key of this.due.takeDue(now)) {
+      const e = this.entries.get(key);
+      if (!e || e.readers.size === 0) continue;
+      if (e.inFlight) continue; // rescheduled when it settles
+      // A scheduled read fails or succeeds for its readers through settle(); nobody awaits it here.
+      this.start(e, new Set()).catch(() => undefined);
+    }
+    this.maybeSweep(now);
+    this.arm();
+  }
+
+  /** Drops answers nobody reads any more, once idle (a pass over the entries at most every 30 s). */
+  private maybeSweep(now: number): void {
+    if (now - this.lastSweep < 30_000) return;
+    this.lastSweep = now;
+    for (const [key, e] of this.entries) {
+      if (e.readers.size === 0 && !e.inFlight && now - e.lastUsed > this.idleMs) this.entries.delete(key);
+    }
+  }
+}
