@@ -1,0 +1,154 @@
+/**
+ * The reader under an injected clock: shared answers, freshness, the scheduler,
+ * and which ExternalSecrets a new answer wakes. The store is an in-memory client
+ * that counts its reads, so "no call" is seen as a count, not as silence.
+ */
+import assert from 'node:assert/strict';
+import { afterEach, beforeEach, mock, test } from 'node:test';
+import type { RawRef, StoreClient } from '../providers/types.ts';
+import { UnavailableError } from '../util/errors.ts';
+import { StoreGovernor } from './governor.ts';
+import { StoreReader, type ReadRequest } from './reader.ts';
+
+beforeEach(() => mock.timers.enable({ apis: ['setTimeout', 'Date'], now: 5_000_000 }));
+afterEach(() => mock.timers.reset());
+
+async function flush(): Promise<void> {
+  for (let i = 0; i < 5; i++) await new Promise<void>((r) => setImmediate(r));
+}
+
+/** A store of versioned values; `fail` makes reads fail; `reads` counts calls per key. */
+function memoryStore() {
+  const values = new Map<string, { value: string; version: number }>();
+  const reads = new Map<string, number>();
+  const state = { fail: false };
+  const client: StoreClient = {
+    projection: { value: (raw) => new TextEncoder().encode(String(raw.payload)), map: () => new Map() },
+    read: (ref: RawRef) => {
+      reads.set(ref.key, (reads.get(ref.key) ?? 0) + 1);
+      if (state.fail) return Promise.reject(new UnavailableError('store down'));
+      const v = values.get(ref.key);
+      return Promise.resolve({ payload: v?.value ?? '', version: String(v?.version ?? 0) });
+    },
+    findSecrets: () => Promise.reject(new Error('unused')),
+    validate: () => Promise.resolve({ state: 'Ready', message: '' }),
+    close: () => Promise.resolve(),
+  };
+  const put = (key: string, value: string): void => {
+    values.set(key, { value, version: (values.get(key)?.version ?? 0) + 1 });
+  };
+  return { client, reads, put, state };
+}
+
+function setup() {
+  const store = memoryStore();
+  const woken: string[][] = [];
+  const governor = new StoreGovernor({ label: 'SecretStore "ns/s"', budget: { callsPerSecond: 1000, burst: 1000, concurrency: 16, callTimeoutMs: 30_000 } });
+  const reader = new StoreReader({ client: store.client, governor, wake: (keys) => woken.push([...keys].sort()) });
+  return { store, woken, reader };
+}
+
+const raw = (key: string): ReadRequest => ({ kind: 'raw', ref: { key } });
+
+test('reads of one key in flight together are one call; a kept answer fresh enough is used; a newer need reads again', async () => {
+  const { store, reader } = setup();
+  store.put('db', 'one');
+  const t0 = Date.now();
+  const answers = await Promise.all(Array.from({ length: 50 }, (_, i) => reader.get(raw('db'), t0, `ns/es-${i}`)));
+  assert.equal(store.reads.get('db'), 1, 'fifty readers, one call');
+  assert.ok(answers.every((a) => a.kind === 'raw' && a.raw.payload === 'one'));
+  mock.timers.tick(10_000);
+  await reader.get(raw('db'), t0, 'ns/late');
+  assert.equal(store.reads.get('db'), 1, 'an answer read after t0 satisfies a need of t0');
+  await reader.get(raw('db'), Date.now(), 'ns/force');
+  assert.equal(store.reads.get('db'), 2, 'a need newer than the kept answer reads again');
+});
+
+test('the scheduler reads each key at the shortest interval of its readers and wakes exactly the readers of a changed key', async () => {
+  const { store, reader, woken } = setup();
+  store.put('a', 'a1');
+  store.put('b', 'b1');
+  const t0 = Date.now();
+  const a = await reader.get(raw('a'), t0, 'ns/x');
+  const b = await reader.get(raw('b'), t0, 'ns/y');
+  reader.setReader('ns/x', [{ req: raw('a'), marker: a.marker }], 60_000);
+  reader.setReader('ns/y', [{ req: raw('b'), marker: b.marker }], 60_000);
+  reader.setReader('ns/z', [{ req: raw('a'), marker: a.marker }, { req: raw('b'), marker: b.marker }], 10_000);
+  assert.equal(reader.neededCallsPerSecond(), 0.2, 'two keys, each every 10 s');
+
+  mock.timers.tick(10_000);
+  await flush();
+  assert.deepEqual([store.reads.get('a'), store.reads.get('b')], [2, 2], 'both read again after 10 s, the shortest interval');
+  assert.deepEqual(woken, [], 'nothing changed: nobody woken');
+
+  store.put('a', 'a2');
+  mock.timers.tick(10_000);
+  await flush();
+  assert.deepEqual([store.reads.get('a'), store.reads.get('b')], [3, 3]);
+  assert.deepEqual(woken, [['ns/x', 'ns/z']], 'the readers of a, not the reader of b alone');
+
+  reader.removeReader('ns/z');
+  reader.removeReader('ns/x');
+  mock.timers.tick(10_000);
+  await flush();
+  assert.equal(store.reads.get('a'), 3, 'a has no reader left: not read on a timer');
+  assert.equal(store.reads.get('b'), 3, 'b is now due 60 s after its last read (at 20 s)');
+  mock.timers.tick(49_999);
+  await flush();
+  assert.equal(store.reads.get('b'), 3);
+  mock.timers.tick(1);
+  await flush();
+  assert.equal(store.reads.get('b'), 4, 'read at 80 s');
+});
+
+test('a reader is not woken by the read it waits for itself; a failing scheduled read wakes the readers, and after a failed sync any answer does', async () => {
+  const { store, reader, woken } = setup();
+  store.put('k', 'v1');
+  const first = await reader.get(raw('k'), Date.now(), 'ns/a');
+  reader.setReader('ns/a', [{ req: raw('k'), marker: first.marker }], 5000);
+  reader.setReader('ns/b', [{ req: raw('k'), marker: first.marker }], 5000);
+  store.put('k', 'v2');
+  mock.timers.tick(1);
+  const second = await reader.get(raw('k'), Date.now(), 'ns/a');
+  assert.deepEqual(woken, [['ns/b']], 'ns/a asked for this answer and has it');
+  reader.setReader('ns/a', [{ req: raw('k'), marker: second.marker }], 5000);
+
+  store.state.fail = true;
+  mock.timers.tick(5000);
+  await flush();
+  assert.deepEqual(woken.at(-1), ['ns/a', 'ns/b'], 'a store that starts failing is news to every reader');
+  const count = woken.length;
+
+  store.state.fail = false;
+  reader.markFailed('ns/a');
+  mock.timers.tick(5000);
+  await flush();
+  assert.equal(woken.length, count + 1);
+  assert.deepEqual(woken.at(-1), ['ns/a', 'ns/b'], 'ns/a failed its sync, so the recovered answer (v2 as before) wakes it; ns/b last applied v1, so v2 wakes it');
+});
+
+test('an older read finishing after a newer one does not replace the newer answer', async () => {
+  const store = memoryStore();
+  const releases: (() => void)[] = [];
+  let n = 0;
+  const client: StoreClient = {
+    ...store.client,
+    read: () => {
+      const mine = ++n;
+      return new Promise((r) => releases.push(() => r({ payload: `answer-${mine}`, version: String(mine) })));
+    },
+  };
+  const governor = new StoreGovernor({ label: 's', budget: { callsPerSecond: 1000, burst: 1000, concurrency: 16, callTimeoutMs: 30_000 } });
+  const reader = new StoreReader({ client, governor, wake: () => undefined });
+  const older = reader.get(raw('k'), Date.now(), 'ns/a');
+  await flush();
+  mock.timers.tick(1);
+  const newer = reader.get(raw('k'), Date.now(), 'ns/b');
+  await flush();
+  releases[1]!();
+  assert.equal((await newer).kind === 'raw' && (await newer).marker, 'v:2');
+  releases[0]!();
+  await older;
+  const kept = await reader.get(raw('k'), 0, 'ns/c');
+  assert.equal(kept.marker, 'v:2');
+});
