@@ -7,13 +7,13 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { fakeProvider } from '../providers/fake/provider.ts';
 import type { RawRef, StoreClient } from '../providers/types.ts';
-import { testStoreContext } from '../providers/util/testing/memoryKube.ts';
+import { MemoryKube, testStoreContext } from '../providers/util/testing/memoryKube.ts';
 import { NotFoundError } from '../util/errors.ts';
 import { planReads } from './plan.ts';
 import { syncOnce } from './testing/sync.ts';
 
 async function countingFake(data: { key: string; value: string }[]): Promise<{ client: StoreClient; reads: string[] }> {
-  const inner = await fakeProvider.connect(testStoreContext({ spec: { data } }).ctx);
+  const inner = await fakeProvider.connect(testStoreContext({ spec: { data }, kube: new MemoryKube() }).ctx);
   const reads: string[] = [];
   const client: StoreClient = {
     projection: inner.projection,
