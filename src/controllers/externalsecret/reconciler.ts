@@ -29,7 +29,7 @@ import { planReads, type ReadPlan } from '../../read/plan.ts';
 import { boundClientOf } from '../stores/resolver.ts';
 import { redactFailure } from './redaction.ts';
 import { createdByLabel, fieldManagerFor, syncedResourceVersion } from './hash.ts';
-import { readDecision, refreshIntervalMs } from './refresh.ts';
+import { FORCE_SYNC_ANNOTATION, readDecision, refreshIntervalMs } from './refresh.ts';
 import { creationPolicyOf, deletionPolicyOf, targetNameOf, type ExternalSecretObject, type ExternalSecretStatus } from './spec.ts';
 import { Reasons, sameStatus, withReady } from './status.ts';
 import { controllerOwnerOf, isSecretValid, planTarget, type SecretObject } from './target.ts';
@@ -63,6 +63,8 @@ export interface ExternalSecretReconcilerDeps {
    * holds only its own call slots, never the workers that other stores need. Default 2 s.
    */
   readWaitMs?: number;
+  /** How old a kept answer may be for a first sync or spec change (ExternalSecrets created together share reads). Default 2 s. */
+  shareWindowMs?: number;
   now?: () => number;
 }
 
@@ -82,6 +84,8 @@ export class ExternalSecretReconciler {
   private readonly needFresh = new Map<string, { since: number; spec: string }>();
   /** ExternalSecrets (queue keys) woken because an answer they read changed. */
   private readonly changed = new Set<string>();
+  /** The force-sync annotation value of each ExternalSecret's last sync (uid). */
+  private readonly lastForce = new Map<string, string | undefined>();
 
   constructor(deps: ExternalSecretReconcilerDeps) {
     this.d = deps;
@@ -101,6 +105,7 @@ export class ExternalSecretReconciler {
       this.lastSync.delete(uid);
       this.lastCheck.delete(uid);
       this.needFresh.delete(uid);
+      this.lastForce.delete(uid);
     }
   }
 
@@ -153,7 +158,10 @@ export class ExternalSecretReconciler {
     const uid = es.metadata.uid ?? esKey;
     const specVersion = syncedResourceVersion(es.metadata);
     const pending = this.needFresh.get(uid);
+    const force = es.metadata.annotations?.[FORCE_SYNC_ANNOTATION];
     const decision = readDecision(es, {
+      shareWindowMs: this.d.shareWindowMs ?? 2000,
+      forceSyncChanged: force !== undefined && (!this.lastForce.has(uid) || this.lastForce.get(uid) !== force),
       now: started,
       lastCheckedAt: this.lastCheck.get(uid),
       needFreshSince: pending && pending.spec === specVersion ? pending.since : undefined,
@@ -269,6 +277,7 @@ export class ExternalSecretReconciler {
     this.lastSync.set(uid, { refreshTime, syncedResourceVersion: specVersion });
     this.lastCheck.set(uid, started);
     this.needFresh.delete(uid);
+    this.lastForce.set(uid, force);
     const interval = es.spec.refreshPolicy === 'CreatedOnce' || es.spec.refreshPolicy === 'OnChange' ? 0 : refreshIntervalMs(es);
     registerReads(this.d.engine, esKey, exec.used, interval);
     setConditionGauge(this.d.metrics.esCondition, { name, namespace }, 'True');

@@ -12,8 +12,8 @@ function es(spec: Partial<ExternalSecretObject['spec']>, refreshTime?: string, u
 
 test('refresh policies decide whether to read the store, and how fresh the answers must be', () => {
   const t = Date.parse('2026-01-01T00:00:00Z');
-  const at = (now: number, more: Partial<ReadContext> = {}): ReadContext => ({ now, lastCheckedAt: undefined, needFreshSince: undefined, changed: false, secretValid: true, ...more });
-  assert.deepEqual(readDecision(es({}), at(t)), { read: 'fresh', freshAfter: t, reason: 'never synced' });
+  const at = (now: number, more: Partial<ReadContext> = {}): ReadContext => ({ now, lastCheckedAt: undefined, needFreshSince: undefined, changed: false, secretValid: true, shareWindowMs: 2000, forceSyncChanged: false, ...more });
+  assert.deepEqual(readDecision(es({}), at(t)), { read: 'fresh', freshAfter: t - 2000, reason: 'never synced' }, 'answers of the share window count');
   const hourly = es({ refreshInterval: '1h' }, '2026-01-01T00:00:00Z');
   assert.deepEqual(readDecision(hourly, at(t + 60_000)), { read: 'none', reason: 'not due', nextInMs: 3_540_000 });
   assert.deepEqual(readDecision(hourly, at(t + 2 * 3_600_000)), { read: 'periodic', freshAfter: t + 3_600_000, reason: 'refresh interval elapsed' }, 'answers at most one interval old');
@@ -31,7 +31,8 @@ test('refresh policies decide whether to read the store, and how fresh the answe
   assert.equal(readDecision(changed, at(t)).read, 'fresh', 'OnChange refreshes after a spec change');
   const annotated = es({ refreshInterval: '0' }, '2026-01-01T00:00:00Z');
   annotated.metadata.annotations = { 'external-secrets.io/force-sync': 'now' };
-  assert.deepEqual(readDecision(annotated, at(t)), { read: 'fresh', freshAfter: t, reason: 'spec or metadata changed' }, 'force-sync (any annotation change) reads afresh');
+  assert.deepEqual(readDecision(annotated, at(t)), { read: 'fresh', freshAfter: t - 2000, reason: 'spec or metadata changed' }, 'any annotation change syncs');
+  assert.deepEqual(readDecision(annotated, at(t, { forceSyncChanged: true })), { read: 'fresh', freshAfter: t, reason: 'force-sync' }, 'a new force-sync value reads afresh, sharing nothing older');
 });
 
 test('spec validation names the field and the fix', () => {

@@ -4,10 +4,13 @@
  * engine (read/reader.ts): a ref named by many ExternalSecrets is read once, at
  * the shortest of their intervals, and a changed answer wakes its readers.
  *
- *  - fresh: answers read at or after a point in time — the first sync, a spec or
- *    metadata change (force-sync is an annotation change), or the retry after a
- *    failure. Every policy, refreshInterval 0 included (ESO #4447 ignores spec
- *    changes after the first sync with 0, which surprises everyone).
+ *  - fresh: answers read at or after a point in time — the first sync or a spec or
+ *    metadata change (answers of the last share window, 2 s by default, count: a
+ *    hundred ExternalSecrets created together read each key once), a changed
+ *    force-sync annotation (a read from now: the user asked for one), or the retry
+ *    after a failure (a read after the failure). Every policy, refreshInterval 0
+ *    included (ESO #4447 ignores spec changes after the first sync with 0, which
+ *    surprises everyone).
  *  - periodic: refreshPolicy Periodic (the default) with an interval: answers no
  *    older than the interval (refreshInterval is a promise of maximum staleness).
  *    Due one interval after the last check, or at once when an answer changed.
@@ -40,14 +43,23 @@ export interface ReadContext {
   changed: boolean;
   /** The Secret is as the last sync left it. */
   secretValid: boolean;
+  /** How old a kept answer may be for a first sync or a spec change. */
+  shareWindowMs: number;
+  /** The force-sync annotation differs from the last sync's (or this process has not seen it). */
+  forceSyncChanged: boolean;
 }
+
+export const FORCE_SYNC_ANNOTATION = 'external-secrets.io/force-sync';
 
 export function readDecision(es: ExternalSecretObject, c: ReadContext): ReadDecision {
   if (c.needFreshSince !== undefined) return { read: 'fresh', freshAfter: c.needFreshSince, reason: 'waiting for answers newer than the last change or failure' };
   const status = es.status;
   const synced = status?.refreshTime !== undefined && status.refreshTime !== '';
-  if (!synced) return { read: 'fresh', freshAfter: c.now, reason: 'never synced' };
-  if (status.syncedResourceVersion !== syncedResourceVersion(es.metadata)) return { read: 'fresh', freshAfter: c.now, reason: 'spec or metadata changed' };
+  if (!synced) return { read: 'fresh', freshAfter: c.now - c.shareWindowMs, reason: 'never synced' };
+  if (status.syncedResourceVersion !== syncedResourceVersion(es.metadata)) {
+    if (c.forceSyncChanged) return { read: 'fresh', freshAfter: c.now, reason: 'force-sync' };
+    return { read: 'fresh', freshAfter: c.now - c.shareWindowMs, reason: 'spec or metadata changed' };
+  }
 
   const policy = es.spec.refreshPolicy ?? 'Periodic';
   const interval = policy === 'Periodic' ? refreshIntervalMs(es) : 0;
