@@ -10,7 +10,8 @@ import { CertificateClient } from '@azure/keyvault-certificates';
 import { KeyClient } from '@azure/keyvault-keys';
 import { SecretClient } from '@azure/keyvault-secrets';
 import { HushError, InvalidConfigError, NotSupportedError, UnavailableError } from '../../util/errors.ts';
-import type { FindSpec, RemoteRef, StoreClient, ValidationResult } from '../types.ts';
+import type { FindSpec, Projection, RawRef, RawSecret, RemoteRef, StoreClient, ValidationResult } from '../types.ts';
+import { rawSecret } from '../../read/rawref.ts';
 import { goQuote } from '../util/gojson.ts';
 import { compileGoRegexp } from '../../util/goregexp.ts';
 import { statusOf, toHushError } from './errors.ts';
@@ -65,68 +66,102 @@ interface Bundle {
   attrs: Attributes;
 }
 
+/** What one read got: a secret's value, a certificate's DER, a key's JWK, or an object's tags and attributes. */
+type AzurePayload =
+  | { readonly kind: 'secret'; readonly value: string }
+  | { readonly kind: 'cert'; readonly cer: Uint8Array }
+  | { readonly kind: 'key'; readonly jwk: Readonly<Record<string, unknown>> }
+  | { readonly kind: 'meta'; readonly type: 'secret' | 'cert' | 'key'; readonly tags: Readonly<Record<string, string>> | undefined; readonly attrs: Readonly<Attributes> };
+
+function metaPayload(type: 'secret' | 'cert' | 'key', tags: Record<string, string> | undefined, attrs: Attributes): AzurePayload {
+  return Object.freeze({ kind: 'meta', type, tags: tags ? Object.freeze({ ...tags }) : undefined, attrs: Object.freeze({ ...attrs }) });
+}
+
 const utf8 = new TextDecoder();
+
+/** ESO's GetSecret / GetSecretMap on what a read got; `useAzureSDK` picks ESO's client flavour. */
+function azureProjection(useAzureSDK: boolean): Projection {
+  const legacy = !useAzureSDK;
+  return {
+    value(raw: RawSecret, ref: RemoteRef): Uint8Array {
+      const p = raw.payload as AzurePayload;
+      switch (p.kind) {
+        case 'meta':
+          return tagValue(allMetadata(p.tags, p.attrs, legacy), ref.property);
+        case 'secret':
+          return propertyValue(p.value, ref.property, ref.key);
+        case 'cert':
+          // ESO ignores property for certificates. A copy: the payload is shared by every reader.
+          return Uint8Array.from(p.cer);
+        case 'key':
+          return propertyValue(keyJson(p.jwk, useAzureSDK), ref.property, ref.key);
+      }
+    },
+    map(raw: RawSecret, ref: RemoteRef): Map<string, Uint8Array> {
+      const p = raw.payload as AzurePayload;
+      if (p.kind === 'cert' || (p.kind === 'meta' && p.type === 'cert')) throw new NotSupportedError('cannot get use dataFrom to get certificate secret');
+      if (p.kind === 'key' || (p.kind === 'meta' && p.type === 'key')) throw new NotSupportedError('cannot get use dataFrom to get key secret');
+      if (p.kind === 'meta') {
+        const { name } = objectRef(ref.key);
+        // ESO first reads the value the way GetSecret does (so a missing tag fails here too) ...
+        tagValue(allMetadata(p.tags, p.attrs, legacy), ref.property);
+        // ... then flattens the tags as "<name>_<tag>" keys.
+        return metadataExtract(flattenedMetadata(name, p.tags, p.attrs, legacy), ref.key, ref.property);
+      }
+      return jsonObjectMap(utf8.decode(propertyValue(p.value, ref.property, ref.key)), ref.key);
+    },
+  };
+}
 
 export class AzureKvStoreClient implements StoreClient {
   private readonly p: AzureKvClientParts;
   private readonly vault: string;
   private sdk: Sdk | undefined;
   private closed = false;
+  readonly projection: Projection;
 
   constructor(parts: AzureKvClientParts) {
     this.p = parts;
     this.vault = parts.spec.vaultUrl;
+    this.projection = azureProjection(parts.spec.useAzureSDK);
   }
 
-  async getSecret(ref: RemoteRef, signal: AbortSignal): Promise<Uint8Array> {
+  /**
+   * One Key Vault object. A value read's version is the object version's id: Key Vault never
+   * changes a version's value, so a new id is a new value. A metadata read (tags and attributes)
+   * has none: updating tags or attributes keeps the version id, so only the payload can tell.
+   */
+  async read(ref: RawRef, signal: AbortSignal): Promise<RawSecret> {
     signal = withRequestTimeout(signal);
     this.needCredentials();
     const { type, name } = objectRef(ref.key);
     const fetch = ref.metadataPolicy === 'Fetch';
-    const legacy = !this.p.spec.useAzureSDK;
+    const version = ref.version;
     switch (type) {
       case 'secret': {
-        const s = await this.readSecret(name, ref.version, signal);
-        if (fetch) return tagValue(allMetadata(s.tags, s.attrs, legacy), ref.property);
-        return propertyValue(s.value, ref.property, ref.key);
+        const s = await this.readSecret(name, version, signal);
+        if (fetch) return rawSecret(metaPayload('secret', s.tags, s.attrs));
+        return rawSecret(Object.freeze({ kind: 'secret', value: s.value } satisfies AzurePayload), s.version);
       }
       case 'cert': {
-        const c = await this.call('GetCertificate', `GetCertificate ${goQuote(name)}`, this.missing('certificate', name, ref.version), (sdk) =>
-          ref.version ? sdk.certs.getCertificateVersion(name, ref.version, { abortSignal: signal }) : sdk.certs.getCertificate(name, { abortSignal: signal }),
+        const c = await this.call('GetCertificate', `GetCertificate ${goQuote(name)}`, this.missing('certificate', name, version), (sdk) =>
+          version ? sdk.certs.getCertificateVersion(name, version, { abortSignal: signal }) : sdk.certs.getCertificate(name, { abortSignal: signal }),
         );
         const p = c.properties;
-        if (fetch) return tagValue(allMetadata(p.tags, { expires: p.expiresOn, created: p.createdOn, updated: p.updatedOn, notBefore: p.notBefore }, legacy), ref.property);
-        return c.cer ?? new Uint8Array(0);
+        if (fetch) return rawSecret(metaPayload('cert', p.tags, { expires: p.expiresOn, created: p.createdOn, updated: p.updatedOn, notBefore: p.notBefore }));
+        return rawSecret(Object.freeze({ kind: 'cert', cer: c.cer ?? new Uint8Array(0) } satisfies AzurePayload), p.version);
       }
       case 'key': {
-        const k = await this.call('GetKey', `GetKey ${goQuote(name)}`, this.missing('key', name, ref.version), (sdk) =>
-          sdk.keys.getKey(name, { abortSignal: signal, ...(ref.version ? { version: ref.version } : {}) }),
+        const k = await this.call('GetKey', `GetKey ${goQuote(name)}`, this.missing('key', name, version), (sdk) =>
+          sdk.keys.getKey(name, { abortSignal: signal, ...(version ? { version } : {}) }),
         );
         const p = k.properties;
-        if (fetch) return tagValue(allMetadata(p.tags, { expires: p.expiresOn, created: p.createdOn, updated: p.updatedOn, notBefore: p.notBefore }, legacy), ref.property);
-        return propertyValue(keyJson(jwkFields(k.key as Record<string, unknown> | undefined), this.p.spec.useAzureSDK), ref.property, ref.key);
+        if (fetch) return rawSecret(metaPayload('key', p.tags, { expires: p.expiresOn, created: p.createdOn, updated: p.updatedOn, notBefore: p.notBefore }));
+        return rawSecret(Object.freeze({ kind: 'key', jwk: Object.freeze(jwkFields(k.key as Record<string, unknown> | undefined)) } satisfies AzurePayload), p.version);
       }
       default:
         throw unknownObjectType(name);
     }
-  }
-
-  async getSecretMap(ref: RemoteRef, signal: AbortSignal): Promise<Map<string, Uint8Array>> {
-    signal = withRequestTimeout(signal);
-    this.needCredentials();
-    const { type, name } = objectRef(ref.key);
-    if (type === 'cert') throw new NotSupportedError('cannot get use dataFrom to get certificate secret');
-    if (type === 'key') throw new NotSupportedError('cannot get use dataFrom to get key secret');
-    if (type !== 'secret') throw unknownObjectType(name);
-    const s = await this.readSecret(name, ref.version, signal);
-    const legacy = !this.p.spec.useAzureSDK;
-    if (ref.metadataPolicy === 'Fetch') {
-      // ESO first reads the value the way GetSecret does (so a missing tag fails here too) ...
-      tagValue(allMetadata(s.tags, s.attrs, legacy), ref.property);
-      // ... then flattens the tags as "<name>_<tag>" keys.
-      return metadataExtract(flattenedMetadata(name, s.tags, s.attrs, legacy), ref.key, ref.property);
-    }
-    return jsonObjectMap(utf8.decode(propertyValue(s.value, ref.property, ref.key)), ref.key);
   }
 
   async findSecrets(find: FindSpec, signal: AbortSignal): Promise<Map<string, Uint8Array>> {
@@ -200,12 +235,12 @@ export class AzureKvStoreClient implements StoreClient {
     }
   }
 
-  private async readSecret(name: string, version: string | undefined, signal: AbortSignal): Promise<{ value: string } & Bundle> {
+  private async readSecret(name: string, version: string | undefined, signal: AbortSignal): Promise<{ value: string; version: string | undefined } & Bundle> {
     const s = await this.call('GetSecret', `GetSecret ${goQuote(name)}`, this.missing('secret', name, version), (sdk) =>
       sdk.secrets.getSecret(name, { abortSignal: signal, ...(version ? { version } : {}) }),
     );
     const p = s.properties;
-    return { value: s.value ?? '', tags: p.tags, attrs: { expires: p.expiresOn, created: p.createdOn, updated: p.updatedOn, notBefore: p.notBefore } };
+    return { value: s.value ?? '', version: p.version, tags: p.tags, attrs: { expires: p.expiresOn, created: p.createdOn, updated: p.updatedOn, notBefore: p.notBefore } };
   }
 
   private missing(kind: string, name: string, version: string | undefined): string {

@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { HushError } from '../../util/errors.ts';
+import { rawRefOf, readMap, readValue } from '../../read/rawref.ts';
 import type { StoreClient } from '../types.ts';
 import { MemoryKube, testStoreContext, type CallLog } from '../util/testing/memoryKube.ts';
 import { azureKvProvider } from './provider.ts';
@@ -85,22 +86,23 @@ void describe('azurekv against the fake Azure', () => {
   it('reads secrets, versions, properties, keys and certificates with a client secret, with one token', async () => {
     const before = az.counts.tokens;
     const { client, log } = await connect(spSpec());
-    assert.equal(text(await client.getSecret({ key: 'db', property: 'user' }, signal)), 'admin');
-    assert.equal(text(await client.getSecret({ key: 'db', property: 'port' }, signal)), '5432');
-    assert.equal(text(await client.getSecret({ key: 'rotating' }, signal)), 'second');
-    assert.equal(text(await client.getSecret({ key: 'rotating', version: v1 }, signal)), 'first');
-    assert.deepEqual(Object.fromEntries([...(await client.getSecretMap({ key: 'db' }, signal))].map(([k, v]) => [k, text(v)])), { user: 'admin', pass: VALUE_CANARY, port: '5432' });
-    const key = JSON.parse(text(await client.getSecret({ key: 'key/signing' }, signal))) as Record<string, unknown>;
+    assert.equal(text(await readValue(client, { key: 'db', property: 'user' }, signal)), 'admin');
+    assert.equal(text(await readValue(client, { key: 'db', property: 'port' }, signal)), '5432');
+    assert.equal(text(await readValue(client, { key: 'rotating' }, signal)), 'second');
+    assert.equal(text(await readValue(client, { key: 'rotating', version: v1 }, signal)), 'first');
+    assert.deepEqual(Object.fromEntries([...(await readMap(client, { key: 'db' }, signal))].map(([k, v]) => [k, text(v)])), { user: 'admin', pass: VALUE_CANARY, port: '5432' });
+    const key = JSON.parse(text(await readValue(client, { key: 'key/signing' }, signal))) as Record<string, unknown>;
     assert.equal(key.kty, 'RSA');
     assert.equal(key.e, 'AQAB');
-    assert.equal(text(await client.getSecret({ key: 'key/signing', property: 'kty' }, signal)), 'RSA');
-    const cer = await client.getSecret({ key: 'cert/tls' }, signal);
+    assert.equal(text(await readValue(client, { key: 'key/signing', property: 'kty' }, signal)), 'RSA');
+    const cer = await readValue(client, { key: 'cert/tls' }, signal);
     assert.match(new (await import('node:crypto')).X509Certificate(Buffer.from(cer)).subject, /CN=hush-sp/);
-    assert.equal(text(await client.getSecret({ key: 'cert/tls', metadataPolicy: 'Fetch', property: 'purpose' }, signal)), 'ingress');
-    assert.equal(text(await client.getSecret({ key: 'db', metadataPolicy: 'Fetch' }, signal)), '{"env":"prod","team":"a"}');
-    await assert.rejects(client.getSecretMap({ key: 'key/signing' }, signal), /cannot get use dataFrom to get key secret/);
+    assert.equal(text(await readValue(client, { key: 'cert/tls', metadataPolicy: 'Fetch', property: 'purpose' }, signal)), 'ingress');
+    assert.equal(text(await readValue(client, { key: 'db', metadataPolicy: 'Fetch' }, signal)), '{"env":"prod","team":"a"}');
+    // The raw read cannot know a map is wanted: the key is read (GetKey), then the projection refuses it with ESO's error.
+    await assert.rejects(readMap(client, { key: 'key/signing' }, signal), /cannot get use dataFrom to get key secret/);
     assert.equal(az.counts.tokens - before, 1, 'one token for the connect check and every read');
-    assert.ok(log.count('GetSecret', 'success') >= 5 && log.count('GetKey', 'success') === 2 && log.count('GetCertificate', 'success') === 2);
+    assert.ok(log.count('GetSecret', 'success') >= 5 && log.count('GetKey', 'success') === 3 && log.count('GetCertificate', 'success') === 2);
   });
 
   it('finds enabled secrets by name regexp and tags across pages', async () => {
@@ -116,11 +118,11 @@ void describe('azurekv against the fake Azure', () => {
 
   it('says what is missing: a key, a version, a property, a disabled secret', async () => {
     const { client } = await connect(spSpec());
-    await assert.rejects(client.getSecret({ key: 'nope' }, signal), { code: 'NotFound', message: /secret "nope" not found in https:\/\/127\.0\.0\.1:\d+\/ \(SecretNotFound\)/ });
-    await assert.rejects(client.getSecret({ key: 'db', version: 'ffff' }, signal), { code: 'NotFound', message: /version "ffff"/ });
-    await assert.rejects(client.getSecret({ key: 'db', property: 'nope' }, signal), { code: 'PropertyNotFound', message: /property nope does not exist in key db/ });
-    await assert.rejects(client.getSecret({ key: 'app-off' }, signal), { code: 'AccessDenied', message: /disabled secret/ });
-    await assert.rejects(client.getSecret({ key: 'blob/x' }, signal), /unknown Azure Keyvault object Type for x/);
+    await assert.rejects(readValue(client, { key: 'nope' }, signal), { code: 'NotFound', message: /secret "nope" not found in https:\/\/127\.0\.0\.1:\d+\/ \(SecretNotFound\)/ });
+    await assert.rejects(readValue(client, { key: 'db', version: 'ffff' }, signal), { code: 'NotFound', message: /version "ffff"/ });
+    await assert.rejects(readValue(client, { key: 'db', property: 'nope' }, signal), { code: 'PropertyNotFound', message: /property nope does not exist in key db/ });
+    await assert.rejects(readValue(client, { key: 'app-off' }, signal), { code: 'AccessDenied', message: /disabled secret/ });
+    await assert.rejects(readValue(client, { key: 'blob/x' }, signal), /unknown Azure Keyvault object Type for x/);
   });
 
   it('a wrong client secret fails at connect with Entra ID\'s reason, and the secret stays out of the message', async () => {
@@ -136,7 +138,7 @@ void describe('azurekv against the fake Azure', () => {
 
   it('authenticates with a client certificate (signed assertion), and refuses a certificate the app does not have', async () => {
     const { client } = await connect(spSpec({ authSecretRef: { clientId: { name: 'sp-cert', key: 'clientId' }, clientCertificate: { name: 'sp-cert', key: 'cert' } } }));
-    assert.equal(text(await client.getSecret({ key: 'db', property: 'user' }, signal)), 'admin');
+    assert.equal(text(await readValue(client, { key: 'db', property: 'user' }, signal)), 'admin');
     const spec = spSpec({ authSecretRef: { clientId: { name: 'sp-other-cert', key: 'clientId' }, clientCertificate: { name: 'sp-other-cert', key: 'cert' } } });
     await assert.rejects(azureKvProvider.connect(testStoreContext({ spec, kube }).ctx), { code: 'AuthFailed', message: /AADSTS700027/ });
   });
@@ -171,9 +173,9 @@ void describe('azurekv against the fake Azure', () => {
         return client;
       };
       const client = await connectMi(mi);
-      assert.equal(text(await client.getSecret({ key: 'db', property: 'user' }, signal)), 'admin');
+      assert.equal(text(await readValue(client, { key: 'db', property: 'user' }, signal)), 'admin');
       const chosen = await connectMi({ ...mi, identityId: 'mi-client' });
-      assert.equal(text(await chosen.getSecret({ key: 'rotating' }, signal)), 'second');
+      assert.equal(text(await readValue(chosen, { key: 'rotating' }, signal)), 'second');
       assert.equal(own.counts.imdsTokens, 2);
       await assert.rejects(azureKvProvider.connect(testStoreContext({ spec: { ...mi, identityId: 'nobody' }, kube, ...cluster }).ctx), { code: 'AuthFailed', message: /managed identity nobody: .*Identity not found/ });
     } finally {
@@ -205,7 +207,7 @@ void describe('azurekv against the fake Azure', () => {
       assert.deepEqual(az.counts, before, 'no token was asked for and nothing reached the vault');
       // The positive sentinel: the store's own credentials (a client secret) still reach this vault.
       const { client } = await connect(spSpec());
-      assert.equal(text(await client.getSecret({ key: 'db', property: 'user' }, signal)), 'admin');
+      assert.equal(text(await readValue(client, { key: 'db', property: 'user' }, signal)), 'admin');
       assert.ok(az.counts.tokens > before.tokens && az.counts.vaultCalls > before.vaultCalls);
     } finally {
       delete process.env.AZURE_POD_IDENTITY_AUTHORITY_HOST;
@@ -217,17 +219,85 @@ void describe('azurekv against the fake Azure', () => {
   it('throttling answers become Throttled with the vault\'s Retry-After', async () => {
     const { client } = await connect(spSpec(), { retrySettings: { maxRetries: 0 } });
     az.throttleNext(1);
-    await assert.rejects(client.getSecret({ key: 'db' }, signal), { code: 'Throttled', retryAfterMs: 1000 });
-    assert.equal(text(await client.getSecret({ key: 'db', property: 'user' }, signal)), 'admin');
+    await assert.rejects(readValue(client, { key: 'db' }, signal), { code: 'Throttled', retryAfterMs: 1000 });
+    az.throttleNext(1, '7');
+    await assert.rejects(readValue(client, { key: 'db' }, signal), { code: 'Throttled', retryAfterMs: 7000 });
+    az.throttleNext(1, null);
+    await assert.rejects(readValue(client, { key: 'db' }, signal), (e: unknown) => e instanceof HushError && e.code === 'Throttled' && e.retryAfterMs === undefined);
+    // No pause of the client's own: the next read goes straight to the vault (the governor paces the store).
+    const calls = az.counts.vaultCalls;
+    assert.equal(text(await readValue(client, { key: 'db', property: 'user' }, signal)), 'admin');
+    assert.equal(az.counts.vaultCalls - calls, 1);
   });
+
+  it('raw reads: two properties of one secret are one GetSecret, projected twice', async () => {
+    const { client, log } = await connect(spSpec());
+    const user = { key: 'db', property: 'user' };
+    const port = { key: 'db', property: 'port' };
+    assert.deepEqual(rawRefOf(client, user), rawRefOf(client, port));
+    await client.read({ key: 'other' }, signal); // the SDK's first request is the unauthenticated challenge: out of the count
+    const calls = az.counts.vaultCalls;
+    const raw = await client.read(rawRefOf(client, user), signal);
+    assert.equal(text(client.projection.value(raw, user)), 'admin');
+    assert.equal(text(client.projection.value(raw, port)), '5432');
+    assert.equal(text(client.projection.map(raw, { key: 'db' }).get('pass')!), VALUE_CANARY);
+    assert.equal(az.counts.vaultCalls - calls, 1, 'one vault call for both properties and the map');
+    assert.equal(log.count('GetSecret', 'success'), 2, 'the warm-up read and this one');
+    assert.throws(() => client.projection.value(raw, { key: 'db', property: 'nope' }), { code: 'PropertyNotFound', message: /property nope does not exist in key db/ });
+  });
+
+  it('raw reads: the version is the object version\'s id and a new version changes it; metadata reads have none', async () => {
+    const { client } = await connect(spSpec());
+    const first = az.setSecret('versioned', 'one', { tags: { gen: '1' } });
+    const r1 = await client.read({ key: 'versioned' }, signal);
+    assert.equal(r1.version, first);
+    const second = az.setSecret('versioned', 'two');
+    const r2 = await client.read({ key: 'versioned' }, signal);
+    assert.equal(r2.version, second);
+    assert.notEqual(second, first);
+    assert.equal(text(client.projection.value(r2, { key: 'versioned' })), 'two');
+    assert.equal((await client.read({ key: 'versioned', version: first }, signal)).version, first, 'a pinned version names itself');
+    const kv = az.setKey('versioned-key', { kty: 'RSA', n: 'AQAB', e: 'AQAB' });
+    assert.equal((await client.read({ key: 'key/versioned-key' }, signal)).version, kv);
+    assert.equal((await client.read({ key: 'key/versioned-key', version: kv }, signal)).version, kv);
+    const certs = (await client.read({ key: 'cert/tls' }, signal)).version;
+    assert.match(certs ?? '', /^[0-9a-f]{32}$/);
+    // Key Vault updates tags in place, keeping the version id: a version would hide the change.
+    const m1 = await client.read({ key: 'versioned', metadataPolicy: 'Fetch' }, signal);
+    assert.equal(m1.version, undefined);
+    az.updateSecretTags('versioned', { gen: '2' });
+    const m2 = await client.read({ key: 'versioned', metadataPolicy: 'Fetch' }, signal);
+    assert.equal(m2.version, undefined);
+    assert.equal(text(client.projection.value(m2, { key: 'versioned', metadataPolicy: 'Fetch', property: 'gen' })), '2');
+    assert.equal((await client.read({ key: 'versioned' }, signal)).version, second, 'the same version id after the tag update');
+  });
+
+  it('the projection is pure: same bytes twice, the payload untouched, and a reader\'s bytes are its own', async () => {
+    const { client } = await connect(spSpec());
+    const cert = await client.read({ key: 'cert/tls' }, signal);
+    const a = client.projection.value(cert, { key: 'cert/tls' });
+    const b = client.projection.value(cert, { key: 'cert/tls' });
+    assert.deepEqual(a, b);
+    const der = [...b];
+    a.fill(0);
+    assert.deepEqual([...client.projection.value(cert, { key: 'cert/tls' })], der, 'wiping one reader\'s bytes leaves the shared payload alone');
+    for (const ref of [{ key: 'db', metadataPolicy: 'Fetch' as const }, { key: 'db' }, { key: 'key/signing' }]) {
+      const raw = await client.read(rawRefOf(client, ref), signal);
+      const snapshot = JSON.stringify(raw.payload);
+      assert.deepEqual(client.projection.value(raw, ref), client.projection.value(raw, ref));
+      if (ref.key === 'db') assert.deepEqual(client.projection.map(raw, ref), client.projection.map(raw, ref));
+      assert.equal(JSON.stringify(raw.payload), snapshot);
+    }
+  });
+
 
   it('a token the vault stops accepting is replaced on the next read', async () => {
     const { client } = await connect(spSpec());
-    assert.equal(text(await client.getSecret({ key: 'db', property: 'user' }, signal)), 'admin');
+    assert.equal(text(await readValue(client, { key: 'db', property: 'user' }, signal)), 'admin');
     const before = az.counts.tokens;
     az.revokeTokens();
-    await assert.rejects(client.getSecret({ key: 'db' }, signal), { code: 'AuthFailed' });
-    assert.equal(text(await client.getSecret({ key: 'db', property: 'user' }, signal)), 'admin');
+    await assert.rejects(readValue(client, { key: 'db' }, signal), { code: 'AuthFailed' });
+    assert.equal(text(await readValue(client, { key: 'db', property: 'user' }, signal)), 'admin');
     assert.equal(az.counts.tokens - before, 1);
   });
 
@@ -255,10 +325,10 @@ void describe('azurekv token lifetime', () => {
       const spec = { vaultUrl: az.vaultUrl, tenantId: 't', useAzureSDK: true, caBundle: Buffer.from(az.caPem).toString('base64'), customCloudConfig: { activeDirectoryEndpoint: az.authorityHost }, authSecretRef: { clientId: { name: 'sp', key: 'clientId' }, clientSecret: { name: 'sp', key: 'clientSecret' } } };
       const client = await azureKvProvider.connect(testStoreContext({ spec, kube }).ctx);
       try {
-        assert.equal(text(await client.getSecret({ key: 's' }, signal)), 'v');
+        assert.equal(text(await readValue(client, { key: 's' }, signal)), 'v');
         assert.equal(az.counts.tokens, 1);
         await new Promise((r) => setTimeout(r, 2200));
-        assert.equal(text(await client.getSecret({ key: 's' }, signal)), 'v');
+        assert.equal(text(await readValue(client, { key: 's' }, signal)), 'v');
         assert.equal(az.counts.tokens, 2);
         assert.equal(az.counts.vaultUnauthorized, 0, 'the old token was replaced before it expired');
       } finally {

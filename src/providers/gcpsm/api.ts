@@ -8,9 +8,9 @@
  * - no retries inside the library: a failed call is mapped to a Hush error and
  *   the controller's backoff decides (one UNAUTHENTICATED answer gets one
  *   retry with a fresh token);
- * - RESOURCE_EXHAUSTED pauses the whole store: until the pause ends every call
- *   fails fast with ThrottledError, so a quota answer slows all
- *   ExternalSecrets of the store together instead of each retrying on its own;
+ * - RESOURCE_EXHAUSTED is a ThrottledError carrying the server's RetryInfo
+ *   delay when it sends one; pausing the store is the store's governor's job
+ *   (read/governor.ts), so all ExternalSecrets of the store slow down together;
  * - the library's telemetry logging is off: it could print payloads.
  */
 import type { SecretManagerServiceClient } from '@google-cloud/secret-manager';
@@ -37,8 +37,6 @@ const Code = {
 const codeNames: Record<number, string> = Object.fromEntries(Object.entries(Code).map(([k, v]) => [v, k]));
 
 const CALL_TIMEOUT_MS = 30_000;
-const PAUSE_MIN_MS = 1000;
-const PAUSE_MAX_MS = 30_000;
 
 export interface ApiOptions {
   endpoint: GrpcEndpoint;
@@ -48,19 +46,22 @@ export interface ApiOptions {
   secrets: Set<string>;
   /** Token fetches use the store's signal so one cancelled read cannot fail everyone's refresh. */
   storeSignal: AbortSignal;
-  now?: () => number;
 }
 
 export interface SecretInfo {
   name: string;
   labels: Record<string, string>;
   annotations: Record<string, string>;
+  /** The Secret's etag (it changes with every update of the Secret); undefined when the server sends none. */
+  etag?: string | undefined;
 }
 
 interface GrpcLikeError {
   code?: unknown;
   details?: unknown;
   message?: unknown;
+  /** google.rpc.Status details as google-gax decodes them (RetryInfo among them). */
+  statusDetails?: unknown;
 }
 
 type CallOpts = { otherArgs: { headers: Record<string, string> }; retry: null; timeout: number; autoPaginate?: boolean };
@@ -68,14 +69,10 @@ type CallOpts = { otherArgs: { headers: Record<string, string> }; retry: null; t
 export class SecretManagerApi {
   private readonly o: ApiOptions;
   private readonly client: SecretManagerServiceClient;
-  private readonly now: () => number;
-  private pausedUntil = 0;
-  private pauseMs = 0;
 
   private constructor(o: ApiOptions, client: SecretManagerServiceClient) {
     this.o = o;
     this.client = client;
-    this.now = o.now ?? Date.now;
   }
 
   static async create(o: ApiOptions): Promise<SecretManagerApi> {
@@ -104,7 +101,7 @@ export class SecretManagerApi {
   /** GetSecret: labels and annotations (metadataPolicy: Fetch). */
   async getSecret(name: string, signal: AbortSignal): Promise<SecretInfo> {
     const [s] = await this.call('GetSecret', `get ${name}`, signal, (opts) => this.client.getSecret({ name }, opts));
-    return { name: s.name ?? name, labels: { ...(s.labels ?? {}) }, annotations: { ...(s.annotations ?? {}) } };
+    return { name: s.name ?? name, labels: { ...(s.labels ?? {}) }, annotations: { ...(s.annotations ?? {}) }, etag: s.etag || undefined };
   }
 
   /** ListSecrets, every page. */
@@ -144,18 +141,13 @@ export class SecretManagerApi {
     await this.client.close();
   }
 
-  /** One RPC with the store's token, metrics, the store-wide throttle pause and error mapping. */
+  /** One RPC with the store's token, metrics and error mapping. */
   private async call<T>(metric: string, action: string, signal: AbortSignal, rpc: (opts: CallOpts) => Promise<T>): Promise<T> {
     for (let attempt = 0; ; attempt++) {
-      const wait = this.pausedUntil - this.now();
-      if (wait > 0) {
-        throw new ThrottledError(`gcpsm: ${action}: the store is backing off after a quota error (RESOURCE_EXHAUSTED); next try in ${Math.ceil(wait / 1000)} s`, { retryAfterMs: wait });
-      }
       const token = await this.o.session.token(this.o.storeSignal);
       try {
         const res = await cancellable(rpc({ otherArgs: { headers: { authorization: `Bearer ${token}` } }, retry: null, timeout: CALL_TIMEOUT_MS }), signal);
         this.o.recordCall(metric, 'success');
-        this.pauseMs = 0;
         return res;
       } catch (err) {
         this.o.recordCall(metric, 'error');
@@ -163,10 +155,6 @@ export class SecretManagerApi {
         if (code === Code.UNAUTHENTICATED && attempt === 0) {
           this.o.session.invalidate(token);
           continue;
-        }
-        if (code === Code.RESOURCE_EXHAUSTED) {
-          this.pauseMs = Math.min(PAUSE_MAX_MS, this.pauseMs === 0 ? PAUSE_MIN_MS : this.pauseMs * 2);
-          this.pausedUntil = this.now() + this.pauseMs;
         }
         throw this.toHushError(err, action);
       }
@@ -188,8 +176,10 @@ export class SecretManagerApi {
         return new AccessDeniedError(message, opts);
       case Code.UNAUTHENTICATED:
         return new AuthError(message, opts);
-      case Code.RESOURCE_EXHAUSTED:
-        return new ThrottledError(message, { ...opts, retryAfterMs: this.pauseMs || PAUSE_MIN_MS });
+      case Code.RESOURCE_EXHAUSTED: {
+        const after = retryDelayMs(err);
+        return new ThrottledError(message, after === undefined ? opts : { ...opts, retryAfterMs: after });
+      }
       case Code.DEADLINE_EXCEEDED:
         return new TimeoutError(message, opts);
       case Code.INVALID_ARGUMENT:
@@ -201,6 +191,30 @@ export class SecretManagerApi {
         return new UnavailableError(message, opts);
     }
   }
+}
+
+/**
+ * google.rpc.RetryInfo.retry_delay from the error's status details (gRPC's Retry-After), as
+ * google-gax decodes grpc-status-details-bin; undefined when the server sent none.
+ */
+function retryDelayMs(err: unknown): number | undefined {
+  const details = (err as GrpcLikeError | undefined)?.statusDetails;
+  if (!Array.isArray(details)) return undefined;
+  for (const d of details as unknown[]) {
+    const delay = (d as { retryDelay?: { seconds?: unknown; nanos?: unknown } } | null)?.retryDelay;
+    if (!delay || typeof delay !== 'object') continue;
+    const seconds = int64(delay.seconds);
+    const nanos = int64(delay.nanos);
+    if (Number.isFinite(seconds) && Number.isFinite(nanos) && seconds >= 0 && nanos >= 0) return seconds * 1000 + Math.floor(nanos / 1e6);
+  }
+  return undefined;
+}
+
+/** A protobuf int64 as protobufjs hands it over: a number, a string, or a Long. */
+function int64(v: unknown): number {
+  if (v === undefined || v === null) return 0;
+  if (typeof v === 'object' && typeof (v as { toNumber?: unknown }).toNumber === 'function') return (v as { toNumber(): number }).toNumber();
+  return Number(v);
 }
 
 function grpcCode(err: unknown): number | undefined {

@@ -3,10 +3,11 @@
  * the access token session, and implements ESO's read semantics.
  */
 import { HushError, InternalError, InvalidDataError, NotFoundError, NotSupportedError } from '../../util/errors.ts';
-import type { FindSpec, RemoteRef, StoreClient, ValidationResult } from '../types.ts';
+import type { FindSpec, Projection, RawRef, RawSecret, RemoteRef, StoreClient, ValidationResult } from '../types.ts';
+import { rawSecret } from '../../read/rawref.ts';
 import { goQuote } from '../util/gojson.ts';
 import { compileGoRegexp, type GoRegexp } from '../../util/goregexp.ts';
-import { isDisabledOrDestroyed, type SecretManagerApi } from './api.ts';
+import { isDisabledOrDestroyed, type SecretInfo, type SecretManagerApi } from './api.ts';
 import { keyOf, parentName, secretName, versionName, type NameConfig } from './names.ts';
 import type { AccessTokenSession } from './session.ts';
 import type { VersionSelectionPolicy } from './spec.ts';
@@ -26,28 +27,48 @@ export interface GcpsmClientParts {
   onClose(): void;
 }
 
+/** What one read got: a version's payload (metadataPolicy None) or the secret's labels and annotations (Fetch). */
+type GcpsmPayload = { readonly kind: 'data'; readonly data: Uint8Array } | { readonly kind: 'meta'; readonly meta: Pick<SecretInfo, 'labels' | 'annotations'> };
+
+/** ESO's GetSecret on what a read got. */
+function projectValue(raw: RawSecret, ref: RemoteRef): Uint8Array {
+  const p = raw.payload as GcpsmPayload;
+  if (p.kind === 'meta') return metadataValue(p.meta, ref.property, ref.key);
+  // A copy: the payload is shared by every reader of the ref.
+  if (ref.property === undefined || ref.property === '') return Uint8Array.from(p.data);
+  return propertyValue(p.data, ref.property, ref.key);
+}
+
+const gcpsmProjection: Projection = {
+  value: projectValue,
+  // ESO's GetSecretMap is GetSecret's bytes split as a JSON object (metadata included).
+  map: (raw, ref) => payloadMap(projectValue(raw, ref), ref.key),
+};
+
 export class GcpsmStoreClient implements StoreClient {
   private readonly p: GcpsmClientParts;
   private closed = false;
+  readonly projection = gcpsmProjection;
 
   constructor(parts: GcpsmClientParts) {
     this.p = parts;
   }
 
-  async getSecret(ref: RemoteRef, signal: AbortSignal): Promise<Uint8Array> {
+  /**
+   * A value read's version is the resource name of the version it resolved to
+   * (projects/<number>/secrets/<key>/versions/<n>): versions are immutable, so a new name is a
+   * new value. A metadata read's is the Secret's etag, which every update of the Secret changes.
+   */
+  async read(ref: RawRef, signal: AbortSignal): Promise<RawSecret> {
     if (ref.metadataPolicy === 'Fetch') {
       const meta = await this.p.api.getSecret(secretName(this.p.names, ref.key), signal).catch((err: unknown) => {
         throw this.notFoundNamed(err, ref.key);
       });
-      return metadataValue(meta, ref.property, ref.key);
+      const payload: GcpsmPayload = { kind: 'meta', meta: { labels: Object.freeze({ ...meta.labels }), annotations: Object.freeze({ ...meta.annotations }) } };
+      return rawSecret(Object.freeze(payload), meta.etag);
     }
-    const data = await this.payload(ref.key, ref.version, signal);
-    if (ref.property === undefined || ref.property === '') return data;
-    return propertyValue(data, ref.property, ref.key);
-  }
-
-  async getSecretMap(ref: RemoteRef, signal: AbortSignal): Promise<Map<string, Uint8Array>> {
-    return payloadMap(await this.getSecret(ref, signal), ref.key);
+    const { name, data } = await this.payload(ref.key, ref.version, signal);
+    return rawSecret(Object.freeze({ kind: 'data', data } satisfies GcpsmPayload), name);
   }
 
   async findSecrets(find: FindSpec, signal: AbortSignal): Promise<Map<string, Uint8Array>> {
@@ -82,7 +103,7 @@ export class GcpsmStoreClient implements StoreClient {
     const out = new Map<string, Uint8Array>();
     await forEachLimited(keys, FIND_CONCURRENCY, async (key) => {
       try {
-        out.set(key, await this.payload(key, undefined, signal));
+        out.set(key, (await this.payload(key, undefined, signal)).data);
       } catch (err) {
         // A listed secret without a readable version yet (created a moment before its first
         // version) is skipped: a list that worked must never read as "everything is gone".
@@ -114,8 +135,8 @@ export class GcpsmStoreClient implements StoreClient {
     await this.p.api.close();
   }
 
-  /** AccessSecretVersion with ESO's secretVersionSelectionPolicy. */
-  private async payload(key: string, version: string | undefined, signal: AbortSignal): Promise<Uint8Array> {
+  /** AccessSecretVersion with ESO's secretVersionSelectionPolicy: the payload and the version's name. */
+  private async payload(key: string, version: string | undefined, signal: AbortSignal): Promise<{ name: string; data: Uint8Array }> {
     const name = versionName(this.p.names, key, version || 'latest');
     let res;
     try {
@@ -127,7 +148,7 @@ export class GcpsmStoreClient implements StoreClient {
       });
     }
     if (!res.data || res.data.length === 0) throw new InvalidDataError(`gcpsm: invalid secret received. no secret string for key: ${key}`);
-    return res.data;
+    return { name: res.name, data: res.data };
   }
 
   /** LatestOrFetch: the newest ENABLED version when `latest` is disabled or destroyed. */

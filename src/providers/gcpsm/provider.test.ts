@@ -13,9 +13,10 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { HushError } from '../../util/errors.ts';
 import type { StoreClient } from '../types.ts';
+import { rawRefOf, readMap, readValue } from '../../read/rawref.ts';
 import { MemoryKube, testStoreContext } from '../util/testing/memoryKube.ts';
 import { gcpsmProvider } from './provider.ts';
-import { PROJECT_ID, startFakeSecretManager, type FakeSecretManager } from './testing/server.ts';
+import { PROJECT_ID, PROJECT_NUMBER, startFakeSecretManager, type FakeSecretManager } from './testing/server.ts';
 import { makeServiceAccountKey, startFakeGoogleTokens, type FakeGoogleTokens } from './testing/tokens.ts';
 
 const EMAIL = 'reader@hush-test.iam.gserviceaccount.com';
@@ -88,9 +89,9 @@ test('a service account key from a Secret is exchanged once for a token that eve
   const before = tokens.counts.get('token') ?? 0;
   const { client, log } = await connect();
   shared = client;
-  assert.equal(text(await client.getSecret({ key: 'plain' }, signal)), 'v2-value');
-  assert.equal(text(await client.getSecret({ key: 'plain', version: '1' }, signal)), 'v1-value');
-  assert.equal(text(await client.getSecret({ key: 'plain', version: 'latest' }, signal)), 'v2-value');
+  assert.equal(text(await readValue(client, { key: 'plain' }, signal)), 'v2-value');
+  assert.equal(text(await readValue(client, { key: 'plain', version: '1' }, signal)), 'v1-value');
+  assert.equal(text(await readValue(client, { key: 'plain', version: 'latest' }, signal)), 'v2-value');
   assert.equal((tokens.counts.get('token') ?? 0) - before, 1, 'one token exchange for the connect and three reads');
   assert.equal(sm.principals.at(-1), EMAIL, 'the server saw the key’s service account');
   assert.equal(log.count('AccessSecretVersion', 'success'), 3);
@@ -99,11 +100,11 @@ test('a service account key from a Secret is exchanged once for a token that eve
 });
 
 test('binary payloads come back byte for byte', async () => {
-  assert.deepEqual([...(await shared.getSecret({ key: 'binary' }, signal))], [0, 1, 2, 254, 255]);
+  assert.deepEqual([...(await readValue(shared, { key: 'binary' }, signal))], [0, 1, 2, 254, 255]);
 });
 
 test('property reads JSON: a dotted literal key first, then a gjson path; strings unquoted, others as JSON text', async () => {
-  const get = async (property: string) => text(await shared.getSecret({ key: 'db', property }, signal));
+  const get = async (property: string) => text(await readValue(shared, { key: 'db', property }, signal));
   assert.equal(await get('user'), 'admin');
   assert.equal(await get('port'), '5432');
   assert.equal(await get('a.b'), 'dotted', 'the literal key "a.b" wins');
@@ -111,26 +112,26 @@ test('property reads JSON: a dotted literal key first, then a gjson path; string
   assert.equal(await get('nested'), '{ "a": [1, 2] }');
   assert.equal(await get('nested.a.1'), '2');
   assert.equal(await get('none'), '');
-  await rejectsWith(shared.getSecret({ key: 'db', property: 'missing' }, signal), 'PropertyNotFound', /key missing does not exist in secret db/);
-  await rejectsWith(shared.getSecret({ key: 'not-json', property: 'x' }, signal), 'InvalidData', /is not JSON/);
+  await rejectsWith(readValue(shared, { key: 'db', property: 'missing' }, signal), 'PropertyNotFound', /key missing does not exist in secret db/);
+  await rejectsWith(readValue(shared, { key: 'not-json', property: 'x' }, signal), 'InvalidData', /is not JSON/);
 });
 
 test('extract splits a JSON object: strings unescaped, other members as their exact source text, null empty', async () => {
-  const m = await shared.getSecretMap({ key: 'db' }, signal);
+  const m = await readMap(shared, { key: 'db' }, signal);
   const got = Object.fromEntries([...m].map(([k, v]) => [k, text(v)]));
   assert.deepEqual(got, { user: 'admin', pass: 's3cr3t-canary', port: '5432', ratio: '1.0', nested: '{ "a": [1, 2] }', none: '', 'a.b': 'dotted', a: '{"b":"path"}' });
-  await rejectsWith(shared.getSecretMap({ key: 'not-json' }, signal), 'InvalidData', /not valid JSON/);
+  await rejectsWith(readMap(shared, { key: 'not-json' }, signal), 'InvalidData', /not valid JSON/);
 });
 
 test('metadataPolicy Fetch returns labels and annotations as ESO shapes them', async () => {
-  const get = async (property?: string) => text(await shared.getSecret({ key: 'db', metadataPolicy: 'Fetch', ...(property ? { property } : {}) }, signal));
+  const get = async (property?: string) => text(await readValue(shared, { key: 'db', metadataPolicy: 'Fetch', ...(property ? { property } : {}) }, signal));
   assert.equal(await get(), '{"annotations":{"owner":"ops"},"labels":{"env":"prod","team":"payments"}}');
   assert.equal(await get('labels'), '{"env":"prod","team":"payments"}');
   assert.equal(await get('labels.team'), 'payments');
   assert.equal(await get('annotations.owner'), 'ops');
-  assert.equal(text(await shared.getSecret({ key: 'plain', metadataPolicy: 'Fetch' }, signal)), '{"annotations":null,"labels":null}', 'empty maps are null, as Go marshals a nil map');
-  await rejectsWith(shared.getSecret({ key: 'db', metadataPolicy: 'Fetch', property: 'labels.nope' }, signal), 'PropertyNotFound', /label with key nope/);
-  await rejectsWith(shared.getSecret({ key: 'db', metadataPolicy: 'Fetch', property: 'owner' }, signal), 'PropertyNotFound', /should start with either annotations or labels/);
+  assert.equal(text(await readValue(shared, { key: 'plain', metadataPolicy: 'Fetch' }, signal)), '{"annotations":null,"labels":null}', 'empty maps are null, as Go marshals a nil map');
+  await rejectsWith(readValue(shared, { key: 'db', metadataPolicy: 'Fetch', property: 'labels.nope' }, signal), 'PropertyNotFound', /label with key nope/);
+  await rejectsWith(readValue(shared, { key: 'db', metadataPolicy: 'Fetch', property: 'owner' }, signal), 'PropertyNotFound', /should start with either annotations or labels/);
 });
 
 test('find by name regexp lists every page and reads each match', async () => {
@@ -152,17 +153,17 @@ test('find by labels filters server-side; a name wins over tags; path must prefi
 });
 
 test('missing secrets and versions are NotFound naming the key; a denied secret is AccessDenied', async () => {
-  await rejectsWith(shared.getSecret({ key: 'no-such' }, signal), 'NotFound', /secret "no-such" not found: .*not found or has no versions/);
-  await rejectsWith(shared.getSecret({ key: 'plain', version: '9' }, signal), 'NotFound', /versions\/9\] not found/);
-  await rejectsWith(shared.getSecret({ key: 'forbidden-thing' }, signal), 'AccessDenied', /PERMISSION_DENIED/);
+  await rejectsWith(readValue(shared, { key: 'no-such' }, signal), 'NotFound', /secret "no-such" not found: .*not found or has no versions/);
+  await rejectsWith(readValue(shared, { key: 'plain', version: '9' }, signal), 'NotFound', /versions\/9\] not found/);
+  await rejectsWith(readValue(shared, { key: 'forbidden-thing' }, signal), 'AccessDenied', /PERMISSION_DENIED/);
 });
 
 test('secretVersionSelectionPolicy: LatestOrFail fails on a disabled latest; LatestOrFetch reads the newest enabled version', async () => {
-  await rejectsWith(shared.getSecret({ key: 'rotated' }, signal), 'Unavailable', /DISABLED state/);
+  await rejectsWith(readValue(shared, { key: 'rotated' }, signal), 'Unavailable', /DISABLED state/);
   const { client } = await connect({ secretVersionSelectionPolicy: 'LatestOrFetch' });
   try {
-    assert.equal(text(await client.getSecret({ key: 'rotated' }, signal)), 'old');
-    await rejectsWith(client.getSecret({ key: 'rotated', version: '2' }, signal), 'Unavailable', /DISABLED state/);
+    assert.equal(text(await readValue(client, { key: 'rotated' }, signal)), 'old');
+    await rejectsWith(readValue(client, { key: 'rotated', version: '2' }, signal), 'Unavailable', /DISABLED state/);
   } finally {
     await client.close();
   }
@@ -171,19 +172,19 @@ test('secretVersionSelectionPolicy: LatestOrFail fails on a disabled latest; Lat
 test('location reads regional secrets from the regional parent', async () => {
   const { client } = await connect({ location: 'europe-west1' });
   try {
-    assert.equal(text(await client.getSecret({ key: 'regional-only' }, signal)), 'from europe-west1');
-    await rejectsWith(client.getSecret({ key: 'plain' }, signal), 'NotFound');
+    assert.equal(text(await readValue(client, { key: 'regional-only' }, signal)), 'from europe-west1');
+    await rejectsWith(readValue(client, { key: 'plain' }, signal), 'NotFound');
     assert.deepEqual([...(await client.findSecrets({ name: { regexp: '.' } }, signal)).keys()], ['regional-only']);
   } finally {
     await client.close();
   }
-  await rejectsWith(shared.getSecret({ key: 'regional-only' }, signal), 'NotFound');
+  await rejectsWith(readValue(shared, { key: 'regional-only' }, signal), 'NotFound');
 });
 
 test('a token the server no longer accepts is replaced once, transparently', async () => {
   tokens.revokeAll();
   const before = tokens.counts.get('token') ?? 0;
-  assert.equal(text(await shared.getSecret({ key: 'plain' }, signal)), 'v2-value');
+  assert.equal(text(await readValue(shared, { key: 'plain' }, signal)), 'v2-value');
   assert.equal((tokens.counts.get('token') ?? 0) - before, 1);
 });
 
@@ -193,10 +194,10 @@ test('tokens are refreshed before they expire', async () => {
     const { client } = await connect();
     try {
       const before = tokens.counts.get('token') ?? 0;
-      await client.getSecret({ key: 'plain' }, signal);
+      await readValue(client, { key: 'plain' }, signal);
       assert.equal((tokens.counts.get('token') ?? 0) - before, 0, 'the connect token is still fresh');
       await new Promise((r) => setTimeout(r, 750));
-      await client.getSecret({ key: 'plain' }, signal);
+      await readValue(client, { key: 'plain' }, signal);
       assert.equal((tokens.counts.get('token') ?? 0) - before, 1, 'two thirds of the life passed: a new token');
     } finally {
       await client.close();
@@ -206,21 +207,76 @@ test('tokens are refreshed before they expire', async () => {
   }
 });
 
-test('RESOURCE_EXHAUSTED backs off the whole store: calls fail fast until the pause ends', async () => {
+test('RESOURCE_EXHAUSTED is Throttled with the server\'s RetryInfo delay; the client itself does not pause', async () => {
   const { client } = await connect();
   try {
+    sm.throttle(1, { retryDelayMs: 7000 });
+    const e = await rejectsWith(readValue(client, { key: 'plain' }, signal), 'Throttled', /RESOURCE_EXHAUSTED: Quota exceeded/);
+    assert.equal(e.retryAfterMs, 7000, 'google.rpc.RetryInfo.retry_delay');
     sm.throttle(1);
-    const e = await rejectsWith(client.getSecret({ key: 'plain' }, signal), 'Throttled', /Quota exceeded/);
-    assert.ok((e.retryAfterMs ?? 0) > 0);
+    const bare = await rejectsWith(readValue(client, { key: 'plain' }, signal), 'Throttled', /Quota exceeded/);
+    assert.equal(bare.retryAfterMs, undefined, 'no delay is made up when the server gives none: the governor picks one');
+    // Pausing is the store's governor's job: the very next call goes out.
     const served = sm.calls.get('AccessSecretVersion') ?? 0;
-    const fast = await rejectsWith(client.getSecret({ key: 'db' }, signal), 'Throttled', /backing off/);
-    assert.ok((fast.retryAfterMs ?? 0) > 0 && (fast.retryAfterMs ?? 0) <= 1000);
-    assert.equal(sm.calls.get('AccessSecretVersion') ?? 0, served, 'the paused store sent nothing');
-    await new Promise((r) => setTimeout(r, 1050));
-    assert.equal(text(await client.getSecret({ key: 'plain' }, signal)), 'v2-value');
+    assert.equal(text(await readValue(client, { key: 'plain' }, signal)), 'v2-value');
+    assert.equal((sm.calls.get('AccessSecretVersion') ?? 0) - served, 1);
   } finally {
     await client.close();
   }
+});
+
+test('raw reads: two properties of one key are one AccessSecretVersion, projected twice', async () => {
+  const before = sm.calls.get('AccessSecretVersion') ?? 0;
+  const user = { key: 'db', property: 'user' };
+  const port = { key: 'db', property: 'port' };
+  assert.deepEqual(rawRefOf(shared, user), rawRefOf(shared, port), 'the property is not part of the request');
+  const raw = await shared.read(rawRefOf(shared, user), signal);
+  assert.equal(text(shared.projection.value(raw, user)), 'admin');
+  assert.equal(text(shared.projection.value(raw, port)), '5432');
+  assert.equal(text(shared.projection.map(raw, { key: 'db' }).get('pass')!), 's3cr3t-canary');
+  assert.equal((sm.calls.get('AccessSecretVersion') ?? 0) - before, 1, 'one call for both properties and the map');
+  assert.throws(() => shared.projection.value(raw, { key: 'db', property: 'missing' }), { code: 'PropertyNotFound', message: /key missing does not exist in secret db/ });
+});
+
+test('raw reads: the version is the resolved version\'s name, and a new version changes it; metadata reads carry the etag', async () => {
+  sm.addVersion('versioned', 'one', { labels: { gen: '1' } });
+  const latest = await shared.read({ key: 'versioned' }, signal);
+  assert.equal(latest.version, `projects/${PROJECT_NUMBER}/secrets/versioned/versions/1`);
+  sm.addVersion('versioned', 'two');
+  const next = await shared.read({ key: 'versioned' }, signal);
+  assert.equal(next.version, `projects/${PROJECT_NUMBER}/secrets/versioned/versions/2`);
+  assert.equal(text(shared.projection.value(next, { key: 'versioned' })), 'two');
+  assert.equal((await shared.read({ key: 'versioned', version: '1' }, signal)).version, `projects/${PROJECT_NUMBER}/secrets/versioned/versions/1`, 'a pinned version names itself');
+  const { client } = await connect({ secretVersionSelectionPolicy: 'LatestOrFetch' });
+  try {
+    assert.equal((await client.read({ key: 'rotated' }, signal)).version, `projects/${PROJECT_NUMBER}/secrets/rotated/versions/1`, 'LatestOrFetch names the enabled version it fell back to');
+  } finally {
+    await client.close();
+  }
+
+  const m1 = await shared.read({ key: 'versioned', metadataPolicy: 'Fetch' }, signal);
+  assert.match(m1.version ?? '', /^"[0-9a-f]+"$/, 'the Secret\'s etag');
+  assert.equal((await shared.read({ key: 'versioned', metadataPolicy: 'Fetch' }, signal)).version, m1.version, 'unchanged secret, same etag');
+  sm.putSecret('versioned', { labels: { gen: '2' } });
+  const m2 = await shared.read({ key: 'versioned', metadataPolicy: 'Fetch' }, signal);
+  assert.notEqual(m2.version, m1.version, 'new labels, new etag');
+  assert.equal(text(shared.projection.value(m2, { key: 'versioned', metadataPolicy: 'Fetch', property: 'labels.gen' })), '2');
+});
+
+test('the projection is pure: same bytes twice, the payload untouched, and a reader\'s bytes are its own', async () => {
+  const raw = await shared.read({ key: 'binary' }, signal);
+  const first = shared.projection.value(raw, { key: 'binary' });
+  const second = shared.projection.value(raw, { key: 'binary' });
+  assert.deepEqual([...first], [0, 1, 2, 254, 255]);
+  assert.deepEqual(second, first);
+  first.fill(7);
+  assert.deepEqual([...shared.projection.value(raw, { key: 'binary' })], [0, 1, 2, 254, 255], 'wiping one reader\'s bytes leaves the shared payload alone');
+  const meta = await shared.read({ key: 'db', metadataPolicy: 'Fetch' }, signal);
+  const snapshot = JSON.stringify(meta.payload);
+  const ref = { key: 'db', metadataPolicy: 'Fetch' as const, property: 'labels' };
+  assert.deepEqual(shared.projection.value(meta, ref), shared.projection.value(meta, ref));
+  assert.deepEqual(Object.fromEntries([...shared.projection.map(meta, ref)].map(([k, v]) => [k, text(v)])), { env: 'prod', team: 'payments' });
+  assert.equal(JSON.stringify(meta.payload), snapshot);
 });
 
 test('bad credentials fail at connect with the token endpoint’s reason and no key material', async () => {
@@ -275,7 +331,7 @@ test('no auth block on a namespaced SecretStore: the controller\'s Google identi
   const allowed = testStoreContext({ spec: {}, kube: new MemoryKube(), namespace: 'team-a', policy: { ambientNamespaces: ['team-a'] } });
   const client = await gcpsmProvider.connect(allowed.ctx);
   t.after(() => client.close());
-  assert.equal(text(await client.getSecret({ key: 'plain' }, signal)), 'v2-value');
+  assert.equal(text(await readValue(client, { key: 'plain' }, signal)), 'v2-value');
   assert.ok(requests() > before);
 });
 

@@ -10,6 +10,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { kubeCall } from '../../devenv/index.ts';
 import { HushError } from '../../util/errors.ts';
+import { readValue } from '../../read/rawref.ts';
 import { DevEnvKube, devEnvSkipReason, loadDevEnv } from '../util/testing/devenvKube.ts';
 import { testStoreContext } from '../util/testing/memoryKube.ts';
 import type { ServiceAccountReader } from './auth/workloadidentity.ts';
@@ -70,7 +71,7 @@ test('without the annotation the federated identity itself reads the secret', { 
   const { ctx, log } = testStoreContext({ spec: spec('plain'), kube, namespace: ns });
   const client = await gcpsmProvider.connect(ctx);
   try {
-    assert.equal(Buffer.from(await client.getSecret({ key: 'wi-secret' }, signal)).toString(), 'hello from GCP');
+    assert.equal(Buffer.from(await readValue(client, { key: 'wi-secret' }, signal)).toString(), 'hello from GCP');
     assert.equal(sm.principals.at(-1), `${PROJECT_ID}.svc.id.goog[${ns}/plain]`);
     assert.equal(log.count('GenerateServiceAccountToken', 'success'), 1);
     assert.equal(log.count('GenerateIDBindToken', 'success'), 1);
@@ -89,7 +90,7 @@ test('with iam.gke.io/gcp-service-account the federated token impersonates that 
   const { ctx, log } = testStoreContext({ spec: spec('annotated'), kube, namespace: ns });
   const client = await gcpsmProvider.connect(ctx);
   try {
-    assert.equal(Buffer.from(await client.getSecret({ key: 'wi-secret' }, signal)).toString(), 'hello from GCP');
+    assert.equal(Buffer.from(await readValue(client, { key: 'wi-secret' }, signal)).toString(), 'hello from GCP');
     assert.equal(sm.principals.at(-1), GSA);
     assert.equal(log.count('GenerateAccessToken', 'success'), 1);
   } finally {
@@ -104,7 +105,7 @@ test('cluster project, location and name fall back to the metadata server', { sk
   const { ctx } = testStoreContext({ spec: { auth: { workloadIdentity: { serviceAccountRef: { name: 'plain' } } } }, kube, namespace: ns });
   const client = await gcpsmProvider.connect(ctx);
   try {
-    assert.equal(Buffer.from(await client.getSecret({ key: 'wi-secret' }, signal)).toString(), 'hello from GCP');
+    assert.equal(Buffer.from(await readValue(client, { key: 'wi-secret' }, signal)).toString(), 'hello from GCP');
   } finally {
     await client.close();
   }

@@ -9,7 +9,8 @@
  */
 import type { EgressGuard } from '../../net/guard.ts';
 import { AccessDeniedError, AuthError, HushError, InvalidSpecError, NotFoundError, NotSupportedError, ThrottledError, TimeoutError, UnavailableError } from '../../util/errors.ts';
-import type { FindSpec, ProviderKubeAccess, RemoteRef, StoreClient, ValidationResult } from '../types.ts';
+import type { FindSpec, Projection, ProviderKubeAccess, RawRef, RawSecret, RemoteRef, StoreClient, ValidationResult } from '../types.ts';
+import { rawSecret } from '../../read/rawref.ts';
 import { HttpClient, HttpTransportError, type HttpResponse } from '../util/http.ts';
 import { readSecretString, type RefScope } from '../util/refs.ts';
 import { redactStoreText } from '../../util/redact.ts';
@@ -19,8 +20,6 @@ import { parseAnswer, selectPath, singleValue, valueMap } from './values.ts';
 
 /** ESO has no timeout unless the store sets one; Hush does not wait forever. */
 const DEFAULT_TIMEOUT_MS = 30_000;
-const PAUSE_MIN_MS = 1000;
-const PAUSE_MAX_MS = 60_000;
 
 export interface WebhookClientParts {
   spec: WebhookSpec;
@@ -30,36 +29,52 @@ export interface WebhookClientParts {
   recordCall(call: string, status: 'success' | 'error'): void;
   egress: EgressGuard;
   maxResponseBytes?: number | undefined;
-  now?: () => number;
 }
+
+/**
+ * What one webhook call answered: the body as received and result.jsonPath as rendered for the
+ * ref (the path is a template too, so it belongs to the read, not to the projection).
+ */
+interface WebhookAnswer {
+  readonly body: Uint8Array;
+  readonly path: string;
+}
+
+/** ESO's GetSecret / GetSecretMap over an answer; pure, so one answer serves every reader. */
+const webhookProjection: Projection = {
+  value(raw: RawSecret, ref: RemoteRef): Uint8Array {
+    const { body, path } = raw.payload as WebhookAnswer;
+    // A copy: the answer is shared by every reader of the ref.
+    if (path === '') return Uint8Array.from(body);
+    return singleValue(selectPath(parseAnswer(body, `the answer for key "${ref.key}"`), path));
+  },
+  map(raw: RawSecret, ref: RemoteRef): Map<string, Uint8Array> {
+    const { body, path } = raw.payload as WebhookAnswer;
+    let data = parseAnswer(body, `the answer for key "${ref.key}"`);
+    if (path !== '') data = selectPath(data, path);
+    return valueMap(data);
+  },
+};
 
 export class WebhookStoreClient implements StoreClient {
   private readonly p: WebhookClientParts;
   private readonly clients = new Map<string, HttpClient>();
   private readonly keys: Map<string, Set<string>>;
   private readonly secrets = new Set<string>();
-  private readonly now: () => number;
-  private pausedUntil = 0;
-  private pauseMs = 0;
+  readonly projection = webhookProjection;
+  /** ESO's templates may put .remoteRef.property in the URL, body, headers or jsonPath: each property is its own request. */
+  readonly readsProperty = true;
 
   constructor(parts: WebhookClientParts) {
     this.p = parts;
-    this.now = parts.now ?? Date.now;
     const s = parts.spec;
     this.keys = referencedKeys([s.url, s.body, s.jsonPath, ...Object.values(s.headers)], s.secrets.map((x) => x.name));
   }
 
-  async getSecret(ref: RemoteRef, signal: AbortSignal): Promise<Uint8Array> {
-    const { body, path } = await this.fetch(ref, signal);
-    if (path === '') return body;
-    return singleValue(selectPath(parseAnswer(body, `the answer for key "${ref.key}"`), path));
-  }
-
-  async getSecretMap(ref: RemoteRef, signal: AbortSignal): Promise<Map<string, Uint8Array>> {
-    const { body, path } = await this.fetch(ref, signal);
-    let data = parseAnswer(body, `the answer for key "${ref.key}"`);
-    if (path !== '') data = selectPath(data, path);
-    return valueMap(data);
+  /** One request for the ref (property included). A webhook has no change marker of its own: no version. */
+  async read(ref: RawRef, signal: AbortSignal): Promise<RawSecret> {
+    const answer: WebhookAnswer = await this.fetch(ref, signal);
+    return rawSecret(Object.freeze(answer));
   }
 
   findSecrets(_find: FindSpec, _signal: AbortSignal): Promise<Map<string, Uint8Array>> {
@@ -92,11 +107,12 @@ export class WebhookStoreClient implements StoreClient {
   }
 
   /** Renders the request for `ref` (and result.jsonPath), sends it and returns the answer's body on 2xx. */
-  private async fetch(ref: RemoteRef, signal: AbortSignal): Promise<{ body: Buffer; path: string }> {
+  private async fetch(ref: RawRef, signal: AbortSignal): Promise<{ body: Buffer; path: string }> {
     const s = this.p.spec;
     const named = await readTemplateSecrets(this.p.kube, this.p.scope, s.secrets, this.keys, (v) => this.remember(v));
-    const escaped = templateData(ref, this.p.scope.namespace, named, true);
-    const raw = templateData(ref, this.p.scope.namespace, named, false);
+    const remote = remoteRefOf(ref);
+    const escaped = templateData(remote, this.p.scope.namespace, named, true);
+    const raw = templateData(remote, this.p.scope.namespace, named, false);
     // One batch for the whole request: the url, the body, every header, and result.jsonPath.
     const headerEntries = Object.entries(s.headers);
     const [url, body, path, ...headerValues] = await renderAll(
@@ -118,8 +134,6 @@ export class WebhookStoreClient implements StoreClient {
     } catch {
       throw new InvalidSpecError(`webhook: the url template ${JSON.stringify(s.url)} did not render to an http(s) URL for key "${ref.key}"`);
     }
-    const wait = this.pausedUntil - this.now();
-    if (wait > 0) throw new ThrottledError(`webhook: ${s.url}: the store is backing off after 429 Too Many Requests; next try in ${Math.ceil(wait / 1000)} s`, { retryAfterMs: wait });
 
     let res = await this.send(u, headers, body!, signal);
     if (res.status === 401 && s.ntlm) res = await this.retryWithCredentials(u, headers, body!, res, signal);
@@ -176,20 +190,16 @@ export class WebhookStoreClient implements StoreClient {
     }
   }
 
-  private check(res: HttpResponse, ref: RemoteRef): Buffer {
+  private check(res: HttpResponse, ref: RawRef): Buffer {
     const s = this.p.spec;
-    if (res.status >= 200 && res.status < 300) {
-      this.pauseMs = 0;
-      return res.body;
-    }
+    if (res.status >= 200 && res.status < 300) return res.body;
     const line = `${res.status}${statusText(res.status)}`;
     const where = `webhook: ${s.method} ${s.url} for key "${ref.key}"`;
     if (res.status === 404) throw new NotFoundError(`${where}: secret not found (endpoint answered ${line})`);
     if (res.status === 429) {
-      const after = retryAfterMs(res.headers['retry-after']);
-      this.pauseMs = after ?? Math.min(PAUSE_MAX_MS, this.pauseMs === 0 ? PAUSE_MIN_MS : this.pauseMs * 2);
-      this.pausedUntil = this.now() + this.pauseMs;
-      throw new ThrottledError(`${where}: endpoint gave error ${line}`, { retryAfterMs: this.pauseMs });
+      // The store's governor (read/governor.ts) pauses the store; this only passes on the server's hint.
+      const after = retryAfterMs(res.headers['retry-after'], Date.now());
+      throw new ThrottledError(`${where}: endpoint gave error ${line}`, after === undefined ? {} : { retryAfterMs: after });
     }
     if (res.status === 401) throw new AuthError(`${where}: endpoint gave error ${line}`);
     if (res.status === 403) throw new AccessDeniedError(`${where}: endpoint gave error ${line}`);
@@ -208,13 +218,22 @@ function statusText(status: number): string {
   return t ? ` ${t}` : '';
 }
 
-function retryAfterMs(h: string | string[] | undefined): number | undefined {
-  const v = Array.isArray(h) ? h[0] : h;
+/** Retry-After (RFC 9110): delay-seconds or an HTTP date; undefined when absent or unreadable. */
+export function retryAfterMs(h: string | string[] | undefined, now: number): number | undefined {
+  const v = (Array.isArray(h) ? h[0] : h)?.trim();
   if (!v) return undefined;
   const secs = Number(v);
-  if (Number.isFinite(secs) && secs >= 0) return Math.min(PAUSE_MAX_MS, secs * 1000);
+  if (Number.isFinite(secs) && secs >= 0) return secs * 1000;
   const date = Date.parse(v);
-  return Number.isNaN(date) ? undefined : Math.min(PAUSE_MAX_MS, Math.max(0, date - Date.now()));
+  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+}
+
+/** The template data's view of a raw ref (the webhook's raw refs keep the property). */
+function remoteRefOf(ref: RawRef): RemoteRef {
+  const r: RemoteRef = { key: ref.key };
+  if (ref.version !== undefined) r.version = ref.version;
+  if (ref.property !== undefined) r.property = ref.property;
+  return r;
 }
 
 /** The URL template's host and port, when the host itself is not templated. */

@@ -89,6 +89,7 @@ export class FakeAzure {
   private readonly keys = new Map<string, { version: string; jwk: Record<string, unknown>; tags?: Record<string, string> | undefined; created: number }[]>();
   private readonly certs = new Map<string, { version: string; der: Buffer; tags?: Record<string, string> | undefined; created: number }[]>();
   private throttle = 0;
+  private throttleRetryAfter: string | null = '1';
   /** Private halves of keys made by createRsaKey, by `name/version`: they serve encrypt/decrypt/wrapkey/unwrapkey. */
   private readonly privateKeys = new Map<string, KeyObject>();
   private readonly resource: string;
@@ -148,9 +149,10 @@ export class FakeAzure {
     this.denied.add(clientId);
   }
 
-  /** Answers the next `n` vault calls with 429 and Retry-After: 1. */
-  throttleNext(n: number): void {
+  /** Answers the next `n` vault calls with 429 and this Retry-After (seconds; null sends none). */
+  throttleNext(n: number, retryAfter: string | null = '1'): void {
     this.throttle = n;
+    this.throttleRetryAfter = retryAfter;
   }
 
   /** Revokes every token issued so far (the vault answers 401 to them). */
@@ -165,6 +167,14 @@ export class FakeAzure {
     list.push({ version, value, enabled: opts.enabled ?? true, contentType: opts.contentType, tags: opts.tags, created: now, updated: now, exp: opts.expires ? Math.floor(opts.expires.getTime() / 1000) : undefined });
     this.secrets.set(name, list);
     return version;
+  }
+
+  /** Replaces the tags of a secret's latest version in place (Key Vault's UpdateSecret): the version id stays. */
+  updateSecretTags(name: string, tags: Record<string, string>): void {
+    const v = this.secrets.get(name)?.at(-1);
+    if (!v) throw new Error(`no secret ${name}`);
+    v.tags = { ...tags };
+    v.updated = Math.floor(Date.now() / 1000);
   }
 
   deleteSecret(name: string): void {
@@ -286,7 +296,7 @@ export class FakeAzure {
     }
     if (this.throttle > 0) {
       this.throttle--;
-      res.setHeader('Retry-After', '1');
+      if (this.throttleRetryAfter !== null) res.setHeader('Retry-After', this.throttleRetryAfter);
       return send(res, 429, { error: { code: 'Throttled', message: 'Request was not processed because too many requests were received.' } });
     }
     if (this.denied.has(held.principal)) {

@@ -17,9 +17,11 @@
  * - ListSecretVersions with the filter `state:ENABLED`;
  * - a Bearer token in the call metadata, checked by `authorize`: no or unknown
  *   token → UNAUTHENTICATED; a principal denied a secret → PERMISSION_DENIED;
- * - `throttle(n)`: the next n calls answer RESOURCE_EXHAUSTED.
+ * - `throttle(n)`: the next n calls answer RESOURCE_EXHAUSTED, optionally with a
+ *   google.rpc.RetryInfo in grpc-status-details-bin, as Google's quota errors carry;
+ * - a Secret's etag, a new one whenever the secret's labels or annotations are set.
  *
- * Not emulated: IAM policies, etags, replication, rotation, CMEK, the full
+ * Not emulated: IAM policies, conditional updates by etag, replication, rotation, CMEK, the full
  * filter grammar (OR, NOT, quoting, wildcards).
  */
 import { createRequire } from 'node:module';
@@ -43,6 +45,7 @@ interface StoredSecret {
   annotations: Record<string, string>;
   versions: Version[];
   createdMs: number;
+  etag: string;
 }
 
 export interface FakeSecretManagerOptions {
@@ -62,8 +65,8 @@ export interface FakeSecretManager {
   deleteSecret(key: string, location?: string): void;
   /** Denies `principal` every call on secrets whose key starts with `prefix`. */
   deny(principal: string, prefix: string): void;
-  /** The next `n` calls answer RESOURCE_EXHAUSTED. */
-  throttle(n: number): void;
+  /** The next `n` calls answer RESOURCE_EXHAUSTED; with `retryDelayMs`, the status details carry a RetryInfo of that delay. */
+  throttle(n: number, opts?: { retryDelayMs?: number }): void;
   /** Calls served so far, by RPC name ("AccessSecretVersion", ...). */
   calls: Map<string, number>;
   /** Principals seen, in call order (who authenticated). */
@@ -83,10 +86,33 @@ function loadService(): grpc.ServiceDefinition {
 
 class Failure extends Error {
   readonly code: grpc.status;
-  constructor(code: grpc.status, message: string) {
+  readonly metadata: grpc.Metadata;
+  constructor(code: grpc.status, message: string, metadata = new grpc.Metadata()) {
     super(message);
     this.code = code;
+    this.metadata = metadata;
   }
+}
+
+// Protobuf wire encoding, just enough for a google.rpc.Status with one RetryInfo.
+function varint(n: number): Buffer {
+  const out: number[] = [];
+  do {
+    let b = n % 128;
+    n = Math.floor(n / 128);
+    if (n > 0) b |= 0x80;
+    out.push(b);
+  } while (n > 0);
+  return Buffer.from(out);
+}
+const field = (no: number, v: number | Buffer): Buffer => (typeof v === 'number' ? Buffer.concat([varint(no << 3), varint(v)]) : Buffer.concat([varint((no << 3) | 2), varint(v.length), v]));
+
+/** grpc-status-details-bin: google.rpc.Status{code, message, details: [Any(google.rpc.RetryInfo{retry_delay})]}. */
+function retryInfoStatus(code: number, message: string, delayMs: number): Buffer {
+  const duration = Buffer.concat([field(1, Math.floor(delayMs / 1000)), field(2, (delayMs % 1000) * 1e6)]);
+  const retryInfo = field(1, duration);
+  const any = Buffer.concat([field(1, Buffer.from('type.googleapis.com/google.rpc.RetryInfo')), field(2, retryInfo)]);
+  return Buffer.concat([field(1, code), field(2, Buffer.from(message, 'utf8')), field(3, any)]);
 }
 
 export async function startFakeSecretManager(opts: FakeSecretManagerOptions): Promise<FakeSecretManager> {
@@ -95,6 +121,9 @@ export async function startFakeSecretManager(opts: FakeSecretManagerOptions): Pr
   const calls = new Map<string, number>();
   const principals: string[] = [];
   let throttled = 0;
+  let throttleDelayMs: number | undefined;
+  let etags = 0;
+  const newEtag = (): string => `"${(0x5f1b6b2a2d0c0 + ++etags).toString(16)}"`;
   let clock = Date.parse('2025-01-01T00:00:00Z');
   const tick = (): number => (clock += 1000);
 
@@ -115,7 +144,10 @@ export async function startFakeSecretManager(opts: FakeSecretManagerOptions): Pr
     principals.push(who);
     if (throttled > 0) {
       throttled--;
-      throw new Failure(grpc.status.RESOURCE_EXHAUSTED, "Quota exceeded for quota metric 'Access requests' of service 'secretmanager.googleapis.com'.");
+      const message = "Quota exceeded for quota metric 'Access requests' of service 'secretmanager.googleapis.com'.";
+      const md = new grpc.Metadata();
+      if (throttleDelayMs !== undefined) md.set('grpc-status-details-bin', retryInfoStatus(grpc.status.RESOURCE_EXHAUSTED, message, throttleDelayMs));
+      throw new Failure(grpc.status.RESOURCE_EXHAUSTED, message, md);
     }
     if (key !== undefined && denied.some((d) => d.principal === who && key.startsWith(d.prefix))) {
       throw new Failure(grpc.status.PERMISSION_DENIED, `Permission 'secretmanager.versions.access' denied for resource '${key}' (or it may not exist).`);
@@ -126,13 +158,13 @@ export async function startFakeSecretManager(opts: FakeSecretManagerOptions): Pr
     try {
       cb(null, fn(call.request, call.metadata));
     } catch (err) {
-      if (err instanceof Failure) cb({ code: err.code, details: err.message, metadata: new grpc.Metadata(), name: 'Error', message: err.message });
+      if (err instanceof Failure) cb({ code: err.code, details: err.message, metadata: err.metadata, name: 'Error', message: err.message });
       else cb({ code: grpc.status.INTERNAL, details: String(err), metadata: new grpc.Metadata(), name: 'Error', message: String(err) });
     }
   };
 
   const ts = (ms: number) => ({ seconds: Math.floor(ms / 1000), nanos: 0 });
-  const secretMessage = (name: string, s: StoredSecret) => ({ name, labels: s.labels, annotations: s.annotations, createTime: ts(s.createdMs), replication: { automatic: {} } });
+  const secretMessage = (name: string, s: StoredSecret) => ({ name, labels: s.labels, annotations: s.annotations, createTime: ts(s.createdMs), replication: { automatic: {} }, etag: s.etag });
 
   const pageOf = <T>(items: T[], pageSize: number, pageToken: string): { page: T[]; next: string } => {
     const size = pageSize > 0 ? pageSize : 3;
@@ -204,11 +236,12 @@ export async function startFakeSecretManager(opts: FakeSecretManagerOptions): Pr
     const name = storageName(key, o.location);
     let s = secrets.get(name);
     if (!s) {
-      s = { labels: {}, annotations: {}, versions: [], createdMs: tick() };
+      s = { labels: {}, annotations: {}, versions: [], createdMs: tick(), etag: newEtag() };
       secrets.set(name, s);
     }
     if (o.labels) s.labels = { ...o.labels };
     if (o.annotations) s.annotations = { ...o.annotations };
+    if (o.labels || o.annotations) s.etag = newEtag();
     return s;
   };
 
@@ -236,8 +269,9 @@ export async function startFakeSecretManager(opts: FakeSecretManagerOptions): Pr
     deny(principal, prefix) {
       denied.push({ principal, prefix });
     },
-    throttle(n) {
+    throttle(n, o = {}) {
       throttled = n;
+      throttleDelayMs = o.retryDelayMs;
     },
     calls,
     principals,

@@ -8,7 +8,7 @@
  *   POST /lookup  body {"key": "..."} → the same answer
  *   GET  /raw/<key>                   → the value as text
  *   GET  /slow                        → answers after 2 s
- *   GET  /throttled                   → 429 with Retry-After: 1
+ *   GET  /throttled                   → 429 with Retry-After: `retryAfter` (none when undefined)
  *   GET  /boom                        → 500 whose body holds a canary
  *
  * When `token` is set, every request needs `Authorization: Bearer <token>`;
@@ -33,6 +33,8 @@ export interface SecretsApi {
   seen: SeenRequest[];
   token: string | undefined;
   basic: { user: string; password: string } | undefined;
+  /** The Retry-After header /throttled sends (default "1"; undefined sends none). */
+  retryAfter: string | undefined;
   stop(): Promise<void>;
 }
 
@@ -41,7 +43,7 @@ export const BOOM_CANARY = 'boom-body-canary-7f3a';
 export async function startSecretsApi(opts: { tls?: { certPath: string; keyPath: string } } = {}): Promise<SecretsApi> {
   const values = new Map<string, unknown>();
   const seen: SeenRequest[] = [];
-  const api: SecretsApi = { url: '', port: 0, values, seen, token: undefined, basic: undefined, stop: () => Promise.resolve() };
+  const api: SecretsApi = { url: '', port: 0, values, seen, token: undefined, basic: undefined, retryAfter: '1', stop: () => Promise.resolve() };
   const handler = (req: http.IncomingMessage, res: http.ServerResponse): void => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -81,7 +83,7 @@ export async function startSecretsApi(opts: { tls?: { certPath: string; keyPath:
       }
       if (u.pathname === '/slow') return void setTimeout(() => json(200, { data: 'late' }), 2000).unref();
       if (u.pathname === '/throttled') {
-        res.writeHead(429, { 'retry-after': '1' });
+        res.writeHead(429, api.retryAfter === undefined ? {} : { 'retry-after': api.retryAfter });
         return void res.end();
       }
       if (u.pathname === '/boom') return json(500, { error: BOOM_CANARY });
