@@ -291,8 +291,8 @@ export const kubernetesProjection: Projection = {
     }
     const v = fromData(s, ref.property);
     if (v === undefined) throw new PropertyNotFoundError(`property ${ref.property} does not exist in data of secret ${goQuote(ref.key)}`);
-    // A copy: the payload's bytes are shared with every other reader of this Secret.
-    return v.slice();
+    // A copy (not Buffer#slice, which shares memory): the payload's bytes are shared with every other reader of this Secret.
+    return new Uint8Array(v);
   },
   map(raw: RawSecret, ref: RemoteRef): Map<string, Uint8Array> {
     const s = kubeSecret(raw);
@@ -303,7 +303,7 @@ export const kubernetesProjection: Projection = {
             ['annotations', utf8.encode(jsonMarshal(stringMap(s.annotations)))],
           ])
         : s.data;
-    if (!ref.property) return new Map([...base].map(([k, v]) => [k, v.slice()]));
+    if (!ref.property) return new Map([...base].map(([k, v]) => [k, new Uint8Array(v)]));
     return propertyMap(ref.key, ref.property, base);
   },
 };
