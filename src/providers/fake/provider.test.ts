@@ -3,6 +3,7 @@ import { devEgress } from '../../net/testing/egress.ts';
 import { describe, it } from 'node:test';
 import { DEFAULT_CREDENTIAL_POLICY, storeCredentialPolicy } from '../ambient.ts';
 import type { StoreClient, StoreContext } from '../types.ts';
+import { rawRefKey, rawRefOf, readMap, readValue } from '../../read/rawref.ts';
 import { fakeProvider } from './provider.ts';
 
 const signal = new AbortController().signal;
@@ -41,27 +42,58 @@ const spec = {
 void describe('fake provider', () => {
   void it('returns values by key and version', async () => {
     const c = await connect(spec);
-    assert.equal(text(await c.getSecret({ key: '/foo/bar' }, signal)), 'HELLO1');
-    assert.equal(text(await c.getSecret({ key: '/foo/bar', version: 'v2' }, signal)), 'HELLO2');
-    await assert.rejects(c.getSecret({ key: '/foo/baz' }, signal), { code: 'NotFound' }); // only exists as v1
-    await assert.rejects(c.getSecret({ key: 'nope' }, signal), { code: 'NotFound' });
+    assert.equal(text(await readValue(c, { key: '/foo/bar' }, signal)), 'HELLO1');
+    assert.equal(text(await readValue(c, { key: '/foo/bar', version: 'v2' }, signal)), 'HELLO2');
+    await assert.rejects(readValue(c, { key: '/foo/baz' }, signal), { code: 'NotFound' }); // only exists as v1
+    await assert.rejects(readValue(c, { key: 'nope' }, signal), { code: 'NotFound' });
   });
 
   void it('reads properties as gjson paths', async () => {
     const c = await connect(spec);
-    assert.equal(text(await c.getSecret({ key: 'json', property: 'user' }, signal)), 'admin');
-    assert.equal(text(await c.getSecret({ key: 'json', property: 'nested.k' }, signal)), 'v');
-    assert.equal(text(await c.getSecret({ key: 'json', property: 'list.1' }, signal)), '2');
-    await assert.rejects(c.getSecret({ key: 'json', property: 'missing' }, signal), { code: 'NotFound' });
+    assert.equal(text(await readValue(c, { key: 'json', property: 'user' }, signal)), 'admin');
+    assert.equal(text(await readValue(c, { key: 'json', property: 'nested.k' }, signal)), 'v');
+    assert.equal(text(await readValue(c, { key: 'json', property: 'list.1' }, signal)), '2');
+    await assert.rejects(readValue(c, { key: 'json', property: 'missing' }, signal), { code: 'NotFound' });
   });
 
   void it('splits JSON values for extract, keeping raw JSON for non-strings', async () => {
     const c = await connect(spec);
-    const m = await c.getSecretMap({ key: '/foo/baz', version: 'v1' }, signal);
+    const m = await readMap(c, { key: '/foo/baz', version: 'v1' }, signal);
     assert.deepEqual(Object.fromEntries([...m].map(([k, v]) => [k, text(v)])), { john: 'doe', n: '1.50', o: '{"a" : 1}' });
-    const legacy = await c.getSecretMap({ key: 'legacy' }, signal);
+    const legacy = await readMap(c, { key: 'legacy' }, signal);
     assert.deepEqual(Object.fromEntries([...legacy].map(([k, v]) => [k, text(v)])), { a: '1', b: '2' });
-    await assert.rejects(c.getSecretMap({ key: '/foo/bar' }, signal), { code: 'InvalidData' });
+    await assert.rejects(readMap(c, { key: '/foo/bar' }, signal), { code: 'InvalidData' });
+  });
+
+  void it('reads two properties of one key with one raw read, projected twice', async () => {
+    const c = await connect(spec);
+    const user = { key: 'json', property: 'user' };
+    const nested = { key: 'json', property: 'nested.k' };
+    assert.equal(rawRefKey(rawRefOf(c, user)), rawRefKey(rawRefOf(c, nested)));
+    // The fake has no server to count calls on: what matters is that the raw ref drops the property.
+    const raw = await c.read(rawRefOf(c, user), signal);
+    assert.equal(text(c.projection.value(raw, user)), 'admin');
+    assert.equal(text(c.projection.value(raw, nested)), 'v');
+    assert.throws(() => c.projection.value(raw, { key: 'json', property: 'missing' }), { code: 'NotFound' });
+  });
+
+  void it('gives no version marker: an entry\'s version is the name a ref asks for, not a revision', async () => {
+    const c = await connect(spec);
+    assert.equal((await c.read({ key: '/foo/bar' }, signal)).version, undefined);
+    assert.equal((await c.read({ key: '/foo/bar', version: 'v2' }, signal)).version, undefined);
+  });
+
+  void it('projects purely: the same raw secret gives the same bytes twice and is left as it was', async () => {
+    const c = await connect(spec);
+    const raw = await c.read({ key: 'json' }, signal);
+    const before = JSON.stringify(raw);
+    const first = c.projection.value(raw, { key: 'json' });
+    first.fill(0);
+    assert.deepEqual(c.projection.value(raw, { key: 'json' }), c.projection.value(raw, { key: 'json' }));
+    assert.equal(text(c.projection.value(raw, { key: 'json', property: 'user' })), 'admin');
+    c.projection.map(raw, { key: 'json' });
+    assert.equal(JSON.stringify(raw), before);
+    assert.ok(Object.isFrozen(raw.payload));
   });
 
   void it('finds by name regexp, taking the highest version of each key', async () => {

@@ -3,8 +3,9 @@
  * and tests. Keys are looked up with their version (an entry without a version
  * only answers refs without one); a property is a gjson path into the value.
  */
-import { InvalidDataError, InvalidSpecError, NotFoundError, NotSupportedError } from '../../util/errors.ts';
-import type { Diagnostic, FindSpec, Provider, RemoteRef, StoreClient, StoreContext, ValidationResult } from '../types.ts';
+import { InternalError, InvalidDataError, InvalidSpecError, NotFoundError, NotSupportedError } from '../../util/errors.ts';
+import { rawSecret } from '../../read/rawref.ts';
+import type { Diagnostic, FindSpec, Projection, Provider, RawRef, RawSecret, RemoteRef, StoreClient, StoreContext, ValidationResult } from '../types.ts';
 import { gjsonGet, gjsonObjectMembers, gjsonString } from '../util/gjson.ts';
 import { goMarshal, goQuote, objectFromEntries } from '../util/gojson.ts';
 import { compileGoRegexp } from '../../util/goregexp.ts';
@@ -47,35 +48,24 @@ function parseFakeSpec(raw: unknown): { spec?: FakeSpec; diagnostics: Diagnostic
   return diags.length > 0 ? { diagnostics: diags } : { spec: { entries, validationResult: vr }, diagnostics: diags };
 }
 
-class FakeStoreClient implements StoreClient {
-  /** Keyed like ESO: key and version concatenated. */
-  private readonly byKey = new Map<string, FakeEntry>();
-  private readonly validation: FakeSpec['validationResult'];
+function fakeEntry(raw: RawSecret): FakeEntry {
+  const e = raw.payload as FakeEntry | undefined;
+  if (e === undefined || typeof e.value !== 'string') throw new InternalError('fake: projection given a payload this client did not read');
+  return e;
+}
 
-  constructor(spec: FakeSpec) {
-    for (const e of spec.entries) this.byKey.set(e.key + e.version, e);
-    this.validation = spec.validationResult;
-  }
-
-  private entry(ref: RemoteRef): FakeEntry {
-    const version = ref.version ?? '';
-    const e = this.byKey.get(ref.key + version);
-    if (!e || e.version !== version) throw new NotFoundError(`fake: secret ${goQuote(ref.key)}${version ? ` version ${goQuote(version)}` : ''} does not exist`);
-    return e;
-  }
-
-  // eslint-disable-next-line @typescript-eslint/require-await -- async so that lookups fail as rejections
-  async getSecret(ref: RemoteRef, _signal: AbortSignal): Promise<Uint8Array> {
-    const e = this.entry(ref);
+/** ESO's fake GetSecret/GetSecretMap over the entry read() found. */
+const fakeProjection: Projection = {
+  value(raw: RawSecret, ref: RemoteRef): Uint8Array {
+    const e = fakeEntry(raw);
     if (!ref.property) return utf8.encode(e.value);
     const r = gjsonGet(e.value, ref.property);
     // ESO's fake answers a missing property with its "secret does not exist" error.
     if (!r) throw new NotFoundError(`fake: property ${goQuote(ref.property)} not found in secret ${goQuote(ref.key)}`);
     return utf8.encode(gjsonString(r));
-  }
-
-  async getSecretMap(ref: RemoteRef, signal: AbortSignal): Promise<Map<string, Uint8Array>> {
-    const text = Buffer.from(await this.getSecret(ref, signal)).toString('utf8');
+  },
+  map(raw: RawSecret, ref: RemoteRef): Map<string, Uint8Array> {
+    const text = Buffer.from(fakeProjection.value(raw, ref)).toString('utf8');
     let parsed: unknown;
     try {
       parsed = JSON.parse(text);
@@ -89,6 +79,33 @@ class FakeStoreClient implements StoreClient {
     // ESO keeps each value's raw JSON text unless it is a string, which is unquoted.
     for (const [k, r] of members) out.set(k, utf8.encode(r.type === 'string' ? gjsonString(r) : r.raw));
     return out;
+  },
+};
+
+class FakeStoreClient implements StoreClient {
+  readonly projection: Projection = fakeProjection;
+  /** Keyed like ESO: key and version concatenated. */
+  private readonly byKey = new Map<string, FakeEntry>();
+  private readonly validation: FakeSpec['validationResult'];
+
+  constructor(spec: FakeSpec) {
+    // Frozen: an entry is handed out as a shared payload.
+    for (const e of spec.entries) this.byKey.set(e.key + e.version, Object.freeze({ ...e }));
+    this.validation = spec.validationResult;
+  }
+
+  private entry(ref: RawRef): FakeEntry {
+    const version = ref.version ?? '';
+    const e = this.byKey.get(ref.key + version);
+    if (!e || e.version !== version) throw new NotFoundError(`fake: secret ${goQuote(ref.key)}${version ? ` version ${goQuote(version)}` : ''} does not exist`);
+    return e;
+  }
+
+  // eslint-disable-next-line @typescript-eslint/require-await -- async so that lookups fail as rejections
+  async read(ref: RawRef, _signal: AbortSignal): Promise<RawSecret> {
+    // No change marker: an entry's version is the name a ref asks for, not a revision, and
+    // an edited store spec may give the same version another value.
+    return rawSecret(this.entry(ref));
   }
 
   // eslint-disable-next-line @typescript-eslint/require-await -- async so that a bad find fails as a rejection

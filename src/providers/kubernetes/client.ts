@@ -3,7 +3,8 @@
  * (possibly remote) cluster, read with the store's own credentials.
  */
 import { AccessDeniedError, AuthError, HushError, InternalError, InvalidConfigError, InvalidDataError, NotFoundError, NotSupportedError, PropertyNotFoundError, ThrottledError, TimeoutError, UnavailableError } from '../../util/errors.ts';
-import type { FindSpec, RemoteRef, StoreClient, ValidationResult } from '../types.ts';
+import type { FindSpec, Projection, RawRef, RawSecret, RemoteRef, StoreClient, ValidationResult } from '../types.ts';
+import { rawSecret } from '../../read/rawref.ts';
 import { gjsonGet, gjsonString } from '../util/gjson.ts';
 import { goMarshal, goQuote, goStringFromBytes, isJsonObject, objectFromEntries, parseJson, type JsonValue } from '../util/gojson.ts';
 import { HttpTransportError, type HttpClient } from '../util/http.ts';
@@ -16,6 +17,7 @@ const utf8 = new TextEncoder();
 
 interface KubeSecret {
   name: string;
+  /** Read-only once the Secret is a payload: projections hand out copies, never this Map or its arrays. */
   data: Map<string, Uint8Array>;
   labels: Record<string, string> | null;
   annotations: Record<string, string> | null;
@@ -36,6 +38,7 @@ function dataJson(data: Map<string, Uint8Array>): string {
 }
 
 export class KubernetesStoreClient implements StoreClient {
+  readonly projection: Projection = kubernetesProjection;
   private readonly http: HttpClient;
   private readonly conn: Connection;
   private readonly namespace: string;
@@ -56,35 +59,10 @@ export class KubernetesStoreClient implements StoreClient {
     this.referentUnresolved = opts.referentUnresolved;
   }
 
-  async getSecret(ref: RemoteRef, signal: AbortSignal): Promise<Uint8Array> {
-    const s = await this.readSecret(ref.key, signal);
-    if (!ref.property) {
-      if (ref.metadataPolicy === 'Fetch') {
-        return utf8.encode(jsonMarshal(objectFromEntries([['labels', stringMap(s.labels)], ['annotations', stringMap(s.annotations)]])));
-      }
-      return utf8.encode(dataJson(s.data));
-    }
-    if (ref.metadataPolicy === 'Fetch') {
-      const v = fromMetadata(s, ref.property);
-      if (v === undefined) throw new PropertyNotFoundError(`property ${ref.property} does not exist in metadata of secret ${goQuote(ref.key)}`);
-      return v;
-    }
-    const v = fromData(s, ref.property);
-    if (v === undefined) throw new PropertyNotFoundError(`property ${ref.property} does not exist in data of secret ${goQuote(ref.key)}`);
-    return v;
-  }
-
-  async getSecretMap(ref: RemoteRef, signal: AbortSignal): Promise<Map<string, Uint8Array>> {
-    const s = await this.readSecret(ref.key, signal);
-    const base =
-      ref.metadataPolicy === 'Fetch'
-        ? new Map<string, Uint8Array>([
-            ['labels', utf8.encode(jsonMarshal(stringMap(s.labels)))],
-            ['annotations', utf8.encode(jsonMarshal(stringMap(s.annotations)))],
-          ])
-        : s.data;
-    if (!ref.property) return base;
-    return propertyMap(ref.key, ref.property, base);
+  async read(ref: RawRef, signal: AbortSignal): Promise<RawSecret> {
+    // One GET serves both policies: Fetch projects the Secret's labels and annotations.
+    const { secret, resourceVersion } = await this.readSecret(ref.key, signal);
+    return rawSecret(secret, resourceVersion);
   }
 
   async findSecrets(find: FindSpec, signal: AbortSignal): Promise<Map<string, Uint8Array>> {
@@ -142,10 +120,17 @@ export class KubernetesStoreClient implements StoreClient {
 
   // --- API --------------------------------------------------------------------
 
-  private async readSecret(name: string, signal: AbortSignal): Promise<KubeSecret> {
+  /** One Secret, frozen (it becomes a shared payload), and its resourceVersion: the API server's change marker. */
+  private async readSecret(name: string, signal: AbortSignal): Promise<{ secret: KubeSecret; resourceVersion?: string }> {
     if (name === '' || name.includes('/')) throw new InvalidConfigError(`kubernetes: ${goQuote(name)} is not a valid Secret name`);
     const body = await this.api('GET', `/api/v1/namespaces/${encodeURIComponent(this.namespace)}/secrets/${encodeURIComponent(name)}`, 'GetSecret', signal);
-    return toSecret(body);
+    const secret = toSecret(body);
+    if (secret.labels) Object.freeze(secret.labels);
+    if (secret.annotations) Object.freeze(secret.annotations);
+    Object.freeze(secret);
+    const meta = isJsonObject(body) ? body.metadata : undefined;
+    const rv = isJsonObject(meta) ? meta.resourceVersion : undefined;
+    return typeof rv === 'string' && rv !== '' ? { secret, resourceVersion: rv } : { secret };
   }
 
   private async listSecrets(labelSelector: string | undefined, signal: AbortSignal): Promise<KubeSecret[]> {
@@ -281,6 +266,47 @@ function propertyMap(key: string, property: string, base: Map<string, Uint8Array
   if (!found) throw new PropertyNotFoundError(`property ${property} does not exist in key ${key}`);
   return found;
 }
+
+/** The Secret a read fetched; anything else means the payload came from another client. */
+function kubeSecret(raw: RawSecret): KubeSecret {
+  const s = raw.payload as KubeSecret | undefined;
+  if (s === undefined || !(s.data instanceof Map)) throw new InternalError('kubernetes: projection given a payload this client did not read');
+  return s;
+}
+
+/** ESO's kubernetes GetSecret/GetSecretMap, applied to the Secret read() fetched. */
+export const kubernetesProjection: Projection = {
+  value(raw: RawSecret, ref: RemoteRef): Uint8Array {
+    const s = kubeSecret(raw);
+    if (!ref.property) {
+      if (ref.metadataPolicy === 'Fetch') {
+        return utf8.encode(jsonMarshal(objectFromEntries([['labels', stringMap(s.labels)], ['annotations', stringMap(s.annotations)]])));
+      }
+      return utf8.encode(dataJson(s.data));
+    }
+    if (ref.metadataPolicy === 'Fetch') {
+      const v = fromMetadata(s, ref.property);
+      if (v === undefined) throw new PropertyNotFoundError(`property ${ref.property} does not exist in metadata of secret ${goQuote(ref.key)}`);
+      return v;
+    }
+    const v = fromData(s, ref.property);
+    if (v === undefined) throw new PropertyNotFoundError(`property ${ref.property} does not exist in data of secret ${goQuote(ref.key)}`);
+    // A copy (not Buffer#slice, which shares memory): the payload's bytes are shared with every other reader of this Secret.
+    return new Uint8Array(v);
+  },
+  map(raw: RawSecret, ref: RemoteRef): Map<string, Uint8Array> {
+    const s = kubeSecret(raw);
+    const base =
+      ref.metadataPolicy === 'Fetch'
+        ? new Map<string, Uint8Array>([
+            ['labels', utf8.encode(jsonMarshal(stringMap(s.labels)))],
+            ['annotations', utf8.encode(jsonMarshal(stringMap(s.annotations)))],
+          ])
+        : s.data;
+    if (!ref.property) return new Map([...base].map(([k, v]) => [k, new Uint8Array(v)]));
+    return propertyMap(ref.key, ref.property, base);
+  },
+};
 
 function rulesAllowGetSecrets(body: JsonValue): boolean {
   const status = isJsonObject(body) ? body.status : undefined;

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { generateKeyPairSync, sign } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import type { StoreClient } from '../types.ts';
+import { readValue } from '../../read/rawref.ts';
 import { MemoryKube, testStoreContext, type CallLog } from '../util/testing/memoryKube.ts';
 import { makeTestPki, type TestPki } from '../util/testing/pki.ts';
 import { vaultProvider } from './provider.ts';
@@ -82,8 +83,8 @@ void describe('vault auth methods and TLS against OpenBao', { skip: baoSkipReaso
 
   void it('appRole: logs in once at connect and reuses the token for every read', async () => {
     const { client, log } = await connect(appRoleSpec('plain'));
-    for (let i = 0; i < 20; i++) assert.equal(text(await client.getSecret({ key: 'app', property: 'user' }, signal)), 'svc');
-    await Promise.all(Array.from({ length: 10 }, () => client.getSecret({ key: 'app' }, signal)));
+    for (let i = 0; i < 20; i++) assert.equal(text(await readValue(client, { key: 'app', property: 'user' }, signal)), 'svc');
+    await Promise.all(Array.from({ length: 10 }, () => readValue(client, { key: 'app' }, signal)));
     assert.equal(log.count('Login', 'success'), 1);
     assert.equal(log.count('ReadSecretData', 'success'), 30);
     assert.equal((await client.validate(signal)).state, 'Ready');
@@ -92,7 +93,7 @@ void describe('vault auth methods and TLS against OpenBao', { skip: baoSkipReaso
   void it('closing a client revokes the token it logged in for (not a token the user gave)', async () => {
     await appRole('revoke', {});
     const { client, log } = await connect(appRoleSpec('revoke'));
-    await client.getSecret({ key: 'app', property: 'user' }, signal);
+    await readValue(client, { key: 'app', property: 'user' }, signal);
     const accessors = (await bao.api('LIST', 'auth/token/accessors')).body.data.keys as string[];
     await client.close();
     assert.equal(log.count('RevokeSelf', 'success'), 1);
@@ -103,14 +104,14 @@ void describe('vault auth methods and TLS against OpenBao', { skip: baoSkipReaso
   void it('appRole with an inline roleId', async () => {
     const roleId = (await bao.api('GET', 'auth/approle/role/plain/role-id')).body.data.role_id as string;
     const { client } = await connect({ auth: { appRole: { roleId, secretRef: { name: 'approle-plain', key: 'secretId' } } } });
-    assert.equal(text(await client.getSecret({ key: 'app', property: 'user' }, signal)), 'svc');
+    assert.equal(text(await readValue(client, { key: 'app', property: 'user' }, signal)), 'svc');
   });
 
   void it('logs in again once, for all waiting reads, when Vault revokes the token', async () => {
     await appRole('revoked', { token_ttl: '1h' });
     const { client, log } = await connect(appRoleSpec('revoked'));
     await w('sys/leases/revoke-prefix/auth/approle/login', {});
-    const values = await Promise.all(Array.from({ length: 8 }, () => client.getSecret({ key: 'app', property: 'user' }, signal)));
+    const values = await Promise.all(Array.from({ length: 8 }, () => readValue(client, { key: 'app', property: 'user' }, signal)));
     assert.deepEqual(values.map(text), Array(8).fill('svc'));
     assert.equal(log.count('Login', 'success'), 2); // connect + one re-login shared by the 8 reads
     assert.equal(log.count('LookupSelf'), 1); // one check of the rejected token, shared too
@@ -120,7 +121,7 @@ void describe('vault auth methods and TLS against OpenBao', { skip: baoSkipReaso
     await appRole('short', { token_ttl: '3s', token_max_ttl: '1h' });
     const { client, log } = await connect(appRoleSpec('short'));
     for (let i = 0; i < 6; i++) {
-      assert.equal(text(await client.getSecret({ key: 'app', property: 'user' }, signal)), 'svc');
+      assert.equal(text(await readValue(client, { key: 'app', property: 'user' }, signal)), 'svc');
       await sleep(800);
     }
     assert.equal(log.count('Login', 'success'), 1);
@@ -131,7 +132,7 @@ void describe('vault auth methods and TLS against OpenBao', { skip: baoSkipReaso
     await appRole('capped', { token_ttl: '2s', token_max_ttl: '3s' });
     const { client, log } = await connect(appRoleSpec('capped'));
     for (let i = 0; i < 8; i++) {
-      assert.equal(text(await client.getSecret({ key: 'app', property: 'user' }, signal)), 'svc');
+      assert.equal(text(await readValue(client, { key: 'app', property: 'user' }, signal)), 'svc');
       await sleep(600);
     }
     assert.ok(log.count('Login', 'success') >= 2, JSON.stringify(log.calls));
@@ -140,7 +141,7 @@ void describe('vault auth methods and TLS against OpenBao', { skip: baoSkipReaso
 
   void it('userPass: logs in; a wrong password is an AuthFailed error that does not contain the password', async () => {
     const { client } = await connect({ auth: { userPass: { username: 'alice', secretRef: { name: 'alice', key: 'password' } } } });
-    assert.equal(text(await client.getSecret({ key: 'app', property: 'user' }, signal)), 'svc');
+    assert.equal(text(await readValue(client, { key: 'app', property: 'user' }, signal)), 'svc');
     await assert.rejects(connect({ auth: { userPass: { username: 'alice', secretRef: { name: 'alice', key: 'wrong' } } } }), (e: Error & { code?: string }) => {
       assert.equal(e.code, 'AuthFailed');
       assert.match(e.message, /^vault: login auth\/userpass\/login\/alice: .+ \(400\)$/);
@@ -151,7 +152,7 @@ void describe('vault auth methods and TLS against OpenBao', { skip: baoSkipReaso
 
   void it('jwt: logs in with a JWT from a Secret; a wrong audience is AuthFailed', async () => {
     const { client } = await connect({ auth: { jwt: { role: 'hush', secretRef: { name: 'jwt', key: 'token' } } } });
-    assert.equal(text(await client.getSecret({ key: 'app', property: 'user' }, signal)), 'svc');
+    assert.equal(text(await readValue(client, { key: 'app', property: 'user' }, signal)), 'svc');
     await assert.rejects(connect({ auth: { jwt: { role: 'hush', secretRef: { name: 'jwt', key: 'wrongAud' } } } }), { code: 'AuthFailed' });
   });
 
@@ -161,7 +162,7 @@ void describe('vault auth methods and TLS against OpenBao', { skip: baoSkipReaso
       caBundle: Buffer.from(pki.caPem).toString('base64'),
       auth: { cert: { vaultRole: 'hush', clientCert: { name: 'client-cert', key: 'tls.crt' }, secretRef: { name: 'client-cert', key: 'tls.key' } } },
     });
-    assert.equal(text(await client.getSecret({ key: 'app', property: 'user' }, signal)), 'svc');
+    assert.equal(text(await readValue(client, { key: 'app', property: 'user' }, signal)), 'svc');
     assert.equal(log.count('Login', 'success'), 1);
   });
 
@@ -171,9 +172,9 @@ void describe('vault auth methods and TLS against OpenBao', { skip: baoSkipReaso
       caProvider: { type: 'ConfigMap', name: 'vault-ca', key: 'ca.crt' },
       auth: { tokenSecretRef: { name: 'vault-root', key: 'token' } },
     });
-    assert.equal(text(await client.getSecret({ key: 'app', property: 'user' }, signal)), 'svc');
+    assert.equal(text(await readValue(client, { key: 'app', property: 'user' }, signal)), 'svc');
     const { client: untrusted } = await connect({ server: bao.tlsAddr, auth: { tokenSecretRef: { name: 'vault-root', key: 'token' } } });
-    await assert.rejects(untrusted.getSecret({ key: 'app' }, signal), (e: Error & { code?: string }) => {
+    await assert.rejects(readValue(untrusted, { key: 'app' }, signal), (e: Error & { code?: string }) => {
       assert.equal(e.code, 'InvalidConfig');
       assert.match(e.message, /certificate/);
       assert.match(e.message, /caBundle\/caProvider/);
@@ -184,9 +185,9 @@ void describe('vault auth methods and TLS against OpenBao', { skip: baoSkipReaso
   void it('mTLS: presents tls.certSecretRef/keySecretRef to a listener that requires a client certificate', async () => {
     const base = { server: bao.mtlsAddr, caBundle: Buffer.from(pki.caPem).toString('base64'), auth: { tokenSecretRef: { name: 'vault-root', key: 'token' } } };
     const { client } = await connect({ ...base, tls: { certSecretRef: { name: 'client-cert', key: 'tls.crt' }, keySecretRef: { name: 'client-cert', key: 'tls.key' } } });
-    assert.equal(text(await client.getSecret({ key: 'app', property: 'user' }, signal)), 'svc');
+    assert.equal(text(await readValue(client, { key: 'app', property: 'user' }, signal)), 'svc');
     const { client: noCert } = await connect(base);
-    await assert.rejects(noCert.getSecret({ key: 'app' }, signal), (e: Error & { code?: string }) => ['InvalidConfig', 'Unavailable'].includes(e.code ?? ''));
+    await assert.rejects(readValue(noCert, { key: 'app' }, signal), (e: Error & { code?: string }) => ['InvalidConfig', 'Unavailable'].includes(e.code ?? ''));
   });
 
   void it('says plainly that iam and gcp auth are not supported', async () => {
@@ -194,7 +195,7 @@ void describe('vault auth methods and TLS against OpenBao', { skip: baoSkipReaso
   });
 
   void it('reports an unreachable server as Unavailable', async () => {
-    await assert.rejects(connect({ server: 'http://127.0.0.1:1', auth: { tokenSecretRef: { name: 'vault-root', key: 'token' } } }).then((c) => c.client.getSecret({ key: 'app' }, signal)), {
+    await assert.rejects(connect({ server: 'http://127.0.0.1:1', auth: { tokenSecretRef: { name: 'vault-root', key: 'token' } } }).then((c) => readValue(c.client, { key: 'app' }, signal)), {
       code: 'Unavailable',
     });
   });

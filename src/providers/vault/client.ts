@@ -2,8 +2,9 @@
  * One Vault StoreClient per (Cluster)SecretStore: holds the HTTP connection
  * pool and the token session, and implements ESO's read semantics (§7).
  */
-import { HushError, InvalidConfigError, InvalidDataError, NotFoundError, NotSupportedError } from '../../util/errors.ts';
-import type { FindSpec, RemoteRef, StoreClient, ValidationResult } from '../types.ts';
+import { HushError, InternalError, InvalidConfigError, InvalidDataError, NotFoundError, NotSupportedError } from '../../util/errors.ts';
+import type { FindSpec, Projection, RawRef, RawSecret, RemoteRef, StoreClient, ValidationResult } from '../types.ts';
+import { rawSecret } from '../../read/rawref.ts';
 import { getOwn, goQuote, isJsonObject, JsonNumber, objectFromEntries, type JsonObject, type JsonValue } from '../util/gojson.ts';
 import type { HttpClient } from '../util/http.ts';
 import { compileGoRegexp } from '../../util/goregexp.ts';
@@ -30,6 +31,7 @@ export interface VaultClientParts {
 }
 
 export class VaultStoreClient implements StoreClient {
+  readonly projection: Projection = vaultProjection;
   private readonly p: VaultClientParts;
   private readonly paths: PathConfig;
   private closed = false;
@@ -39,22 +41,15 @@ export class VaultStoreClient implements StoreClient {
     this.paths = { mount: parts.spec.path, version: parts.spec.version };
   }
 
-  async getSecret(ref: RemoteRef, signal: AbortSignal): Promise<Uint8Array> {
+  async read(ref: RawRef, signal: AbortSignal): Promise<RawSecret> {
     if (ref.metadataPolicy === 'Fetch') {
-      const meta = await this.readMetadataMap(ref.key, signal);
-      // ESO returns no value at all for a secret without metadata.
-      return Object.keys(meta).length === 0 ? new Uint8Array(0) : secretValue(meta, ref.property);
+      const { meta, updated } = await this.readMetadataMap(ref.key, signal);
+      // Fetch serves custom_metadata, which can change without a new data version
+      // (current_version stays), but every metadata write moves updated_time.
+      return rawSecret(freezePayload({ kind: 'metadata', object: meta }), updated);
     }
-    return secretValue(await this.readData(ref.key, ref.version, signal), ref.property);
-  }
-
-  async getSecretMap(ref: RemoteRef, signal: AbortSignal): Promise<Map<string, Uint8Array>> {
-    if (ref.metadataPolicy === 'Fetch') {
-      const meta = await this.readMetadataMap(ref.key, signal);
-      if (Object.keys(meta).length === 0) throw new InvalidDataError(`vault: secret ${goQuote(ref.key)} has no metadata to extract`);
-      return secretMap(secretValue(meta, ref.property), ref.key);
-    }
-    return secretMap(await this.getSecret(ref, signal), ref.key);
+    const { data, version } = await this.readData(ref.key, ref.version, signal);
+    return rawSecret(freezePayload({ kind: 'data', object: data }), version);
   }
 
   async findSecrets(find: FindSpec, signal: AbortSignal): Promise<Map<string, Uint8Array>> {
@@ -68,11 +63,12 @@ export class VaultStoreClient implements StoreClient {
         // Unanchored, like Go's MatchString; tags are ignored when a name is given (as in ESO).
         if (!matcher.matchString(name)) return;
       } else if (find.tags) {
-        const meta = await this.readMetadataMap(name, signal);
+        const { meta } = await this.readMetadataMap(name, signal);
         for (const [k, v] of Object.entries(find.tags)) if (getOwn(meta, k) !== v) return;
       }
       try {
-        out.set(name, await this.getSecret({ key: name }, signal));
+        const ref = { key: name };
+        out.set(name, this.projection.value(await this.read(ref, signal), ref));
       } catch (err) {
         if (err instanceof HushError && err.code === 'NotFound') return; // deleted or destroyed latest version
         throw err;
@@ -136,8 +132,11 @@ export class VaultStoreClient implements StoreClient {
     }
   }
 
-  /** The data map of a key's version (v2: data.data; v1: data). */
-  private async readData(key: string, version: string | undefined, signal: AbortSignal): Promise<JsonObject> {
+  /**
+   * The data map of a key's version (v2: data.data; v1: data) and, on KV v2, the
+   * version number Vault answered (data.metadata.version). KV v1 keeps no versions.
+   */
+  private async readData(key: string, version: string | undefined, signal: AbortSignal): Promise<{ data: JsonObject; version?: string }> {
     const path = dataPath(key, this.paths);
     const a = await this.call(
       { method: 'GET', path, query: version ? { version } : undefined, signal },
@@ -149,16 +148,21 @@ export class VaultStoreClient implements StoreClient {
     const outer = isJsonObject(a.body) ? getOwn(a.body, 'data') : undefined;
     if (outer === undefined || outer === null) throw missing();
     if (!isJsonObject(outer)) throw new InvalidDataError(`vault: read ${path}: the answer's data is not an object`);
-    if (this.paths.version === 'v1') return outer;
+    if (this.paths.version === 'v1') return { data: outer };
     const inner = getOwn(outer, 'data');
     if (inner === undefined) throw new InvalidDataError(`vault: read ${path}: failed to find data field (is the mount KV v1?)`);
     if (inner === null) throw missing(); // deleted or destroyed version
     if (!isJsonObject(inner)) throw new InvalidDataError(`vault: read ${path}: failed to unmarshal JSON`);
-    return inner;
+    const meta = getOwn(outer, 'metadata');
+    const v = isJsonObject(meta) ? getOwn(meta, 'version') : undefined;
+    return v instanceof JsonNumber ? { data: inner, version: v.literal } : { data: inner };
   }
 
-  /** metadataPolicy Fetch: custom_metadata plus created_time/current_version/delete_version_after, as strings. */
-  private async readMetadataMap(key: string, signal: AbortSignal): Promise<JsonObject> {
+  /**
+   * metadataPolicy Fetch: custom_metadata plus created_time/current_version/delete_version_after,
+   * as strings; and the metadata's updated_time, Vault's marker for any change to it.
+   */
+  private async readMetadataMap(key: string, signal: AbortSignal): Promise<{ meta: JsonObject; updated?: string }> {
     if (this.paths.version === 'v1') throw new NotSupportedError('cannot perform metadata fetch operations with kv version v1');
     const path = metadataPath(key, this.paths);
     const a = await this.call({ method: 'GET', path, signal }, `read ${path}`, 'ReadSecretData');
@@ -171,7 +175,9 @@ export class VaultStoreClient implements StoreClient {
     }
     const custom = getOwn(data, 'custom_metadata');
     if (isJsonObject(custom)) for (const [k, v] of Object.entries(custom)) entries.push([k, typeof v === 'string' ? v : goSprint(v)]);
-    return objectFromEntries(entries);
+    const updated = getOwn(data, 'updated_time');
+    const meta = objectFromEntries(entries);
+    return typeof updated === 'string' && updated !== '' ? { meta, updated } : { meta };
   }
 
   /** Every secret name under `prefix` (relative to the mount), listing sub-folders recursively. */
@@ -226,3 +232,43 @@ function goSprint(v: JsonValue): string {
   return 'map[' + Object.keys(v).sort().map((k) => `${k}:${goSprint(v[k] as JsonValue)}`).join(' ') + ']';
 }
 
+
+/** What a read hands the projection: the data map of one version, or the Fetch metadata map. */
+interface VaultPayload {
+  readonly kind: 'data' | 'metadata';
+  readonly object: JsonObject;
+}
+
+/** Several readers share one payload, so it is frozen all the way down: a projection that writes to it fails loudly. */
+function freezePayload(p: VaultPayload): VaultPayload {
+  const deep = (v: JsonValue): void => {
+    if (v === null || typeof v !== 'object' || Object.isFrozen(v)) return;
+    Object.freeze(v);
+    if (Array.isArray(v)) v.forEach(deep);
+    else if (!(v instanceof JsonNumber)) for (const k of Object.keys(v)) deep(v[k] as JsonValue);
+  };
+  deep(p.object);
+  return Object.freeze(p);
+}
+
+function vaultPayload(raw: RawSecret): VaultPayload {
+  const p = raw.payload as VaultPayload | undefined;
+  if (p === undefined || (p.kind !== 'data' && p.kind !== 'metadata')) throw new InternalError('vault: projection given a payload this client did not read');
+  return p;
+}
+
+/** ESO's vault GetSecret/GetSecretMap, applied to what read() fetched. */
+export const vaultProjection: Projection = {
+  value(raw: RawSecret, ref: RemoteRef): Uint8Array {
+    const p = vaultPayload(raw);
+    // ESO returns no value at all for a secret without metadata.
+    if (p.kind === 'metadata' && Object.keys(p.object).length === 0) return new Uint8Array(0);
+    return secretValue(p.object, ref.property);
+  },
+  map(raw: RawSecret, ref: RemoteRef): Map<string, Uint8Array> {
+    const p = vaultPayload(raw);
+    if (p.kind === 'metadata' && Object.keys(p.object).length === 0) throw new InvalidDataError(`vault: secret ${goQuote(ref.key)} has no metadata to extract`);
+    // ESO's GetSecretMap runs GetSecret (property included) and splits its answer.
+    return secretMap(secretValue(p.object, ref.property), ref.key);
+  },
+};

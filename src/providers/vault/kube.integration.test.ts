@@ -12,6 +12,7 @@ import { readFileSync } from 'node:fs';
 import { baoExpect, kubeCall, type DevEnv } from '../../devenv/index.ts';
 import { HttpClient } from '../util/http.ts';
 import type { StoreClient } from '../types.ts';
+import { readValue } from '../../read/rawref.ts';
 import { DevEnvKube, devEnvSkipReason, loadDevEnv } from '../util/testing/devenvKube.ts';
 import { testStoreContext, type CallLog } from '../util/testing/memoryKube.ts';
 import { vaultProvider } from './provider.ts';
@@ -80,7 +81,7 @@ void describe('vault kubernetes and jwt auth with service account tokens', { ski
 
   void it('kubernetes auth: logs in with a TokenRequest token for serviceAccountRef, once', async () => {
     const { client, log } = await connect({ kubernetes: { role: `app-${id}`, serviceAccountRef: { name: 'app' } } });
-    for (let i = 0; i < 5; i++) assert.equal(text(await client.getSecret({ key: `${id}/db`, property: 'user' }, signal)), 'k8s-user');
+    for (let i = 0; i < 5; i++) assert.equal(text(await readValue(client, { key: `${id}/db`, property: 'user' }, signal)), 'k8s-user');
     assert.equal(log.count('Login', 'success'), 1);
     assert.equal((await client.validate(signal)).state, 'Ready');
   });
@@ -92,6 +93,6 @@ void describe('vault kubernetes and jwt auth with service account tokens', { ski
 
   void it('jwt auth: logs in with kubernetesServiceAccountToken (audience "vault" by default)', async () => {
     const { client } = await connect({ jwt: { path: jwtMount, role: 'app', kubernetesServiceAccountToken: { serviceAccountRef: { name: 'app' } } } });
-    assert.equal(text(await client.getSecret({ key: `${id}/db`, property: 'user' }, signal)), 'k8s-user');
+    assert.equal(text(await readValue(client, { key: `${id}/db`, property: 'user' }, signal)), 'k8s-user');
   });
 });

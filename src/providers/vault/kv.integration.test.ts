@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { StoreClient } from '../types.ts';
+import { rawRefKey, rawRefOf, readMap, readValue } from '../../read/rawref.ts';
 import { MemoryKube, testStoreContext, type CallLog } from '../util/testing/memoryKube.ts';
 import { vaultProvider } from './provider.ts';
 import { baoSkipReason, startOpenBao, type OpenBao } from './testing/openbao.ts';
@@ -75,7 +76,7 @@ void describe('vault provider against OpenBao (KV reads)', { skip: baoSkipReason
     const { client, log } = await connect({ path: 'secret', version: 'v2' });
     // KV v2 stores numbers as float64, so Vault itself answers 12345678901234567000 and 1.5.
     assert.equal(
-      text(await client.getSecret({ key: 'db' }, signal)),
+      text(await readValue(client, { key: 'db' }, signal)),
       `{"big":12345678901234567000,"dotted.key":"dv","enabled":true,"html":"\\u003c\\u0026\\u003e","nested":{"a":{"b":"deep"},"list":[1,2]},"none":null,"password":"${CANARY}","port":5432,"ratio":1.5,"user":"admin"}`,
     );
     assert.equal(log.count('ReadSecretData', 'success'), 1);
@@ -83,7 +84,7 @@ void describe('vault provider against OpenBao (KV reads)', { skip: baoSkipReason
 
   void it('reads properties: plain, numbers, bools, objects, nested gjson paths, dotted keys', async () => {
     const { client } = await connect({ path: 'secret' });
-    const get = async (property: string): Promise<string> => text(await client.getSecret({ key: 'db', property }, signal));
+    const get = async (property: string): Promise<string> => text(await readValue(client, { key: 'db', property }, signal));
     assert.equal(await get('user'), 'admin');
     assert.equal(await get('port'), '5432');
     assert.equal(await get('ratio'), '1.5');
@@ -99,22 +100,22 @@ void describe('vault provider against OpenBao (KV reads)', { skip: baoSkipReason
 
   void it('accepts the key with the mount and data/ prefixes, and without a store path', async () => {
     const { client } = await connect({ path: 'secret' });
-    assert.equal(text(await client.getSecret({ key: 'secret/data/db', property: 'user' }, signal)), 'admin');
-    assert.equal(text(await client.getSecret({ key: 'secret/db', property: 'user' }, signal)), 'admin');
+    assert.equal(text(await readValue(client, { key: 'secret/data/db', property: 'user' }, signal)), 'admin');
+    assert.equal(text(await readValue(client, { key: 'secret/db', property: 'user' }, signal)), 'admin');
     const { client: noPath } = await connect({});
-    assert.equal(text(await noPath.getSecret({ key: 'secret/team/db-token', property: 't' }, signal)), '1');
+    assert.equal(text(await readValue(noPath, { key: 'secret/team/db-token', property: 't' }, signal)), '1');
   });
 
   void it('reads older versions with version=N', async () => {
     const { client } = await connect({ path: 'secret' });
-    assert.equal(text(await client.getSecret({ key: 'rotating', property: 'v' }, signal)), 'two');
-    assert.equal(text(await client.getSecret({ key: 'rotating', property: 'v', version: '1' }, signal)), 'one');
-    await assert.rejects(client.getSecret({ key: 'rotating', version: '9' }, signal), { code: 'NotFound' });
+    assert.equal(text(await readValue(client, { key: 'rotating', property: 'v' }, signal)), 'two');
+    assert.equal(text(await readValue(client, { key: 'rotating', property: 'v', version: '1' }, signal)), 'one');
+    await assert.rejects(readValue(client, { key: 'rotating', version: '9' }, signal), { code: 'NotFound' });
   });
 
   void it('extracts a secret into keys with Go float64 number rendering', async () => {
     const { client } = await connect({ path: 'secret' });
-    const m = obj(await client.getSecretMap({ key: 'db' }, signal));
+    const m = obj(await readMap(client, { key: 'db' }, signal));
     assert.equal(m.user, 'admin');
     assert.equal(m.port, '5432');
     assert.equal(m.ratio, '1.5');
@@ -122,20 +123,20 @@ void describe('vault provider against OpenBao (KV reads)', { skip: baoSkipReason
     assert.equal(m.enabled, 'true');
     assert.equal(m.none, '');
     assert.equal(m.nested, '{"a":{"b":"deep"},"list":[1,2]}');
-    assert.deepEqual(obj(await client.getSecretMap({ key: 'db', property: 'nested.a' }, signal)), { b: 'deep' });
+    assert.deepEqual(obj(await readMap(client, { key: 'db', property: 'nested.a' }, signal)), { b: 'deep' });
   });
 
   void it('reads KV v1 mounts, keeping the number literals Vault answers', async () => {
     const { client } = await connect({ path: 'kv1', version: 'v1' });
-    assert.equal(text(await client.getSecret({ key: 'app' }, signal)), '{"big":12345678901234567890,"k":"v1value","n":7,"r":1.50}');
-    assert.equal(text(await client.getSecret({ key: 'app', property: 'r' }, signal)), '1.50');
-    assert.equal(text(await client.getSecret({ key: 'app', property: 'big' }, signal)), '12345678901234567890');
-    assert.equal(text(await client.getSecret({ key: 'kv1/app', property: 'k' }, signal)), 'v1value');
-    assert.deepEqual(obj(await client.getSecretMap({ key: 'app' }, signal)), { big: '12345678901234567000', k: 'v1value', n: '7', r: '1.5' });
+    assert.equal(text(await readValue(client, { key: 'app' }, signal)), '{"big":12345678901234567890,"k":"v1value","n":7,"r":1.50}');
+    assert.equal(text(await readValue(client, { key: 'app', property: 'r' }, signal)), '1.50');
+    assert.equal(text(await readValue(client, { key: 'app', property: 'big' }, signal)), '12345678901234567890');
+    assert.equal(text(await readValue(client, { key: 'kv1/app', property: 'k' }, signal)), 'v1value');
+    assert.deepEqual(obj(await readMap(client, { key: 'app' }, signal)), { big: '12345678901234567000', k: 'v1value', n: '7', r: '1.5' });
     const found = await client.findSecrets({ path: 'team' }, signal);
     assert.deepEqual(obj(found), { 'team/one': '{"k":"a"}' });
     await assert.rejects(client.findSecrets({ tags: { a: 'b' } }, signal), { code: 'NotSupported' });
-    await assert.rejects(client.getSecret({ key: 'app', metadataPolicy: 'Fetch' }, signal), { code: 'NotSupported' });
+    await assert.rejects(readValue(client, { key: 'app', metadataPolicy: 'Fetch' }, signal), { code: 'NotSupported' });
   });
 
   void it('finds secrets by path and name regexp, recursively, skipping deleted ones', async () => {
@@ -158,22 +159,22 @@ void describe('vault provider against OpenBao (KV reads)', { skip: baoSkipReason
 
   void it('fetches metadata with metadataPolicy Fetch', async () => {
     const { client } = await connect({ path: 'secret' });
-    const all = JSON.parse(text(await client.getSecret({ key: 'db', metadataPolicy: 'Fetch' }, signal))) as Record<string, string>;
+    const all = JSON.parse(text(await readValue(client, { key: 'db', metadataPolicy: 'Fetch' }, signal))) as Record<string, string>;
     assert.equal(all.owner, 'team-a');
     assert.equal(all.current_version, '1');
     assert.equal(all.delete_version_after, '0s');
     assert.match(all.created_time ?? '', /^\d{4}-/);
-    assert.equal(text(await client.getSecret({ key: 'db', property: 'owner', metadataPolicy: 'Fetch' }, signal)), 'team-a');
-    const m = obj(await client.getSecretMap({ key: 'db', metadataPolicy: 'Fetch' }, signal));
+    assert.equal(text(await readValue(client, { key: 'db', property: 'owner', metadataPolicy: 'Fetch' }, signal)), 'team-a');
+    const m = obj(await readMap(client, { key: 'db', metadataPolicy: 'Fetch' }, signal));
     assert.equal(m.env, 'prod');
-    await assert.rejects(client.getSecret({ key: 'missing', metadataPolicy: 'Fetch' }, signal), { code: 'NotFound' });
+    await assert.rejects(readValue(client, { key: 'missing', metadataPolicy: 'Fetch' }, signal), { code: 'NotFound' });
   });
 
   void it('answers NotFound for missing and deleted secrets, PropertyNotFound for missing properties', async () => {
     const { client } = await connect({ path: 'secret' });
-    await assert.rejects(client.getSecret({ key: 'missing' }, signal), { code: 'NotFound' });
-    await assert.rejects(client.getSecret({ key: 'gone' }, signal), { code: 'NotFound' });
-    await assert.rejects(client.getSecret({ key: 'db', property: 'nope' }, signal), {
+    await assert.rejects(readValue(client, { key: 'missing' }, signal), { code: 'NotFound' });
+    await assert.rejects(readValue(client, { key: 'gone' }, signal), { code: 'NotFound' });
+    await assert.rejects(readValue(client, { key: 'db', property: 'nope' }, signal), {
       code: 'PropertyNotFound',
       message: 'cannot find secret data for key: "nope"',
     });
@@ -181,8 +182,8 @@ void describe('vault provider against OpenBao (KV reads)', { skip: baoSkipReason
 
   void it('reports a narrow policy as AccessDenied without logging in again', async () => {
     const { client, log } = await connect({ path: 'secret' }, 'narrow');
-    assert.equal(text(await client.getSecret({ key: 'team/db-token', property: 't' }, signal)), '1');
-    await assert.rejects(client.getSecret({ key: 'db' }, signal), (e: Error & { code?: string }) => {
+    assert.equal(text(await readValue(client, { key: 'team/db-token', property: 't' }, signal)), '1');
+    await assert.rejects(readValue(client, { key: 'db' }, signal), (e: Error & { code?: string }) => {
       assert.equal(e.code, 'AccessDenied');
       assert.equal(e.message, 'vault: read secret/data/db: permission denied (403)');
       return true;
@@ -211,15 +212,82 @@ void describe('vault provider against OpenBao (KV reads)', { skip: baoSkipReason
         (e: Error) => messages.push(e.message, String(e.stack)),
       );
     };
-    await collect(client.getSecret({ key: 'db', property: 'password.x' }, signal));
-    await collect(client.getSecretMap({ key: 'db', property: 'password' }, signal));
-    await collect(client.getSecret({ key: 'db', property: `${CANARY}` }, signal).then(() => undefined));
-    await collect(client.getSecret({ key: 'db', version: 'x' }, signal));
+    await collect(readValue(client, { key: 'db', property: 'password.x' }, signal));
+    await collect(readMap(client, { key: 'db', property: 'password' }, signal));
+    await collect(readValue(client, { key: 'db', property: `${CANARY}` }, signal).then(() => undefined));
+    await collect(readValue(client, { key: 'db', version: 'x' }, signal));
     const { client: narrow } = await connect({ path: 'secret' }, 'narrow');
-    await collect(narrow.getSecret({ key: 'db' }, signal));
+    await collect(readValue(narrow, { key: 'db' }, signal));
     assert.ok(messages.length >= 8);
     // The property name itself is not a value; only messages about other things are checked for the value.
     for (const m of messages.filter((x) => !x.includes(`key: "${CANARY}"`))) assert.ok(!m.includes(CANARY), m);
+  });
+
+  void it('reads two properties of one key with one call: one raw read, projected twice', async () => {
+    const { client, log } = await connect({ path: 'secret' });
+    const user = { key: 'db', property: 'user' };
+    const port = { key: 'db', property: 'port' };
+    // Vault's request does not depend on the property, so both refs are one raw ref.
+    assert.equal(rawRefKey(rawRefOf(client, user)), rawRefKey(rawRefOf(client, port)));
+    const raw = await client.read(rawRefOf(client, user), signal);
+    assert.equal(text(client.projection.value(raw, user)), 'admin');
+    assert.equal(text(client.projection.value(raw, port)), '5432');
+    assert.equal(obj(client.projection.map(raw, { key: 'db' })).user, 'admin');
+    assert.equal(log.count('ReadSecretData'), 1);
+  });
+
+  void it('gives the KV v2 version number as the version marker; a new write moves it; KV v1 has none', async () => {
+    const { client } = await connect({ path: 'secret' });
+    const put = async (v: string): Promise<void> => {
+      assert.ok((await bao.api('POST', 'secret/data/versioned', { data: { v } })).status < 300);
+    };
+    await put('first');
+    const one = await client.read({ key: 'versioned' }, signal);
+    assert.equal(one.version, '1');
+    await put('second');
+    const two = await client.read({ key: 'versioned' }, signal);
+    assert.equal(two.version, '2');
+    assert.equal(text(client.projection.value(two, { key: 'versioned', property: 'v' })), 'second');
+    // An explicit version answers with its own number.
+    assert.equal((await client.read({ key: 'versioned', version: '1' }, signal)).version, '1');
+    const { client: v1 } = await connect({ path: 'kv1', version: 'v1' });
+    assert.equal((await v1.read({ key: 'app' }, signal)).version, undefined);
+  });
+
+  void it('gives the metadata updated_time as the Fetch version marker: custom_metadata changes move it, not current_version', async () => {
+    const { client } = await connect({ path: 'secret' });
+    assert.ok((await bao.api('POST', 'secret/data/tagged', { data: { v: 'x' } })).status < 300);
+    assert.ok((await bao.api('POST', 'secret/metadata/tagged', { custom_metadata: { owner: 'a' } })).status < 300);
+    const updatedTime = async (): Promise<string> => {
+      const r = await bao.api('GET', 'secret/metadata/tagged');
+      return r.body.data.updated_time as string;
+    };
+    const fetch = { key: 'tagged', metadataPolicy: 'Fetch' as const };
+    const before = await client.read(fetch, signal);
+    assert.equal(before.version, await updatedTime());
+    assert.match(before.version ?? '', /^\d{4}-\d\d-\d\dT/);
+    assert.ok((await bao.api('POST', 'secret/metadata/tagged', { custom_metadata: { owner: 'b' } })).status < 300);
+    const after = await client.read(fetch, signal);
+    assert.equal(after.version, await updatedTime());
+    assert.notEqual(after.version, before.version);
+    assert.equal(text(client.projection.value(before, { ...fetch, property: 'current_version' })), '1');
+    assert.equal(text(client.projection.value(after, { ...fetch, property: 'current_version' })), '1');
+    assert.equal(text(client.projection.value(after, { ...fetch, property: 'owner' })), 'b');
+  });
+
+  void it('projects purely: the same raw secret gives the same bytes twice and is left as it was', async () => {
+    const { client } = await connect({ path: 'secret' });
+    for (const ref of [{ key: 'db' }, { key: 'db', metadataPolicy: 'Fetch' as const }]) {
+      const raw = await client.read(ref, signal);
+      const snapshot = JSON.stringify(raw);
+      const first = client.projection.value(raw, ref);
+      first.fill(0); // a reader scribbling on its answer must not reach the next reader
+      assert.deepEqual(client.projection.value(raw, ref), client.projection.value(raw, ref));
+      assert.notDeepEqual(client.projection.value(raw, ref), first);
+      client.projection.map(raw, ref);
+      client.projection.value(raw, { ...ref, property: ref.metadataPolicy ? 'owner' : 'nested.a.b' });
+      assert.equal(JSON.stringify(raw), snapshot);
+    }
   });
 
   void it('reports static spec problems by field', () => {
