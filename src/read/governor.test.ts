@@ -120,8 +120,8 @@ test('a call that times out marks the store not answering: one queued call goes 
   const probe = g.call('read', hanging);
   const rest = [g.call('read', () => Promise.resolve(1)), g.call('read', () => Promise.resolve(2))];
   mock.timers.tick(1000);
-  await assert.rejects(first, (e: Error & { code?: string }) => e.code === 'Timeout' && e.message === 'SecretStore "ns/vault": the store did not answer within 1s');
-  for (const q of rest) await assert.rejects(q, (e: Error & { code?: string }) => e.code === 'Unavailable' && /^SecretStore "ns\/vault" is not answering: a call to it timed out after 1s; other calls are held back until one answers$/.test(e.message));
+  await assert.rejects(first, (e: Error & { code?: string }) => e.code === 'Timeout' && e.message === 'the store did not answer within 1s (the limit is the store annotation hush.dev/call-timeout, default 30s)');
+  for (const q of rest) await assert.rejects(q, (e: Error & { code?: string }) => e.code === 'Unavailable' && /^the store is not answering: a call to it timed out after 1s; other calls are held back until one answers$/.test(e.message));
   assert.equal(g.state.notAnswering, true);
   await assert.rejects(g.call('read', () => Promise.resolve('x')), { code: 'Unavailable' }, 'refused while the probe runs');
   mock.timers.tick(1000);
@@ -150,7 +150,7 @@ test('a call that would wait longer than the queue limit fails with a time to co
   assert.deepEqual(out.slice(0, 3), ['ok', 'ok', 'ok']);
   for (const e of out.slice(3)) {
     assert.ok(e instanceof Error && (e as { code?: string }).code === 'Throttled', String(e));
-    assert.match(e.message, /SecretStore "ns\/s" is at its call budget \(1\.0 calls\/s, 100 at once\)/);
+    assert.match(e.message, /^the store is at its call budget \(1\.0 calls\/s, 100 at once\) with \d+ calls queued; raise it with the store annotation hush.dev\/calls-per-second$/);
     assert.ok(((e as { retryAfterMs?: number }).retryAfterMs ?? 0) >= 1000);
   }
 });

@@ -36,7 +36,10 @@ export interface Budget {
 }
 
 export interface GovernorOptions {
-  /** `SecretStore "ns/name"`, for messages. */
+  /**
+   * `SecretStore "ns/name"`, for logs. Error messages leave it out: every read's error is
+   * prefixed with the field, the store and the key where it is reported (read/apply.ts).
+   */
   label: string;
   budget: Budget;
   /** The rate never drops below this after throttling. Default: a tenth of the budget, at most 1/s. */
@@ -155,7 +158,7 @@ export class StoreGovernor {
   call<T>(name: string, run: (signal: AbortSignal) => Promise<T>): Promise<T> {
     if (this.closed) {
       this.metrics?.refused('closed');
-      return Promise.reject(new UnavailableError(`${this.label}: the store was changed or removed while this call waited`));
+      return Promise.reject(new UnavailableError('the store was changed or removed while this call waited'));
     }
     const refusal = this.refuseWhileNotAnswering();
     if (refusal) return Promise.reject(refusal);
@@ -190,7 +193,7 @@ export class StoreGovernor {
     this.timer = undefined;
     for (const t of this.queue.splice(0)) {
       this.metrics?.refused('closed');
-      t.reject(new UnavailableError(`${this.label}: the store was changed or removed while this call waited`));
+      t.reject(new UnavailableError('the store was changed or removed while this call waited'));
     }
   }
 
@@ -213,7 +216,7 @@ export class StoreGovernor {
         (answers) => {
           chunk.forEach((p, j) => {
             const a = answers[j];
-            if (a === undefined) p.reject(new UnavailableError(`${this.label}: the batch answer has no entry for key "${p.ref.key}"`));
+            if (a === undefined) p.reject(new UnavailableError(`the batch answer has no entry for key "${p.ref.key}"`));
             else if ('raw' in a) p.resolve(a.raw);
             else p.reject(a.error);
           });
@@ -230,9 +233,9 @@ export class StoreGovernor {
     if (this.notAnsweringSince === undefined) return undefined;
     if (!this.probing && this.inFlight === 0) return undefined; // this call becomes the probe
     this.metrics?.refused('not-answering');
-    const secs = Math.round(this.budget.callTimeoutMs / 1000);
+    const secs = formatSeconds(this.budget.callTimeoutMs).replace(/s$/, '');
     return new UnavailableError(
-      `${this.label} is not answering: a call to it timed out after ${secs}s; other calls are held back until one answers`,
+      `the store is not answering: a call to it timed out after ${secs}s; other calls are held back until one answers`,
       { retryAfterMs: Math.min(this.budget.callTimeoutMs, 30_000) },
     );
   }
@@ -254,7 +257,7 @@ export class StoreGovernor {
         if (this.probing || this.inFlight > 0) {
           // Everything queued behind a call that hung fails now, within one timeout of the hang.
           this.queue.shift();
-          head.reject(this.refuseWhileNotAnswering() ?? new UnavailableError(`${this.label} is not answering`));
+          head.reject(this.refuseWhileNotAnswering() ?? new UnavailableError('the store is not answering'));
           continue;
         }
       }
@@ -287,7 +290,7 @@ export class StoreGovernor {
       abort.abort();
       this.notAnsweringSince ??= this.now();
       this.metrics?.call(task.name, 'timeout');
-      task.reject(new TimeoutError(`${this.label}: the store did not answer within ${Math.round(this.budget.callTimeoutMs / 1000)}s`));
+      task.reject(new TimeoutError(`the store did not answer within ${formatSeconds(this.budget.callTimeoutMs)} (${BUDGET_TIMEOUT_HINT})`));
       this.pump();
     }, this.budget.callTimeoutMs);
     timer.unref?.();
@@ -338,7 +341,7 @@ export class StoreGovernor {
 
   private overBudget(now: number): ThrottledError {
     const paused = this.pausedUntil - now;
-    const why = paused > 0 ? `${this.label} asked Hush to slow down; its calls are paused for ${(paused / 1000).toFixed(1)}s` : `${this.label} is at its call budget (${formatRate(this.rate)} calls/s, ${this.budget.concurrency} at once) with ${this.queue.length} calls queued`;
+    const why = paused > 0 ? `the store asked Hush to slow down; its calls are paused for ${(paused / 1000).toFixed(1)}s` : `the store is at its call budget (${formatRate(this.rate)} calls/s, ${this.budget.concurrency} at once) with ${this.queue.length} calls queued; raise it with the store annotation hush.dev/calls-per-second`;
     return new ThrottledError(why, { retryAfterMs: Math.max(1000, paused, Math.ceil((this.queue.length * 1000) / this.rate)) });
   }
 
@@ -358,6 +361,13 @@ export class StoreGovernor {
     }, Math.max(1, at - this.now()));
     this.timer.unref?.();
   }
+}
+
+/** Where the timeout comes from, for the message: the store's annotation or the default. */
+const BUDGET_TIMEOUT_HINT = 'the limit is the store annotation hush.dev/call-timeout, default 30s';
+
+function formatSeconds(ms: number): string {
+  return ms % 1000 === 0 ? `${ms / 1000}s` : `${(ms / 1000).toFixed(1)}s`;
 }
 
 function formatRate(r: number): string {

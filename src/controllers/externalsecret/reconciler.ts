@@ -60,7 +60,8 @@ export interface ExternalSecretReconcilerDeps {
   /**
    * How long a reconcile waits for its reads before it lets the worker go: the reads go on in
    * their store's governor and wake the ExternalSecret when they are done. A hung store then
-   * holds only its own call slots, never the workers that other stores need. Default 2 s.
+   * holds only its own call slots, never the workers that other stores need. Default 250 ms:
+   * waiting costs a worker, detaching costs one more reconcile (the answers are kept).
    */
   readWaitMs?: number;
   /** How old a kept answer may be for a first sync or spec change (ExternalSecrets created together share reads). Default 2 s. */
@@ -188,10 +189,13 @@ export class ExternalSecretReconciler {
       return boundClientOf(await this.d.stores.resolve(namespace, useRef, r ? `${field}.sourceRef.storeRef` : 'spec.secretStoreRef'));
     };
     const exec = executePlan(readPlan, bind, this.d.engine, decision.freshAfter, esKey);
-    const results = await settleWithin(exec.results, this.d.readWaitMs ?? 2000, signal);
+    const results = await settleWithin(exec.results, this.d.readWaitMs ?? 250, signal);
     if (results === undefined) {
       // The reads go on in their stores' governors; this worker serves other ExternalSecrets
-      // meanwhile, and the answers (or the store's failure) bring this one back.
+      // meanwhile, and the answers (or the store's failure) bring this one back. That reconcile
+      // takes those very answers, however long they took: a store slower than the refresh
+      // interval must not send every attempt after a newer read.
+      this.needFresh.set(uid, { since: decision.freshAfter, spec: specVersion });
       void exec.results.then(() => this.d.enqueue(esKey));
       this.d.logger.debug('waiting for store reads', { namespace, name });
       return {};
