@@ -240,6 +240,7 @@ void describe('aws SecretsManager against moto', { skip: motoSkipReason }, () =>
     for (const o of out) assert.ok('error' in o && o.error instanceof HushError && o.error.code === 'Throttled' && (o.error.retryAfterMs ?? 0) > 0);
     assert.equal(log.count('BatchGetSecretValue'), 1);
     assert.equal(log.count('GetSecretValue'), 0);
+    tb.proxy.clearFaults();
   });
 
   it('records every call for metrics, successes and errors', async () => {
