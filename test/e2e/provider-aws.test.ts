@@ -279,10 +279,10 @@ test('throttling: ThrottlingException backs the store off as a whole; the Extern
     apiVersion: 'external-secrets.io/v1', kind: 'ExternalSecret', metadata: { name: 't', namespace: ns },
     spec: { refreshInterval: '1h', secretStoreRef: { name: 'aws' }, data: [{ secretKey: 'v', remoteRef: { key: `e2e/${ns}/t` } }] },
   } as never);
-  // The first reconcile waits out a 1 s pause and is throttled again: Ready=False naming the throttling…
+  // The provider does not wait: the first read fails as Throttled (retryAfterMs), so Ready=False names the throttling…
   const failed = await waitReady(h.kube, ExternalSecrets, ns, 't', 'False', 15_000);
   assert.match(readyOf(failed)?.message ?? '', /ThrottlingException/);
-  // …and the requeue after the store's pause succeeds without any outside help.
+  // …and once the store's governor lets reads through again the ExternalSecret syncs without any outside help.
   await waitReady(h.kube, ExternalSecrets, ns, 't', 'True', 20_000);
   assert.deepEqual(secretStrings(await getSecret(h.kube, ns, 't')), { v: 'after-throttle' });
 });

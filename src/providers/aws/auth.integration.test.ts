@@ -12,6 +12,7 @@ import { CreateSecretCommand } from '@aws-sdk/client-secrets-manager';
 import { HushError, NotFoundError } from '../../util/errors.ts';
 import { MemoryKube } from '../util/testing/memoryKube.ts';
 import type { ProviderKubeAccess } from '../types.ts';
+import { readValue } from '../../read/rawref.ts';
 import type { ServiceAccountReader } from './auth/types.ts';
 import { motoSkipReason, startTestbed, TEST_KEYS, type Testbed } from './testing/testbed.ts';
 
@@ -59,7 +60,7 @@ void describe('aws auth and resilience against moto', { skip: motoSkipReason }, 
 
   it('auth.secretRef: calls are signed with the access key from the Secret', async () => {
     const { client } = await tb.connect({ service: 'SecretsManager' });
-    assert.equal(text(await client.getSecret({ key: 'app/k', property: 'v' }, signal)), 'ok');
+    assert.equal(text(await readValue(client, { key: 'app/k', property: 'v' }, signal)), 'ok');
     assert.equal(signer('GetSecretValue'), TEST_KEYS.accessKeyId);
     assert.equal((await client.validate(signal)).state, 'Ready');
   });
@@ -81,7 +82,7 @@ void describe('aws auth and resilience against moto', { skip: motoSkipReason }, 
       sessionTags: [{ key: 'team', value: 'payments' }],
       transitiveTagKeys: ['team'],
     });
-    for (let i = 0; i < 5; i++) await client.getSecret({ key: 'app/k' }, signal);
+    for (let i = 0; i < 5; i++) await readValue(client, { key: 'app/k' }, signal);
     const sts = tb.proxy.calls.slice(start).filter((c) => c.action === 'AssumeRole');
     assert.deepEqual(sts.map((c) => c.params.RoleArn), [ROLE('hop1'), ROLE('hop2'), ROLE('final')], 'one round of role assumption for five reads');
     assert.equal(sts[0]?.accessKeyId, TEST_KEYS.accessKeyId);
@@ -110,7 +111,7 @@ void describe('aws auth and resilience against moto', { skip: motoSkipReason }, 
     kube.accounts.set('default/app', { 'eks.amazonaws.com/role-arn': ROLE('irsa'), 'eks.amazonaws.com/audience': 'my-aud' });
     const start = tb.proxy.calls.length;
     const { client } = await tb.connect({ service: 'SecretsManager', auth: { jwt: { serviceAccountRef: { name: 'app', audiences: ['extra'] } } }, role: ROLE('after-irsa') }, { kube });
-    assert.equal(text(await client.getSecret({ key: 'app/j' }, signal)), 'other');
+    assert.equal(text(await readValue(client, { key: 'app/j' }, signal)), 'other');
     assert.deepEqual(kube.tokenRequests, [{ name: 'app', namespace: 'default', audiences: ['my-aud', 'extra'] }]);
     const calls = tb.proxy.calls.slice(start);
     const web = calls.find((c) => c.action === 'AssumeRoleWithWebIdentity');
@@ -152,7 +153,7 @@ void describe('aws auth and resilience against moto', { skip: motoSkipReason }, 
 
       // The positive sentinel: an administrator's ClusterSecretStore signs with the environment's key.
       const { client } = await tb.connect({ service: 'SecretsManager', auth: undefined }, { storeKind: 'ClusterSecretStore', namespace: undefined });
-      await client.getSecret({ key: 'app/k' }, signal);
+      await readValue(client, { key: 'app/k' }, signal);
       assert.equal(signer('GetSecretValue'), 'AKIADEFAULTCHAIN0001');
       assert.ok(tb.proxy.calls.length > before);
     } finally {
@@ -168,29 +169,37 @@ void describe('aws auth and resilience against moto', { skip: motoSkipReason }, 
     assert.equal((await client.validate(signal)).state, 'Unknown');
   });
 
-  it('throttling: a short pause is waited out; then the whole store backs off and fails fast with retryAfterMs', async () => {
-    const tuning = { limiter: { basePauseMs: 200, maxWaitMs: 100 } };
-    const { client } = await tb.connect({ service: 'SecretsManager' }, { tuning });
+  it('throttling: ThrottlingException or TooManyRequestsException fails at once as Throttled with retryAfterMs, and nothing waits or pauses', async () => {
+    const { client, log } = await tb.connect({ service: 'SecretsManager' });
+    const throttled = (min: number, max: number, re: RegExp) => (e: unknown) =>
+      e instanceof HushError && e.code === 'Throttled' && e.retryable && (e.retryAfterMs ?? 0) >= min && (e.retryAfterMs ?? 0) <= max && re.test(e.message);
     tb.proxy.fail({ match: 'GetSecretValue', times: 1, code: 'ThrottlingException', message: 'Rate exceeded' });
+    const n = tb.proxy.count('GetSecretValue');
     const t0 = Date.now();
-    assert.equal(text(await client.getSecret({ key: 'app/j' }, signal)), 'other');
-    assert.ok(Date.now() - t0 >= 190, 'waited out the pause');
+    await assert.rejects(readValue(client, { key: 'app/j' }, signal), throttled(1000, 1000, /GetSecretValue "app\/j".*ThrottlingException: Rate exceeded/));
+    assert.ok(Date.now() - t0 < 900, 'not waited out in the provider');
+    assert.equal(tb.proxy.count('GetSecretValue') - n, 1, 'sent once, not retried');
+    assert.equal(log.count('GetSecretValue', 'error'), 1);
+    // The store is not paused by the provider: the next call goes out and succeeds.
+    assert.equal(text(await readValue(client, { key: 'app/j' }, signal)), 'other');
+    assert.equal(tb.proxy.count('GetSecretValue') - n, 2);
 
-    tb.proxy.fail({ match: 'GetSecretValue', times: Infinity, code: 'ThrottlingException', message: 'Rate exceeded' });
-    await assert.rejects(client.getSecret({ key: 'app/k' }, signal), (e: unknown) => e instanceof HushError && e.code === 'Throttled' && (e.retryAfterMs ?? 0) >= 200 && /ThrottlingException: Rate exceeded/.test(e.message));
-    const sent = tb.proxy.count('GetSecretValue');
-    // Another key, another ExternalSecret: not sent at all while the store is paused.
-    await assert.rejects(client.getSecret({ key: 'app/j' }, signal), (e: unknown) => e instanceof HushError && e.code === 'Throttled' && (e.retryAfterMs ?? 0) > 0);
-    assert.equal(tb.proxy.count('GetSecretValue'), sent);
+    // AWS's Retry-After, when it sends one, is passed on.
+    tb.proxy.fail({ match: 'GetSecretValue', times: 1, code: 'TooManyRequestsException', status: 429, message: 'slow down', headers: { 'retry-after': '7' } });
+    await assert.rejects(readValue(client, { key: 'app/k' }, signal), throttled(7000, 7000, /TooManyRequestsException: slow down/));
+
+    const { client: ps } = await tb.connect({ service: 'ParameterStore' });
+    tb.proxy.fail({ match: 'GetParameter', times: 1, code: 'ThrottlingException', message: 'Rate exceeded' });
+    await assert.rejects(readValue(ps, { key: '/any' }, signal), throttled(1000, 1000, /GetParameter "\/any".*ThrottlingException/));
     tb.proxy.clearFaults();
   });
 
   it('a 500 is retried; access denied is AccessDenied with AWS reason and no credentials in it', async () => {
     const { client } = await tb.connect({ service: 'SecretsManager' }, { storeSpec: { retrySettings: { maxRetries: 2, retryInterval: '10ms' } } });
     tb.proxy.fail({ match: 'GetSecretValue', times: 1, code: 'InternalServiceError', status: 500 });
-    assert.equal(text(await client.getSecret({ key: 'app/j' }, signal)), 'other');
+    assert.equal(text(await readValue(client, { key: 'app/j' }, signal)), 'other');
     tb.proxy.fail({ match: 'GetSecretValue', times: 1, code: 'AccessDeniedException', message: `User with key ${TEST_KEYS.secretAccessKey} is not authorized to perform: secretsmanager:GetSecretValue` });
-    await assert.rejects(client.getSecret({ key: 'app/j' }, signal), (e: unknown) => {
+    await assert.rejects(readValue(client, { key: 'app/j' }, signal), (e: unknown) => {
       assert.ok(e instanceof HushError);
       assert.equal(e.code, 'AccessDenied');
       assert.match(e.message, /AccessDeniedException: User with key \[redacted\] is not authorized/);
@@ -203,7 +212,7 @@ void describe('aws auth and resilience against moto', { skip: motoSkipReason }, 
     const { client } = await tb.connect({ service: 'SecretsManager' });
     const n = tb.proxy.count('GetSecretValue');
     tb.proxy.fail({ match: 'GetSecretValue', times: 2, code: 'UnrecognizedClientException', message: 'The security token included in the request is invalid.' });
-    await assert.rejects(client.getSecret({ key: 'app/j' }, signal), (e: unknown) => e instanceof HushError && e.code === 'AuthFailed' && /UnrecognizedClientException/.test(e.message));
+    await assert.rejects(readValue(client, { key: 'app/j' }, signal), (e: unknown) => e instanceof HushError && e.code === 'AuthFailed' && /UnrecognizedClientException/.test(e.message));
     assert.equal(tb.proxy.count('GetSecretValue') - n, 2, 'one more try with fresh credentials');
   });
 
@@ -211,7 +220,7 @@ void describe('aws auth and resilience against moto', { skip: motoSkipReason }, 
     const { client } = await tb.connect({ service: 'SecretsManager' }, { tuning: { requestTimeoutMs: 300 }, storeSpec: { retrySettings: { maxRetries: 0 } } });
     tb.proxy.fail({ match: 'GetSecretValue', times: 1, hang: true });
     const t0 = Date.now();
-    await assert.rejects(client.getSecret({ key: 'app/j' }, signal), (e: unknown) => e instanceof HushError && e.code === 'Timeout');
+    await assert.rejects(readValue(client, { key: 'app/j' }, signal), (e: unknown) => e instanceof HushError && e.code === 'Timeout');
     assert.ok(Date.now() - t0 < 5000);
   });
 });

@@ -6,13 +6,18 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { AddTagsToResourceCommand, LabelParameterVersionCommand, PutParameterCommand } from '@aws-sdk/client-ssm';
-import { HushError } from '../../util/errors.ts';
-import type { StoreClient } from '../types.ts';
+import { HushError, NotFoundError } from '../../util/errors.ts';
+import { rawRefOf, readMap, readValue } from '../../read/rawref.ts';
+import type { RawOutcome, RawSecret, StoreClient } from '../types.ts';
 import { motoSkipReason, startTestbed, type Testbed } from './testing/testbed.ts';
 
 const CANARY = 'CANARY-ssm-90ad1e';
 const signal = new AbortController().signal;
 const text = (b: Uint8Array): string => Buffer.from(b).toString('utf8');
+const batch = (c: StoreClient): NonNullable<StoreClient['batch']> => {
+  assert.ok(c.batch, 'the client reads in batches');
+  return c.batch;
+};
 const strings = (m: Map<string, Uint8Array>): Record<string, string> => Object.fromEntries([...m].map(([k, v]) => [k, text(v)]));
 
 void describe('aws ParameterStore against moto', { skip: motoSkipReason }, () => {
@@ -44,45 +49,111 @@ void describe('aws ParameterStore against moto', { skip: motoSkipReason }, () =>
   });
 
   it('reads a parameter decrypted, a property of it, a version and a label', async () => {
-    assert.equal(text(await client.getSecret({ key: '/app/db', property: 'password' }, signal)), CANARY);
-    assert.equal(text(await client.getSecret({ key: '/app/plain' }, signal)), 'v2');
-    assert.equal(text(await client.getSecret({ key: '/app/plain', version: '1' }, signal)), 'v1');
-    assert.equal(text(await client.getSecret({ key: '/app/plain', version: 'stable' }, signal)), 'v1');
+    assert.equal(text(await readValue(client, { key: '/app/db', property: 'password' }, signal)), CANARY);
+    assert.equal(text(await readValue(client, { key: '/app/plain' }, signal)), 'v2');
+    assert.equal(text(await readValue(client, { key: '/app/plain', version: '1' }, signal)), 'v1');
+    assert.equal(text(await readValue(client, { key: '/app/plain', version: 'stable' }, signal)), 'v1');
   });
 
   it('extract splits a JSON parameter', async () => {
-    assert.deepEqual(strings(await client.getSecretMap({ key: '/app/db' }, signal)), { user: 'svc', password: CANARY, port: '5432' });
+    assert.deepEqual(strings(await readMap(client, { key: '/app/db' }, signal)), { user: 'svc', password: CANARY, port: '5432' });
   });
 
   it('metadataPolicy Fetch returns the tags', async () => {
-    assert.equal(text(await client.getSecret({ key: '/app/db', metadataPolicy: 'Fetch' }, signal)), '{"env":"prod","team":"a\\u0026b"}');
-    assert.equal(text(await client.getSecret({ key: '/app/plain', metadataPolicy: 'Fetch', property: 'tier' }, signal)), 'web');
+    assert.equal(text(await readValue(client, { key: '/app/db', metadataPolicy: 'Fetch' }, signal)), '{"env":"prod","team":"a\\u0026b"}');
+    assert.equal(text(await readValue(client, { key: '/app/plain', metadataPolicy: 'Fetch', property: 'tier' }, signal)), 'web');
   });
 
-  it('concurrent reads of many parameters go out as GetParameters calls of 10 names', async () => {
+  it('two properties of one key are one read: the raw secret is read once and projected twice', async () => {
+    const { client: c, log } = await tb.connect({ service: 'ParameterStore' });
+    const user = { key: '/app/db', property: 'user' };
+    const password = { key: '/app/db', property: 'password' };
+    assert.deepEqual(rawRefOf(c, user), rawRefOf(c, password), 'the same raw ref');
+    const raw = await c.read(rawRefOf(c, user), signal);
+    assert.equal(text(c.projection.value(raw, user)), 'svc');
+    assert.equal(text(c.projection.value(raw, password)), CANARY);
+    assert.equal(log.count('GetParameter'), 1);
+  });
+
+  it("version is the parameter's Version and changes when it is put again; tags have none", async () => {
+    await put('/ver/p', 'one');
+    const r1 = await client.read({ key: '/ver/p' }, signal);
+    assert.equal(r1.version, '1');
+    await put('/ver/p', 'two', { overwrite: true });
+    const r2 = await client.read({ key: '/ver/p' }, signal);
+    assert.equal(r2.version, '2');
+    assert.equal(text(client.projection.value(r2, { key: '/ver/p' })), 'two');
+    // A selector reads that version, and says which it is (a label too).
+    assert.equal((await client.read({ key: '/ver/p', version: '1' }, signal)).version, '1');
+    assert.equal((await client.read({ key: '/app/plain', version: 'stable' }, signal)).version, '1');
+    assert.equal((await client.read({ key: '/ver/p', metadataPolicy: 'Fetch' }, signal)).version, undefined);
+  });
+
+  it('the projection is pure: the same raw secret gives the same bytes, and the payload is not changed', async () => {
+    const raw: RawSecret = await client.read({ key: '/app/db' }, signal);
+    const before = JSON.stringify(raw);
+    const a = client.projection.value(raw, { key: '/app/db', property: 'password' });
+    a.fill(0);
+    assert.equal(text(client.projection.value(raw, { key: '/app/db', property: 'password' })), CANARY);
+    assert.deepEqual(client.projection.value(raw, { key: '/app/db' }), client.projection.value(raw, { key: '/app/db' }));
+    assert.deepEqual(strings(client.projection.map(raw, { key: '/app/db' })), { user: 'svc', password: CANARY, port: '5432' });
+    assert.equal(JSON.stringify(raw), before);
+  });
+
+  const raw = (o: RawOutcome | undefined): RawSecret => {
+    assert.ok(o && 'raw' in o, 'answered');
+    return o.raw;
+  };
+
+  it('batch: up to 10 names (selectors too) in one GetParameters call; a missing one fails its own ref with NotFound', async () => {
+    const { client: c, log } = await tb.connect({ service: 'ParameterStore' });
+    assert.equal(batch(c).maxSize, 10);
     const n = { one: tb.proxy.count('GetParameter'), many: tb.proxy.count('GetParameters') };
-    const keys = Array.from({ length: 12 }, (_, i) => `/bulk/a/p${String(i).padStart(2, '0')}`);
-    const values = await Promise.all(keys.map((key) => client.getSecret({ key }, signal)));
-    assert.deepEqual(values.map(text), keys.map((_, i) => `v${i}`));
-    assert.equal(tb.proxy.count('GetParameters') - n.many, 2, '12 names: one call of 10, one of 2');
-    assert.equal(tb.proxy.count('GetParameter') - n.one, 0, 'no call per name');
+    const refs = [{ key: '/bulk/a/p03' }, { key: '/app/missing' }, { key: '/app/plain', version: 'stable' }, { key: '/app/db' }, { key: '/bulk/a/p04', version: '1' }];
+    const out = await batch(c).read(refs, signal);
+    assert.equal(log.count('GetParameters'), 1);
+    assert.equal(log.count('GetParameter'), 0);
+    assert.equal(tb.proxy.count('GetParameters') - n.many, 1);
+    assert.equal(tb.proxy.count('GetParameter') - n.one, 0);
+    assert.deepEqual(tb.proxy.calls.at(-1)?.params.Names, ['/bulk/a/p03', '/app/missing', '/app/plain:stable', '/app/db', '/bulk/a/p04:1']);
+    assert.equal(text(c.projection.value(raw(out[0]), { key: '/bulk/a/p03' })), 'v3');
+    assert.deepEqual([raw(out[2]).version, text(c.projection.value(raw(out[2]), { key: '/app/plain' }))], ['1', 'v1']);
+    assert.equal(text(c.projection.value(raw(out[3]), { key: '/app/db', property: 'password' })), CANARY);
+    assert.deepEqual([raw(out[4]).version, text(c.projection.value(raw(out[4]), { key: '/bulk/a/p04' }))], ['1', 'v4']);
+    const missing = out[1];
+    assert.ok(missing && 'error' in missing);
+    assert.ok(missing.error instanceof NotFoundError);
+    assert.match(missing.error.message, /"\/app\/missing"/);
+    assert.ok(!missing.error.message.includes(CANARY));
   });
 
-  it('a missing parameter in a batch fails alone, as NotFound naming it', async () => {
-    const results = await Promise.allSettled([client.getSecret({ key: '/app/plain' }, signal), client.getSecret({ key: '/app/missing' }, signal)]);
-    assert.equal(results[0].status, 'fulfilled');
-    const missing = results[1];
-    assert.ok(missing.status === 'rejected');
-    const err: unknown = missing.reason;
-    assert.ok(err instanceof HushError);
-    assert.equal(err.code, 'NotFound');
-    assert.match(err.message, /\/app\/missing/);
+  it('batch: several versions of one parameter in one batch each get their own value', async () => {
+    const { client: c } = await tb.connect({ service: 'ParameterStore' });
+    const refs = [{ key: '/app/plain', version: '1' }, { key: '/app/plain' }, { key: '/app/plain', version: 'stable' }, { key: '/app/plain', version: '2' }];
+    const out = await batch(c).read(refs, signal);
+    assert.deepEqual(
+      out.map((o) => [raw(o).version, text(c.projection.value(raw(o), { key: '/app/plain' }))]),
+      [['1', 'v1'], ['2', 'v2'], ['1', 'v1'], ['2', 'v2']],
+    );
+  });
+
+  it('batch: a missing version is the error GetParameter gives, not NotFound; tags are read alone', async () => {
+    const { client: c, log } = await tb.connect({ service: 'ParameterStore' });
+    const refs = [{ key: '/app/plain', version: '9' }, { key: '/app/plain', metadataPolicy: 'Fetch' as const }, { key: '/app/plain' }];
+    const out = await batch(c).read(refs, signal);
+    const bad = out[0];
+    assert.ok(bad && 'error' in bad && bad.error instanceof HushError);
+    assert.notEqual(bad.error.code, 'NotFound');
+    assert.match(bad.error.message, /ParameterVersionNotFound/);
+    assert.equal(text(c.projection.value(raw(out[1]), { key: '/app/plain', metadataPolicy: 'Fetch', property: 'tier' })), 'web');
+    assert.equal(text(c.projection.value(raw(out[2]), { key: '/app/plain' })), 'v2');
+    assert.equal(log.count('ListTagsForResource'), 1);
   });
 
   it('a missing parameter, version or property is an error naming the key, never the value', async () => {
-    await assert.rejects(client.getSecret({ key: '/nope' }, signal), (e: unknown) => e instanceof HushError && e.code === 'NotFound' && /GetParameter "\/nope": ParameterNotFound/.test(e.message));
-    await assert.rejects(client.getSecret({ key: '/app/plain', version: '9' }, signal), (e: unknown) => e instanceof HushError && e.code !== 'NotFound' && /ParameterVersionNotFound/.test(e.message));
-    await assert.rejects(client.getSecret({ key: '/app/db', property: 'nope' }, signal), (e: unknown) => e instanceof HushError && e.code === 'PropertyNotFound' && !e.message.includes(CANARY));
+    await assert.rejects(readValue(client, { key: '/nope' }, signal), (e: unknown) => e instanceof HushError && e.code === 'NotFound' && /GetParameter "\/nope": ParameterNotFound/.test(e.message));
+    await assert.rejects(readValue(client, { key: '/app/plain', version: '9' }, signal), (e: unknown) => e instanceof HushError && e.code !== 'NotFound' && /ParameterVersionNotFound/.test(e.message));
+    await assert.rejects(readValue(client, { key: '/app/db', property: 'nope' }, signal), (e: unknown) => e instanceof HushError && e.code === 'PropertyNotFound' && !e.message.includes(CANARY));
   });
 
   it('find by name: GetParametersByPath under the path, recursive and paged', async () => {

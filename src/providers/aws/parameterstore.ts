@@ -2,11 +2,14 @@
  * service: ParameterStore — ESO's reads, with fewer calls:
  *
  * - GetParameter with decryption; `version` is a version number or a label,
- *   sent as ESO does (`name:version`);
- * - reads of different parameters that arrive together (the data[] keys of
- *   one ExternalSecret read concurrently, or several ExternalSecrets of the
- *   store) go out as one GetParameters call per 10 names;
+ *   sent as ESO does (`name:version`). The raw read keeps the whole value and
+ *   the parameter's Version (a number, as a string) as the version marker;
+ *   the projection applies the property afterwards;
+ * - batch: up to 10 names (with their `:version` selectors) in one
+ *   GetParameters call; a name GetParameters reports invalid is NotFound for
+ *   its ref alone;
  * - metadataPolicy Fetch reads the parameter's tags (ListTagsForResource);
+ *   tags have no version marker, and are read one by one inside a batch;
  * - find by name: GetParametersByPath (recursive, paged) under find.path or
  *   `/`, falling back to DescribeParameters when GetParametersByPath is
  *   denied (as ESO does); find by tags: DescribeParameters with tag filters.
@@ -19,53 +22,59 @@ import {
   GetParametersByPathCommand,
   GetParametersCommand,
   ListTagsForResourceCommand,
+  type Parameter,
   type ParameterStringFilter,
   type SSMClient,
 } from '@aws-sdk/client-ssm';
-import { HushError, InvalidDataError, InvalidSpecError, NotFoundError } from '../../util/errors.ts';
-import type { FindSpec, RemoteRef, StoreClient, ValidationResult } from '../types.ts';
+import { HushError, InternalError, InvalidDataError, InvalidSpecError, NotFoundError } from '../../util/errors.ts';
+import type { FindSpec, Projection, RawOutcome, RawRef, RawSecret, RemoteRef, StoreClient, ValidationResult } from '../types.ts';
+import { rawSecret } from '../../read/rawref.ts';
 import { goQuote } from '../util/gojson.ts';
 import { compileGoRegexp, type GoRegexp } from '../../util/goregexp.ts';
+import { readRestAlone, storeWide, storeWideFailure } from './batch.ts';
 import type { AwsCaller, SendOptions } from './caller.ts';
-import { BatchCoalescer, ReadCache, type BatchOutcome } from './coalesce.ts';
 import { checkCredentials, type StoreSessions } from './session.ts';
 import { propertyValue, secretMap, tagsJson } from './values.ts';
 
 const BATCH = 10;
 const utf8 = new TextEncoder();
 
+/** A raw read's payload is the parameter's value, or its tags as ESO serialises them: a string either way. */
+function projectValue(raw: RawSecret, ref: RemoteRef): Uint8Array {
+  const value = raw.payload;
+  if (typeof value !== 'string') throw new InternalError(`aws: the raw read of ${goQuote(ref.key)} is not a Parameter Store answer`);
+  return ref.property ? propertyValue(value, ref.property, ref.key) : utf8.encode(value);
+}
+
+/** ESO's Parameter Store GetSecret / GetSecretMap, applied to a raw read. */
+export const parameterStoreProjection: Projection = {
+  value: projectValue,
+  map: (raw, ref) => secretMap(projectValue(raw, ref), ref.key),
+};
+
 export interface ParameterStoreParts {
   ssm: SSMClient;
   caller: AwsCaller;
   sessions: StoreSessions;
   prefix: string;
-  storeSignal: AbortSignal;
-  cacheTtlMs: number;
   secrets: () => Iterable<string>;
 }
 
 export class ParameterStoreStore implements StoreClient {
+  readonly projection = parameterStoreProjection;
+  readonly batch: StoreClient['batch'];
   private readonly p: ParameterStoreParts;
-  private readonly cache: ReadCache<string>;
-  private readonly batcher: BatchCoalescer<string>;
 
   constructor(parts: ParameterStoreParts) {
     this.p = parts;
-    this.cache = new ReadCache({ ttlMs: parts.cacheTtlMs });
-    this.batcher = new BatchCoalescer(BATCH, (names) => this.fetchValues(names, this.p.storeSignal));
+    this.batch = { maxSize: BATCH, read: (refs, signal) => this.readBatch(refs, signal) };
   }
 
-  async getSecret(ref: RemoteRef, signal: AbortSignal): Promise<Uint8Array> {
-    const name = this.p.prefix + ref.key + (ref.version ? `:${ref.version}` : '');
-    let value: string;
-    if (ref.metadataPolicy === 'Fetch') value = await this.readTags(name, signal);
-    else if (ref.version) value = await this.cache.get(name, () => this.readOne(name, signal));
-    else value = await this.cache.get(name, () => this.batcher.get(name));
-    return ref.property ? propertyValue(value, ref.property, ref.key) : utf8.encode(value);
-  }
-
-  async getSecretMap(ref: RemoteRef, signal: AbortSignal): Promise<Map<string, Uint8Array>> {
-    return secretMap(await this.getSecret(ref, signal), ref.key);
+  async read(ref: RawRef, signal: AbortSignal): Promise<RawSecret> {
+    const name = this.nameOf(ref);
+    // Tags have no version marker; the value's Version is the parameter's, not theirs.
+    if (ref.metadataPolicy === 'Fetch') return rawSecret(await this.readTags(name, signal));
+    return rawOf(name, await this.readOne(name, signal));
   }
 
   async findSecrets(find: FindSpec, signal: AbortSignal): Promise<Map<string, Uint8Array>> {
@@ -79,29 +88,46 @@ export class ParameterStoreStore implements StoreClient {
   }
 
   close(): Promise<void> {
-    this.cache.clear();
     this.p.ssm.destroy();
     return Promise.resolve();
   }
 
   // --- reads -----------------------------------------------------------------
 
+  /** The name ESO sends: prefix, key, and the version as a selector (`name:3`, `name:label`). */
+  private nameOf(ref: RawRef): string {
+    return this.p.prefix + ref.key + (ref.version ? `:${ref.version}` : '');
+  }
+
   private send<T>(call: string, action: string, fn: (s: AbortSignal | undefined) => Promise<T>, signal: AbortSignal | undefined, opts: SendOptions = {}): Promise<T> {
     return this.p.caller.send(call, action, fn, signal, { onAuthError: () => this.p.sessions.invalidate(), ...opts });
   }
 
   /** GetParameter of one name (which may carry `:version`); a missing parameter is NotFound (ESO's NoSecretErr). */
-  private async readOne(name: string, signal: AbortSignal | undefined): Promise<string> {
+  private async readOne(name: string, signal: AbortSignal | undefined): Promise<Parameter> {
     const out = await this.send(
       'GetParameter',
       `GetParameter ${goQuote(name)}`,
-      () => this.p.ssm.send(new GetParameterCommand({ Name: name, WithDecryption: true }), { abortSignal: this.p.storeSignal }),
+      (s) => this.p.ssm.send(new GetParameterCommand({ Name: name, WithDecryption: true }), { abortSignal: s }),
       signal,
       { notFoundIsMissing: true },
     );
-    const v = out.Parameter?.Value;
-    if (v === undefined) throw new InvalidDataError(`aws: invalid secret received. parameter value is nil for key: ${goQuote(name)}`);
-    return v;
+    return out.Parameter ?? {};
+  }
+
+  /** Values of metadataPolicy None refs in GetParameters calls; tags (Fetch) one read each. */
+  private async readBatch(refs: RawRef[], signal: AbortSignal): Promise<RawOutcome[]> {
+    const out: (RawOutcome | undefined)[] = refs.map(() => undefined);
+    const names = [...new Set(refs.filter((r) => r.metadataPolicy !== 'Fetch').map((r) => this.nameOf(r)))];
+    const results = new Map<string, RawOutcome>();
+    const failed = await storeWideFailure(async () => {
+      for (let i = 0; i < names.length; i += BATCH) for (const [n, o] of await this.fetchValues(names.slice(i, i + BATCH), signal)) results.set(n, o);
+    });
+    refs.forEach((r, i) => {
+      if (r.metadataPolicy !== 'Fetch') out[i] = results.get(this.nameOf(r));
+    });
+    await readRestAlone(refs, out, (ref) => this.read(ref, signal), failed);
+    return out as RawOutcome[];
   }
 
   /**
@@ -109,19 +135,20 @@ export class ParameterStoreStore implements StoreClient {
    * If the batch call as a whole fails (one parameter's KMS key denied, say),
    * each name is read alone so that only the failing ones fail.
    */
-  private async fetchValues(names: string[], signal: AbortSignal): Promise<Map<string, BatchOutcome<string>>> {
-    const out = new Map<string, BatchOutcome<string>>();
-    const one = async (name: string): Promise<void> => {
-      try {
-        out.set(name, { value: await this.readOne(name, signal) });
-      } catch (error) {
-        out.set(name, { error });
-      }
-    };
-    if (names.length === 1) {
-      await one(names[0] as string);
+  private async fetchValues(names: string[], signal: AbortSignal): Promise<Map<string, RawOutcome>> {
+    const out = new Map<string, RawOutcome>();
+    const alone = async (): Promise<Map<string, RawOutcome>> => {
+      const pending = names.filter((n) => !out.has(n));
+      const answers: (RawOutcome | undefined)[] = pending.map(() => undefined);
+      await readRestAlone(
+        pending.map((key) => ({ key })),
+        answers,
+        async (r) => rawOf(r.key, await this.readOne(r.key, signal)),
+      );
+      pending.forEach((n, i) => out.set(n, answers[i] as RawOutcome));
       return out;
-    }
+    };
+    if (names.length === 1) return alone();
     let res;
     try {
       res = await this.send(
@@ -131,16 +158,25 @@ export class ParameterStoreStore implements StoreClient {
         signal,
       );
     } catch (err) {
-      if (err instanceof HushError && (err.code === 'Throttled' || err.code === 'AuthFailed' || err.code === 'Unavailable' || err.code === 'Timeout')) throw err;
-      for (const n of names) await one(n);
-      return out;
+      if (signal.aborted || storeWide(err)) throw err;
+      return alone();
     }
-    for (const prm of res.Parameters ?? []) if (prm.Name !== undefined && prm.Value !== undefined) out.set(prm.Name, { value: prm.Value });
+    const wanted = new Set(names);
+    const forms = new Map<string, string[]>(); // parameter (name or ARN) → the names asked for it, with their selectors
+    for (const n of names) forms.set(baseOf(n), [...(forms.get(baseOf(n)) ?? []), n]);
+    for (const prm of res.Parameters ?? []) {
+      for (const base of new Set([prm.Name, prm.ARN])) {
+        const asked = base === undefined ? undefined : forms.get(base);
+        for (const n of asked ?? []) if (!out.has(n) && answersFor(prm, n, asked?.length === 1)) out.set(n, tryRaw(n, prm));
+      }
+    }
     for (const n of res.InvalidParameters ?? []) {
+      // With a selector, "invalid" may mean a missing version, which ESO does not treat as a
+      // missing secret (ParameterVersionNotFound): GetParameter of that name alone tells which.
+      if (!wanted.has(n) || hasSelector(n)) continue;
       out.set(n, { error: new NotFoundError(`aws: GetParameters ${goQuote(n)}: ParameterNotFound: Parameter ${n} not found. (Secret does not exist)`) });
     }
-    for (const n of names) if (!out.has(n)) await one(n); // not answered for (AWS may normalise names): ask alone
-    return out;
+    return alone(); // not answered for (AWS may normalise names), or a selector reported invalid: ask alone
   }
 
   private async valuesOf(names: string[], signal: AbortSignal): Promise<Map<string, string>> {
@@ -148,7 +184,7 @@ export class ParameterStoreStore implements StoreClient {
     for (let i = 0; i < names.length; i += BATCH) {
       const results = await this.fetchValues(names.slice(i, i + BATCH), signal);
       for (const [n, r] of results) {
-        if ('value' in r) out.set(n, r.value);
+        if ('raw' in r) out.set(n, r.raw.payload as string);
         else if (!(r.error instanceof NotFoundError)) throw r.error; // deleted since described: left out
       }
     }
@@ -218,6 +254,52 @@ export class ParameterStoreStore implements StoreClient {
     const values = await this.valuesOf(names, signal);
     return new Map([...values].map(([k, v]) => [k, utf8.encode(v)]));
   }
+}
+
+/** A parameter read as the raw secret of `name`: its value, and its Version as the marker. */
+function rawOf(name: string, prm: Parameter): RawSecret {
+  if (prm.Value === undefined) throw new InvalidDataError(`aws: invalid secret received. parameter value is nil for key: ${goQuote(name)}`);
+  return rawSecret(prm.Value, prm.Version === undefined ? undefined : String(prm.Version));
+}
+
+function tryRaw(name: string, prm: Parameter): RawOutcome {
+  try {
+    return { raw: rawOf(name, prm) };
+  } catch (error) {
+    return { error };
+  }
+}
+
+/**
+ * `:3` or `:label` of `name:3`, `name:label`, or ''. A parameter name has no
+ * colon; an ARN does, but not after its last slash.
+ */
+function selectorOf(name: string): string {
+  const tail = name.slice(name.lastIndexOf('/') + 1);
+  const colon = tail.indexOf(':');
+  return colon < 0 ? '' : tail.slice(colon);
+}
+
+function hasSelector(name: string): boolean {
+  return selectorOf(name) !== '';
+}
+
+function baseOf(name: string): string {
+  return name.slice(0, name.length - selectorOf(name).length);
+}
+
+/**
+ * Whether a GetParameters answer is the one for `name`. AWS names the
+ * selector it answered (Selector ":3"); where that is missing (moto leaves it
+ * out) and the call asked for several forms of one parameter, only a version
+ * number can be matched (by Version): the latest and a label are then asked
+ * alone rather than guessed.
+ */
+function answersFor(prm: Parameter, name: string, onlyForm: boolean): boolean {
+  const sel = selectorOf(name);
+  if (prm.Selector !== undefined && prm.Selector !== '') return prm.Selector === sel;
+  if (onlyForm) return true;
+  return /^:\d+$/.test(sel) && prm.Version !== undefined && sel === `:${prm.Version}`;
 }
 
 function pathFilter(path: string): ParameterStringFilter {

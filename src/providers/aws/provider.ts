@@ -1,8 +1,9 @@
 /**
  * The aws provider: `spec.provider.aws` with service SecretsManager or
  * ParameterStore. One client per store, holding the SDK client (its
- * keep-alive connections), the credential chain (refreshed before it
- * expires) and the store's rate limiter.
+ * keep-alive connections) and the credential chain (refreshed before it
+ * expires). Pacing and backoff of a store's calls belong to the controller's
+ * per-store call governor (read/governor.ts), not to the client.
  */
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SSMClient } from '@aws-sdk/client-ssm';
@@ -17,41 +18,20 @@ import type { AuthContext } from './auth/types.ts';
 import { AwsCaller } from './caller.ts';
 import { endpointFromEnv } from './endpoints.ts';
 import { sdkClientDefaults, sdkCredentials } from '../../cloud/aws/credentials.ts';
-import { StoreLimiter } from './limiter.ts';
 import { ParameterStoreStore } from './parameterstore.ts';
 import { SecretsManagerStore } from './secretsmanager.ts';
 import { StoreSessions } from './session.ts';
-import { authRefNamespaces, parseAwsSpec, type AwsService } from './spec.ts';
+import { authRefNamespaces, parseAwsSpec } from './spec.ts';
 import { referentPlaceholder } from '../util/referent.ts';
 
 /** AWS's SDK default is 3 attempts; ESO keeps it unless retrySettings is set. */
 const DEFAULT_RETRIES = 2;
 const DEFAULT_RETRY_WAIT_MS = 200;
-/**
- * Per-store call budgets, below the services' documented throughput so a
- * store does not provoke throttling on its own: Parameter Store's standard
- * throughput is 40 calls a second; Secrets Manager's read calls allow far
- * more, but ListSecrets and BatchGetSecretValue are limited to about 50.
- */
-const RATES: Record<AwsService, { ratePerSecond: number; burst: number }> = {
-  ParameterStore: { ratePerSecond: 30, burst: 30 },
-  SecretsManager: { ratePerSecond: 50, burst: 50 },
-};
-/**
- * Reads of one key share one call while it is in flight. Finished reads are
- * not kept (window 0): nothing here knows where one reconcile ends, and a
- * kept value could hide a change from a force-sync that follows it.
- */
-const READ_CACHE_MS = 0;
 
 /** Knobs for tests; production uses the defaults. */
 export interface AwsProviderTuning {
-  rates?: Partial<Record<AwsService, { ratePerSecond: number; burst: number }>>;
-  readCacheMs?: number;
-  limiter?: { basePauseMs?: number; maxPauseMs?: number; maxWaitMs?: number };
   requestTimeoutMs?: number;
 }
-
 
 export function createAwsProvider(tuning: AwsProviderTuning = {}): Provider {
   return {
@@ -74,8 +54,7 @@ export function createAwsProvider(tuning: AwsProviderTuning = {}): Provider {
       const sent = new Set<string>();
       const secrets = (): Iterable<string> => sent;
       const { maxRetries, retryWaitMs } = retrySettings(ctx.storeSpec);
-      const limiter = new StoreLimiter({ ...RATES[spec.service], ...tuning.rates?.[spec.service], ...tuning.limiter });
-      const caller = new AwsCaller({ limiter, recordCall: (c, s) => ctx.recordCall(c, s), maxRetries, retryWaitMs, secrets });
+      const caller = new AwsCaller({ recordCall: (c, s) => ctx.recordCall(c, s), maxRetries, retryWaitMs, secrets });
       const authCtx: AuthContext = {
         kube: ctx.kube,
         scope,
@@ -93,7 +72,7 @@ export function createAwsProvider(tuning: AwsProviderTuning = {}): Provider {
       const sessions = new StoreSessions(credentialChain(spec, authCtx, { storeName: ctx.storeName, storeKind: ctx.storeKind, namespace: ctx.namespace }));
       // The session caches and refreshes; the SDK must not keep a copy of its own (see sdkCredentials).
       const credentials = sdkCredentials(() => sessions.current());
-      const common = { sessions, caller, prefix: spec.prefix, storeSignal: ctx.signal, cacheTtlMs: tuning.readCacheMs ?? READ_CACHE_MS, secrets };
+      const common = { sessions, caller, prefix: spec.prefix, storeSignal: ctx.signal, secrets };
       const client =
         spec.service === 'SecretsManager'
           ? new SecretsManagerStore({ ...common, sm: new SecretsManagerClient({ ...sdkClientDefaults(spec.region, endpointFromEnv('secretsmanager'), tuning.requestTimeoutMs, ctx.egress), credentials }) })

@@ -6,13 +6,18 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { CreateSecretCommand, DeleteSecretCommand, PutSecretValueCommand, UpdateSecretVersionStageCommand } from '@aws-sdk/client-secrets-manager';
-import { HushError } from '../../util/errors.ts';
-import type { StoreClient } from '../types.ts';
+import { HushError, NotFoundError } from '../../util/errors.ts';
+import { rawRefOf, readMap, readValue } from '../../read/rawref.ts';
+import type { RawOutcome, RawSecret, StoreClient } from '../types.ts';
 import { motoSkipReason, startTestbed, type Testbed } from './testing/testbed.ts';
 
 const CANARY = 'CANARY-aws-7f31c2';
 const signal = new AbortController().signal;
 const text = (b: Uint8Array): string => Buffer.from(b).toString('utf8');
+const batch = (c: StoreClient): NonNullable<StoreClient['batch']> => {
+  assert.ok(c.batch, 'the client reads in batches');
+  return c.batch;
+};
 const strings = (m: Map<string, Uint8Array>): Record<string, string> => Object.fromEntries([...m].map(([k, v]) => [k, text(v)]));
 
 void describe('aws SecretsManager against moto', { skip: motoSkipReason }, () => {
@@ -44,27 +49,27 @@ void describe('aws SecretsManager against moto', { skip: motoSkipReason }, () =>
   });
 
   it('reads the current value whole, a property, a nested path, and a key with dots', async () => {
-    assert.equal(text(await client.getSecret({ key: 'app/db' }, signal)), `{"user":"svc2","password":"${CANARY}"}`);
-    assert.equal(text(await client.getSecret({ key: 'app/db', property: 'user' }, signal)), 'svc2');
-    assert.equal(text(await client.getSecret({ key: 'app/plain' }, signal)), 'just-text');
+    assert.equal(text(await readValue(client, { key: 'app/db' }, signal)), `{"user":"svc2","password":"${CANARY}"}`);
+    assert.equal(text(await readValue(client, { key: 'app/db', property: 'user' }, signal)), 'svc2');
+    assert.equal(text(await readValue(client, { key: 'app/plain' }, signal)), 'just-text');
   });
 
   it('version: a stage (AWSPREVIOUS, a custom label) or uuid/<VersionId>', async () => {
-    assert.equal(text(await client.getSecret({ key: 'app/db', version: 'AWSPREVIOUS', property: 'user' }, signal)), 'svc');
-    assert.equal(text(await client.getSecret({ key: 'app/db', version: 'BLUE', property: 'port' }, signal)), '5432');
-    assert.equal(text(await client.getSecret({ key: 'app/db', version: `uuid/${firstVersion}`, property: 'ratio' }, signal)), '1.5', 'gjson writes non-integers as Go floats');
+    assert.equal(text(await readValue(client, { key: 'app/db', version: 'AWSPREVIOUS', property: 'user' }, signal)), 'svc');
+    assert.equal(text(await readValue(client, { key: 'app/db', version: 'BLUE', property: 'port' }, signal)), '5432');
+    assert.equal(text(await readValue(client, { key: 'app/db', version: `uuid/${firstVersion}`, property: 'ratio' }, signal)), '1.5', 'gjson writes non-integers as Go floats');
     // A dotted property is first one key ("a.b"), then a path (x → y).
-    assert.equal(text(await client.getSecret({ key: 'app/db', version: 'BLUE', property: 'a.b' }, signal)), 'dotted');
-    assert.equal(text(await client.getSecret({ key: 'app/db', version: 'BLUE', property: 'x.y' }, signal)), 'path');
-    assert.equal(text(await client.getSecret({ key: 'app/db', version: 'BLUE', property: 'nested' }, signal)), '{"k":"v"}');
+    assert.equal(text(await readValue(client, { key: 'app/db', version: 'BLUE', property: 'a.b' }, signal)), 'dotted');
+    assert.equal(text(await readValue(client, { key: 'app/db', version: 'BLUE', property: 'x.y' }, signal)), 'path');
+    assert.equal(text(await readValue(client, { key: 'app/db', version: 'BLUE', property: 'nested' }, signal)), '{"k":"v"}');
   });
 
   it('binary secrets come back as their bytes', async () => {
-    assert.deepEqual([...(await client.getSecret({ key: 'app/cert' }, signal))], [0x00, 0xff, 0x10, 0x41]);
+    assert.deepEqual([...(await readValue(client, { key: 'app/cert' }, signal))], [0x00, 0xff, 0x10, 0x41]);
   });
 
   it('extract splits a JSON object; a non-JSON value is InvalidData without the value', async () => {
-    assert.deepEqual(strings(await client.getSecretMap({ key: 'app/db', version: 'AWSPREVIOUS' }, signal)), {
+    assert.deepEqual(strings(await readMap(client, { key: 'app/db', version: 'AWSPREVIOUS' }, signal)), {
       user: 'svc',
       password: CANARY,
       port: '5432',
@@ -74,21 +79,21 @@ void describe('aws SecretsManager against moto', { skip: motoSkipReason }, () =>
       a: '{"b":"shadowed"}',
       x: '{"y":"path"}',
     });
-    await assert.rejects(client.getSecretMap({ key: 'app/plain' }, signal), code('InvalidData'));
+    await assert.rejects(readMap(client, { key: 'app/plain' }, signal), code('InvalidData'));
   });
 
   it('metadataPolicy Fetch returns the tags as JSON, or one tag as a property', async () => {
-    assert.equal(text(await client.getSecret({ key: 'app/db', metadataPolicy: 'Fetch' }, signal)), '{"env":"prod","team":"pay\\u003cments\\u003e"}');
-    assert.equal(text(await client.getSecret({ key: 'app/db', metadataPolicy: 'Fetch', property: 'team' }, signal)), 'pay<ments>');
-    assert.deepEqual(strings(await client.getSecretMap({ key: 'app/db', metadataPolicy: 'Fetch' }, signal)), { env: 'prod', team: 'pay<ments>' });
+    assert.equal(text(await readValue(client, { key: 'app/db', metadataPolicy: 'Fetch' }, signal)), '{"env":"prod","team":"pay\\u003cments\\u003e"}');
+    assert.equal(text(await readValue(client, { key: 'app/db', metadataPolicy: 'Fetch', property: 'team' }, signal)), 'pay<ments>');
+    assert.deepEqual(strings(await readMap(client, { key: 'app/db', metadataPolicy: 'Fetch' }, signal)), { env: 'prod', team: 'pay<ments>' });
   });
 
   it('a missing secret, version or deleted secret is NotFound naming the key; a missing property is PropertyNotFound', async () => {
-    await assert.rejects(client.getSecret({ key: 'nope/nothing' }, signal), (e: unknown) => code('NotFound')(e) && /GetSecretValue "nope\/nothing": ResourceNotFoundException/.test((e as Error).message));
-    await assert.rejects(client.getSecret({ key: 'app/db', version: 'uuid/00000000-0000-0000-0000-000000000000' }, signal), code('NotFound'));
-    await assert.rejects(client.getSecret({ key: 'gone/soon' }, signal), code('NotFound'));
-    await assert.rejects(client.getSecret({ key: 'app/db', property: 'nope' }, signal), (e: unknown) => code('PropertyNotFound')(e) && (e as Error).message === 'key "nope" does not exist in secret "app/db"');
-    await assert.rejects(client.getSecret({ key: 'app/plain', property: 'user' }, signal), (e: unknown) => code('PropertyNotFound')(e) && /not JSON/.test((e as Error).message));
+    await assert.rejects(readValue(client, { key: 'nope/nothing' }, signal), (e: unknown) => code('NotFound')(e) && /GetSecretValue "nope\/nothing": ResourceNotFoundException/.test((e as Error).message));
+    await assert.rejects(readValue(client, { key: 'app/db', version: 'uuid/00000000-0000-0000-0000-000000000000' }, signal), code('NotFound'));
+    await assert.rejects(readValue(client, { key: 'gone/soon' }, signal), code('NotFound'));
+    await assert.rejects(readValue(client, { key: 'app/db', property: 'nope' }, signal), (e: unknown) => code('PropertyNotFound')(e) && (e as Error).message === 'key "nope" does not exist in secret "app/db"');
+    await assert.rejects(readValue(client, { key: 'app/plain', property: 'user' }, signal), (e: unknown) => code('PropertyNotFound')(e) && /not JSON/.test((e as Error).message));
   });
 
   it('find by name regexp: ListSecrets, then the matches 20 per BatchGetSecretValue call', async () => {
@@ -125,23 +130,123 @@ void describe('aws SecretsManager against moto', { skip: motoSkipReason }, () =>
 
   it('prefix is prepended to every key', async () => {
     const { client: c } = await tb.connect({ service: 'SecretsManager', prefix: 'app/' });
-    assert.equal(text(await c.getSecret({ key: 'plain' }, signal)), 'just-text');
+    assert.equal(text(await readValue(c, { key: 'plain' }, signal)), 'just-text');
   });
 
-  it('concurrent reads of one key share one call; a later read asks again', async () => {
-    const { client: c } = await tb.connect({ service: 'SecretsManager' });
-    const n = tb.proxy.count('GetSecretValue');
-    const props = ['user', 'password', 'user', 'password', 'user'];
-    await Promise.all(props.map((property) => c.getSecret({ key: 'app/db', property }, signal)));
-    assert.equal(tb.proxy.count('GetSecretValue') - n, 1);
-    await c.getSecret({ key: 'app/db' }, signal);
-    assert.equal(tb.proxy.count('GetSecretValue') - n, 2, 'nothing kept after the read finished');
+  it('two properties of one key are one read: the raw secret is read once and projected twice', async () => {
+    const { client: c, log } = await tb.connect({ service: 'SecretsManager' });
+    const user = { key: 'app/db', property: 'user' };
+    const password = { key: 'app/db', property: 'password' };
+    assert.deepEqual(rawRefOf(c, user), rawRefOf(c, password), 'the same raw ref');
+    const raw = await c.read(rawRefOf(c, user), signal);
+    assert.equal(text(c.projection.value(raw, user)), 'svc2');
+    assert.equal(text(c.projection.value(raw, password)), CANARY);
+    assert.deepEqual(strings(c.projection.map(raw, { key: 'app/db' })), { user: 'svc2', password: CANARY });
+    assert.equal(log.count('GetSecretValue'), 1);
+  });
+
+  it('version is the VersionId of the read and changes when a value is put; tags have none', async () => {
+    const created = await tb.sm.send(new CreateSecretCommand({ Name: 'ver/s', SecretString: '{"n":"1"}' }));
+    const r1 = await client.read({ key: 'ver/s' }, signal);
+    assert.equal(r1.version, created.VersionId);
+    assert.ok(r1.version && !r1.version.includes('"n"'));
+    const put = await tb.sm.send(new PutSecretValueCommand({ SecretId: 'ver/s', SecretString: '{"n":"2"}' }));
+    const r2 = await client.read({ key: 'ver/s' }, signal);
+    assert.equal(r2.version, put.VersionId);
+    assert.notEqual(r2.version, r1.version);
+    assert.equal(text(client.projection.value(r2, { key: 'ver/s', property: 'n' })), '2');
+    // A stage reads the VersionId it points at.
+    assert.equal((await client.read({ key: 'ver/s', version: 'AWSPREVIOUS' }, signal)).version, created.VersionId);
+    assert.equal((await client.read({ key: 'ver/s', metadataPolicy: 'Fetch' }, signal)).version, undefined);
+  });
+
+  it('the projection is pure: the same raw secret gives the same bytes, and the payload is not changed', async () => {
+    for (const key of ['app/db', 'app/cert']) {
+      const raw: RawSecret = await client.read({ key }, signal);
+      const before = JSON.stringify(raw, (_k, v: unknown) => (v instanceof Uint8Array ? [...v] : v));
+      const a = client.projection.value(raw, { key });
+      a.fill(0); // a reader scribbling over its bytes must not reach the next reader
+      const b = client.projection.value(raw, { key });
+      const c = client.projection.value(raw, { key });
+      assert.deepEqual(b, c);
+      assert.notDeepEqual(b, a);
+      assert.equal(JSON.stringify(raw, (_k, v: unknown) => (v instanceof Uint8Array ? [...v] : v)), before);
+    }
+    const tags = await client.read({ key: 'app/db', metadataPolicy: 'Fetch' }, signal);
+    assert.deepEqual(client.projection.value(tags, { key: 'app/db', property: 'env' }), client.projection.value(tags, { key: 'app/db', property: 'env' }));
+  });
+
+  it('batch: three current values are one BatchGetSecretValue call; a missing secret fails its own ref with NotFound', async () => {
+    const { client: c, log } = await tb.connect({ service: 'SecretsManager' });
+    assert.equal(batch(c).maxSize, 20);
+    const n = { batch: tb.proxy.count('BatchGetSecretValue'), get: tb.proxy.count('GetSecretValue') };
+    const refs = [{ key: 'app/db' }, { key: 'nope/missing' }, { key: 'app/plain' }, { key: 'app/cert' }];
+    const out = await batch(c).read(refs, signal);
+    assert.equal(log.count('BatchGetSecretValue'), 1);
+    assert.equal(log.count('GetSecretValue'), 0);
+    assert.equal(tb.proxy.count('BatchGetSecretValue') - n.batch, 1);
+    assert.equal(tb.proxy.count('GetSecretValue') - n.get, 0);
+    const raw = (o: RawOutcome | undefined): RawSecret => {
+      assert.ok(o && 'raw' in o, 'answered');
+      return o.raw;
+    };
+    assert.equal(text(c.projection.value(raw(out[0]), { key: 'app/db', property: 'user' })), 'svc2');
+    assert.equal(text(c.projection.value(raw(out[2]), { key: 'app/plain' })), 'just-text');
+    assert.deepEqual([...c.projection.value(raw(out[3]), { key: 'app/cert' })], [0x00, 0xff, 0x10, 0x41]);
+    // The batch gives the same VersionId as a single read.
+    assert.equal(raw(out[0]).version, (await c.read({ key: 'app/db' }, signal)).version);
+    const missing = out[1];
+    assert.ok(missing && 'error' in missing);
+    assert.ok(missing.error instanceof NotFoundError);
+    assert.match(missing.error.message, /GetSecretValue "nope\/missing": ResourceNotFoundException: .*\(Secret does not exist\)/);
+    // A secret scheduled for deletion is missing too, as for a single read.
+    const gone = (await batch(c).read([{ key: 'gone/soon' }, { key: 'app/plain' }], signal))[0];
+    assert.ok(gone && 'error' in gone && gone.error instanceof NotFoundError);
+    assert.equal(log.count('BatchGetSecretValue'), 2);
+  });
+
+  it('batch: refs with a version or metadataPolicy Fetch are read alone inside the batch read', async () => {
+    const { client: c, log } = await tb.connect({ service: 'SecretsManager' });
+    const refs = [{ key: 'app/db' }, { key: 'app/db', version: 'AWSPREVIOUS' }, { key: 'app/db', metadataPolicy: 'Fetch' as const }, { key: 'app/plain' }];
+    const out = await batch(c).read(refs, signal);
+    const value = (i: number, property?: string): string => {
+      const o = out[i];
+      assert.ok(o && 'raw' in o, `ref ${i} answered`);
+      return text(c.projection.value(o.raw, { ...refs[i], key: refs[i]?.key ?? '', ...(property ? { property } : {}) }));
+    };
+    assert.equal(value(0, 'user'), 'svc2');
+    assert.equal(value(1, 'user'), 'svc');
+    assert.equal(value(2, 'env'), 'prod');
+    assert.equal(value(3), 'just-text');
+    assert.equal(log.count('BatchGetSecretValue'), 1);
+    assert.equal(log.count('GetSecretValue'), 1);
+    assert.equal(log.count('DescribeSecret'), 1);
+  });
+
+  it('batch: without the BatchGetSecretValue permission each ref is one GetSecretValue, and stays so', async () => {
+    const { client: c, log } = await tb.connect({ service: 'SecretsManager' });
+    tb.proxy.fail({ match: 'BatchGetSecretValue', times: 1, code: 'AccessDeniedException', message: 'not authorized to perform: secretsmanager:BatchGetSecretValue' });
+    const first = await batch(c).read([{ key: 'app/plain' }, { key: 'other/x' }, { key: 'nope/missing' }], signal);
+    assert.deepEqual(first.map((o) => ('raw' in o ? text(c.projection.value(o.raw, { key: 'x' })) : (o.error as HushError).code)), ['just-text', '{"k":"v"}', 'NotFound']);
+    await batch(c).read([{ key: 'app/plain' }, { key: 'other/x' }], signal);
+    assert.equal(log.count('BatchGetSecretValue'), 1, 'asked once');
+    assert.equal(log.count('GetSecretValue'), 5);
+  });
+
+  it('batch: a throttled BatchGetSecretValue fails every ref as Throttled with retryAfterMs, without a call per ref', async () => {
+    const { client: c, log } = await tb.connect({ service: 'SecretsManager' });
+    tb.proxy.fail({ match: 'BatchGetSecretValue', times: 1, code: 'ThrottlingException', message: 'Rate exceeded' });
+    const out = await batch(c).read([{ key: 'app/plain' }, { key: 'other/x' }, { key: 'app/db', version: 'AWSPREVIOUS' }], signal);
+    for (const o of out) assert.ok('error' in o && o.error instanceof HushError && o.error.code === 'Throttled' && (o.error.retryAfterMs ?? 0) > 0);
+    assert.equal(log.count('BatchGetSecretValue'), 1);
+    assert.equal(log.count('GetSecretValue'), 0);
+    tb.proxy.clearFaults();
   });
 
   it('records every call for metrics, successes and errors', async () => {
     const { client: c, log } = await tb.connect({ service: 'SecretsManager' });
-    await c.getSecret({ key: 'app/plain' }, signal);
-    await c.getSecret({ key: 'nope' }, signal).catch(() => undefined);
+    await readValue(c, { key: 'app/plain' }, signal);
+    await readValue(c, { key: 'nope' }, signal).catch(() => undefined);
     await c.findSecrets({ tags: { env: 'dev' } }, signal);
     assert.equal(log.count('GetSecretValue', 'success'), 1);
     assert.equal(log.count('GetSecretValue', 'error'), 1);

@@ -2,8 +2,15 @@
  * service: SecretsManager — ESO's reads, with fewer calls:
  *
  * - GetSecretValue for a key; `version` is a stage (AWSCURRENT by default,
- *   AWSPREVIOUS, a custom label) or `uuid/<VersionId>`;
- * - metadataPolicy Fetch reads the secret's tags (DescribeSecret);
+ *   AWSPREVIOUS, a custom label) or `uuid/<VersionId>`. The raw read keeps the
+ *   whole secret (string or binary) and its VersionId as the version marker;
+ *   the projection applies the property afterwards;
+ * - metadataPolicy Fetch reads the secret's tags (DescribeSecret); tags have no
+ *   version marker;
+ * - batch: current values of up to 20 keys in one BatchGetSecretValue call
+ *   (SecretIdList). That call reads only the AWSCURRENT stage and no tags, so
+ *   refs with a version or metadataPolicy Fetch are read one by one inside the
+ *   batch read; without the BatchGetSecretValue permission every ref is;
  * - find by path or tags: BatchGetSecretValue with filters, 20 secrets per
  *   call (as ESO); find by name regexp alone: ListSecrets, then the matches
  *   20 per BatchGetSecretValue call — where ESO makes one GetSecretValue call
@@ -15,17 +22,19 @@ import {
   DescribeSecretCommand,
   GetSecretValueCommand,
   ListSecretsCommand,
+  type BatchGetSecretValueCommandOutput,
   type Filter,
   type GetSecretValueCommandOutput,
   type SecretsManagerClient,
   type SecretValueEntry,
 } from '@aws-sdk/client-secrets-manager';
-import { HushError, InvalidDataError, InvalidSpecError, NotFoundError } from '../../util/errors.ts';
-import type { FindSpec, RemoteRef, StoreClient, ValidationResult } from '../types.ts';
+import { HushError, InternalError, InvalidDataError, InvalidSpecError, NotFoundError } from '../../util/errors.ts';
+import type { FindSpec, Projection, RawOutcome, RawRef, RawSecret, RemoteRef, StoreClient, ValidationResult } from '../types.ts';
+import { rawSecret } from '../../read/rawref.ts';
 import { goQuote } from '../util/gojson.ts';
 import { compileGoRegexp, type GoRegexp } from '../../util/goregexp.ts';
+import { readRestAlone, storeWide, storeWideFailure } from './batch.ts';
 import type { AwsCaller, SendOptions } from './caller.ts';
-import { ReadCache } from './coalesce.ts';
 import { toHushError } from '../../cloud/aws/errors.ts';
 import { checkCredentials, type StoreSessions } from './session.ts';
 import { propertyValue, secretMap, tagsJson } from './values.ts';
@@ -35,51 +44,71 @@ const LIST_PAGE = 100;
 const utf8 = new TextEncoder();
 const decoder = new TextDecoder();
 
-interface SecretPayload {
-  string?: string | undefined;
-  binary?: Uint8Array | undefined;
+/**
+ * What a raw read hands the projection: the secret's value as AWS sent it
+ * (string or binary), or its tags as ESO serialises them. Frozen, because
+ * every reader of the raw ref shares it; the binary is copied on the way out.
+ */
+type SmPayload =
+  | { readonly kind: 'value'; readonly string: string | undefined; readonly binary: Uint8Array | undefined }
+  | { readonly kind: 'tags'; readonly tags: string };
+
+function valuePayload(string: string | undefined, binary: Uint8Array | undefined): SmPayload {
+  return Object.freeze({ kind: 'value', string, binary });
 }
+
+function smPayload(raw: RawSecret, key: string): SmPayload {
+  const p = raw.payload as SmPayload | undefined;
+  if (p && typeof p === 'object' && (p.kind === 'value' || p.kind === 'tags')) return p;
+  throw new InternalError(`aws: the raw read of ${goQuote(key)} is not a Secrets Manager answer`);
+}
+
+function projectValue(raw: RawSecret, ref: RemoteRef): Uint8Array {
+  const payload = smPayload(raw, ref.key);
+  if (payload.kind === 'tags') return ref.property ? propertyValue(payload.tags, ref.property, ref.key) : utf8.encode(payload.tags);
+  if (!ref.property) {
+    if (payload.string !== undefined) return utf8.encode(payload.string);
+    // A copy: the payload's bytes are shared by every reader of this raw ref.
+    if (payload.binary !== undefined) return payload.binary.slice();
+    throw new InvalidDataError(`aws: invalid secret received. no secret string nor binary for key: ${goQuote(ref.key)}`);
+  }
+  // A binary secret is read as text for properties, as ESO does.
+  const text = payload.binary !== undefined ? decoder.decode(payload.binary) : (payload.string ?? '');
+  return propertyValue(text, ref.property, ref.key);
+}
+
+/** ESO's Secrets Manager GetSecret / GetSecretMap, applied to a raw read. */
+export const secretsManagerProjection: Projection = {
+  value: projectValue,
+  map: (raw, ref) => secretMap(projectValue(raw, ref), ref.key),
+};
 
 export interface SecretsManagerParts {
   sm: SecretsManagerClient;
   caller: AwsCaller;
   sessions: StoreSessions;
   prefix: string;
-  storeSignal: AbortSignal;
-  cacheTtlMs: number;
   secrets: () => Iterable<string>;
 }
 
 export class SecretsManagerStore implements StoreClient {
+  readonly projection = secretsManagerProjection;
+  readonly batch: StoreClient['batch'];
   private readonly p: SecretsManagerParts;
-  private readonly cache: ReadCache<SecretPayload>;
-  /** Set once BatchGetSecretValue was denied: name-regexp finds then read one secret per call, as ESO does. */
+  /** Set once BatchGetSecretValue was denied: batches and name-regexp finds then read one secret per call, as ESO does. */
   private batchDenied = false;
 
   constructor(parts: SecretsManagerParts) {
     this.p = parts;
-    this.cache = new ReadCache({ ttlMs: parts.cacheTtlMs });
+    this.batch = { maxSize: BATCH, read: (refs, signal) => this.readBatch(refs, signal) };
   }
 
-  async getSecret(ref: RemoteRef, signal: AbortSignal): Promise<Uint8Array> {
+  async read(ref: RawRef, signal: AbortSignal): Promise<RawSecret> {
     const key = this.p.prefix + ref.key;
-    if (ref.metadataPolicy === 'Fetch') {
-      const tags = await this.readTags(key, signal);
-      return ref.property ? propertyValue(tags, ref.property, ref.key) : utf8.encode(tags);
-    }
-    const payload = await this.readValue(key, ref.version, signal);
-    if (!ref.property) {
-      if (payload.string !== undefined) return utf8.encode(payload.string);
-      if (payload.binary !== undefined) return payload.binary;
-      throw new InvalidDataError(`aws: invalid secret received. no secret string nor binary for key: ${goQuote(ref.key)}`);
-    }
-    // A binary secret is read as text for properties, as ESO does.
-    const text = payload.binary !== undefined ? decoder.decode(payload.binary) : (payload.string ?? '');
-    return propertyValue(text, ref.property, ref.key);
-  }
-
-  async getSecretMap(ref: RemoteRef, signal: AbortSignal): Promise<Map<string, Uint8Array>> {
-    return secretMap(await this.getSecret(ref, signal), ref.key);
+    // Tags have no version of their own (DescribeSecret's dates are not change markers of the tags).
+    if (ref.metadataPolicy === 'Fetch') return rawSecret(Object.freeze({ kind: 'tags', tags: await this.readTags(key, signal) }));
+    const out = await this.getSecretValue(key, ref.version, signal);
+    return rawSecret(valuePayload(out.SecretString, out.SecretBinary), out.VersionId);
   }
 
   async findSecrets(find: FindSpec, signal: AbortSignal): Promise<Map<string, Uint8Array>> {
@@ -102,7 +131,6 @@ export class SecretsManagerStore implements StoreClient {
   }
 
   close(): Promise<void> {
-    this.cache.clear();
     this.p.sm.destroy();
     return Promise.resolve();
   }
@@ -113,27 +141,22 @@ export class SecretsManagerStore implements StoreClient {
     return this.p.caller.send(call, action, fn, signal, { onAuthError: () => this.p.sessions.invalidate(), ...opts });
   }
 
-  private readValue(key: string, version: string | undefined, signal: AbortSignal): Promise<SecretPayload> {
+  private async getSecretValue(key: string, version: string | undefined, signal: AbortSignal): Promise<GetSecretValueCommandOutput> {
     const ver = version || 'AWSCURRENT';
-    return this.cache.get(`${key}#${ver}`, async () => {
-      const versionId = ver.startsWith('uuid/') ? ver.slice('uuid/'.length) : undefined;
-      const what = `GetSecretValue ${goQuote(key)}${version ? ` (version ${goQuote(version)})` : ''}`;
-      let out: GetSecretValueCommandOutput;
-      try {
-        out = await this.send(
-          'GetSecretValue',
-          what,
-          // The store's signal: this read may be shared by several reconciles.
-          () => this.p.sm.send(new GetSecretValueCommand({ SecretId: key, ...(versionId ? { VersionId: versionId } : { VersionStage: ver }) }), { abortSignal: this.p.storeSignal }),
-          signal,
-          { notFoundIsMissing: true },
-        );
-      } catch (err) {
-        if (err instanceof NotFoundError) throw new NotFoundError(`${err.message} (Secret does not exist)`);
-        throw err;
-      }
-      return { string: out.SecretString, binary: out.SecretBinary };
-    });
+    const versionId = ver.startsWith('uuid/') ? ver.slice('uuid/'.length) : undefined;
+    const what = `GetSecretValue ${goQuote(key)}${version ? ` (version ${goQuote(version)})` : ''}`;
+    try {
+      return await this.send(
+        'GetSecretValue',
+        what,
+        (s) => this.p.sm.send(new GetSecretValueCommand({ SecretId: key, ...(versionId ? { VersionId: versionId } : { VersionStage: ver }) }), { abortSignal: s }),
+        signal,
+        { notFoundIsMissing: true },
+      );
+    } catch (err) {
+      if (err instanceof NotFoundError) throw new NotFoundError(`${err.message} (Secret does not exist)`);
+      throw err;
+    }
   }
 
   private async readTags(key: string, signal: AbortSignal): Promise<string> {
@@ -145,6 +168,70 @@ export class SecretsManagerStore implements StoreClient {
       { notFoundIsMissing: true },
     );
     return tagsJson(out.Tags ?? []);
+  }
+
+  /**
+   * Up to 20 raw refs: the current values in one BatchGetSecretValue call, the
+   * rest (a version, metadata, a secret the answer left out) one read each.
+   * A secret that does not exist fails its own ref with the NotFoundError a
+   * single read gives; the others are answered.
+   */
+  private async readBatch(refs: RawRef[], signal: AbortSignal): Promise<RawOutcome[]> {
+    const out: (RawOutcome | undefined)[] = refs.map(() => undefined);
+    const current = new Map<string, number[]>(); // secret id → the refs that read its AWSCURRENT value
+    refs.forEach((ref, i) => {
+      if (ref.metadataPolicy === 'Fetch' || (ref.version !== undefined && ref.version !== '')) return;
+      const id = this.p.prefix + ref.key;
+      current.set(id, [...(current.get(id) ?? []), i]);
+    });
+    // One secret alone is one GetSecretValue, as ESO reads it (and needs no batch permission).
+    const ids = current.size > 1 && !this.batchDenied ? [...current.keys()] : [];
+    const failed = await storeWideFailure(async () => {
+      for (let i = 0; i < ids.length; i += BATCH) {
+        if (this.batchDenied) break;
+        const res = await this.batchGet(ids.slice(i, i + BATCH), signal);
+        if (!res) continue;
+        const answer = (id: string | undefined, o: RawOutcome): void => {
+          for (const k of (id === undefined ? undefined : current.get(id)) ?? []) out[k] = o;
+        };
+        for (const e of res.SecretValues ?? []) {
+          const o = { raw: rawSecret(valuePayload(e.SecretString, e.SecretBinary), e.VersionId) };
+          // The answer names a secret by both name and ARN; the ref may have used either.
+          answer(e.Name, o);
+          if (e.ARN !== e.Name) answer(e.ARN, o);
+        }
+        for (const e of res.Errors ?? []) answer(e.SecretId, { error: this.entryError(e.SecretId ?? '', e.ErrorCode, e.Message) });
+      }
+    });
+    await readRestAlone(refs, out, (ref) => this.read(ref, signal), failed);
+    return out as RawOutcome[];
+  }
+
+  /**
+   * BatchGetSecretValue of named secrets; undefined when the call as a whole
+   * failed in a way single reads may not (BatchGetSecretValue not allowed, a
+   * malformed name among good ones), so the caller reads each alone.
+   */
+  private async batchGet(ids: string[], signal: AbortSignal): Promise<BatchGetSecretValueCommandOutput | undefined> {
+    try {
+      return await this.send(
+        'BatchGetSecretValue',
+        `BatchGetSecretValue of ${ids.length} secrets`,
+        (s) => this.p.sm.send(new BatchGetSecretValueCommand({ SecretIdList: ids }), { abortSignal: s }),
+        signal,
+      );
+    } catch (err) {
+      if (signal.aborted || !(err instanceof HushError) || storeWide(err)) throw err;
+      if (err.code === 'AccessDenied') this.batchDenied = true;
+      return undefined;
+    }
+  }
+
+  /** The error of one secret in a BatchGetSecretValue answer, as GetSecretValue of it alone would give it. */
+  private entryError(id: string, code: string | undefined, message: string | undefined): HushError {
+    // $fault client: an entry error is about that secret (as a 4xx answer to GetSecretValue of it would be).
+    const err = toHushError({ name: code, message, $fault: 'client' }, `GetSecretValue ${goQuote(id)}`, { secrets: this.p.secrets(), notFoundIsMissing: true });
+    return err instanceof NotFoundError ? new NotFoundError(`${err.message} (Secret does not exist)`) : err;
   }
 
   /** ESO's fetchWithBatch: BatchGetSecretValue with filters, paged, 20 per call. */
@@ -218,8 +305,8 @@ export class SecretsManagerStore implements StoreClient {
       }
       for (const name of chunk) {
         try {
-          const v = await this.readValue(name, undefined, signal);
-          setEntry(out, { Name: name, SecretString: v.string, SecretBinary: v.binary });
+          const v = await this.getSecretValue(name, undefined, signal);
+          setEntry(out, { Name: name, SecretString: v.SecretString, SecretBinary: v.SecretBinary });
         } catch (err) {
           if (!(err instanceof NotFoundError)) throw err;
         }

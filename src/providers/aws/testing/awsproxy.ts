@@ -29,6 +29,8 @@ export interface Fault {
   code?: string;
   status?: number;
   message?: string;
+  /** Extra response headers of the injected error (Retry-After). */
+  headers?: Record<string, string>;
   hang?: boolean;
 }
 
@@ -121,8 +123,8 @@ function sendError(res: http.ServerResponse, call: RecordedCall, f: Fault): void
   const status = f.status ?? (code.includes('Throttl') ? 400 : code.startsWith('Internal') ? 500 : 400);
   if (call.service === 'sts') {
     const xml = `<ErrorResponse><Error><Type>Sender</Type><Code>${code}</Code><Message>${message}</Message></Error><RequestId>proxy</RequestId></ErrorResponse>`;
-    res.writeHead(status, { 'content-type': 'text/xml' }).end(xml);
+    res.writeHead(status, { ...f.headers, 'content-type': 'text/xml' }).end(xml);
     return;
   }
-  res.writeHead(status, { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-errortype': code }).end(JSON.stringify({ __type: code, message }));
+  res.writeHead(status, { ...f.headers, 'content-type': 'application/x-amz-json-1.1', 'x-amzn-errortype': code }).end(JSON.stringify({ __type: code, message }));
 }

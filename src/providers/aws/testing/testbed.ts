@@ -48,7 +48,7 @@ export async function startTestbed(): Promise<Testbed> {
     sm,
     ssm,
     async connect(spec, opts = {}) {
-      const provider = createAwsProvider({ readCacheMs: 0, ...opts.tuning });
+      const provider = createAwsProvider(opts.tuning);
       const { ctx, log } = testStoreContext({
         spec: {
           region: REGION,
