@@ -20,6 +20,7 @@
  * time); values are never written anywhere from here.
  */
 import type { FindSpec, RawRef, RawSecret, StoreClient } from '../providers/types.ts';
+import { asHushError } from '../util/errors.ts';
 import { changeMarker } from './fingerprint.ts';
 import type { StoreGovernor } from './governor.ts';
 import { DueHeap } from './heap.ts';
@@ -32,7 +33,7 @@ export type Answer = { kind: 'raw'; raw: RawSecret; marker: string; at: number }
 
 interface Outcome {
   answer?: Answer;
-  error?: unknown;
+  error?: Error;
   /** When the read that produced it started. */
   at: number;
 }
@@ -201,7 +202,7 @@ export class StoreReader {
     e.inFlight = flight;
     call.then(
       (answer) => this.settle(e, flight, { answer, at: startedAt }),
-      (error: unknown) => this.settle(e, flight, { error, at: startedAt }),
+      (error: unknown) => this.settle(e, flight, { error: error instanceof Error ? error : asHushError(error), at: startedAt }),
     );
     return call;
   }
