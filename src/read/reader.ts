@@ -123,7 +123,7 @@ export class StoreReader {
     const o = e.outcome;
     if (o && o.at >= freshAfter) {
       this.governor.countShared();
-      return o.answer ? Promise.resolve(o.answer) : Promise.reject(o.error);
+      return o.answer ? Promise.resolve(o.answer) : Promise.reject(o.error ?? new Error('internal: an outcome with neither answer nor error'));
     }
     if (e.inFlight && e.inFlight.startedAt >= freshAfter) {
       this.governor.countShared();
