@@ -33,9 +33,10 @@ export interface Execution {
 
 /**
  * Starts every read of `plan`. `freshAfter`: answers must come from reads started at or after
- * this time. `esKey` identifies the ExternalSecret to the readers.
+ * this time. `esKey` identifies the ExternalSecret to the readers. `scheduled`: a periodic
+ * check, which takes what the scheduler keeps for the refs it already reads (StoreReader.get).
  */
-export function executePlan(plan: ReadPlan, bind: StoreBinder, engine: ReadEngine, freshAfter: number, esKey: string): Execution {
+export function executePlan(plan: ReadPlan, bind: StoreBinder, engine: ReadEngine, freshAfter: number, esKey: string, opts: { scheduled?: boolean } = {}): Execution {
   const used: UsedRead[] = [];
   const bindings = new Map<string, Promise<BoundClient>>();
   const bindOnce = (ref: StoreRef | undefined, field: string): Promise<BoundClient> => {
@@ -62,7 +63,7 @@ export function executePlan(plan: ReadPlan, bind: StoreBinder, engine: ReadEngin
       const u: UsedRead = { reader, clientId: bound.clientId, req, answer: undefined };
       used.push(u);
       try {
-        const answer = await reader.get(req, freshAfter, esKey);
+        const answer = await reader.get(req, freshAfter, esKey, opts);
         u.answer = answer;
         return { ok: true, storeLabel: bound.store.label, projection: bound.client.projection, answer };
       } catch (error) {

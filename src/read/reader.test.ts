@@ -152,3 +152,38 @@ test('an older read finishing after a newer one does not replace the newer answe
   const kept = await reader.get(raw('k'), 0, 'ns/c');
   assert.equal(kept.marker, 'v:2');
 });
+
+test("the scheduler never queues more than the store's burst: the rest of the due reads move back, one call-interval apart", async () => {
+  const store = memoryStore();
+  const governor = new StoreGovernor({ label: 's', budget: { callsPerSecond: 2, burst: 2, concurrency: 16, callTimeoutMs: 30_000 } });
+  const reader = new StoreReader({ client: store.client, governor, wake: () => undefined });
+  const keys = ['a', 'b', 'c', 'd', 'e', 'f'];
+  for (const k of keys) reader.setReader(`ns/${k}`, [{ req: raw(k), marker: undefined }], 60_000);
+  const total = () => keys.reduce((n, k) => n + (store.reads.get(k) ?? 0), 0);
+  mock.timers.tick(60_000);
+  await flush();
+  assert.equal(total(), 2, 'the burst');
+  assert.equal(governor.state.queued, 0, 'nothing waits in the governor queue');
+  mock.timers.tick(500);
+  await flush();
+  assert.equal(total(), 3, 'one more per 1/rate');
+  const seen: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    mock.timers.tick(500);
+    await flush();
+    seen.push(total());
+  }
+  assert.deepEqual(seen, [4, 5, 6]);
+});
+
+test("a reader's periodic check takes the scheduler's kept answer, however old, without a call", async () => {
+  const { store, reader } = setup();
+  store.put('k', 'v');
+  const a = await reader.get(raw('k'), Date.now(), 'ns/a');
+  reader.setReader('ns/a', [{ req: raw('k'), marker: a.marker }], 60_000);
+  mock.timers.tick(59_000);
+  await reader.get(raw('k'), Date.now() - 1000, 'ns/a', { scheduled: true });
+  assert.equal(store.reads.get('k'), 1);
+  await reader.get(raw('k'), Date.now() - 1000, 'ns/other', { scheduled: true });
+  assert.equal(store.reads.get('k'), 2, 'a requester that does not read the entry yet gets a read within its own freshness');
+});

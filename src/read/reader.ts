@@ -110,8 +110,12 @@ export class StoreReader {
   /**
    * An answer for `req` from a read that started at or after `freshAfter`. `requester`
    * (an ExternalSecret key) is not woken by the answer it waits for itself.
+   *
+   * `scheduled`: the requester's periodic check. When it already reads this entry, the
+   * scheduler owns the entry's freshness (and paces its reads within the budget): the kept
+   * answer is used whatever its age, and the check costs no call.
    */
-  get(req: ReadRequest, freshAfter: number, requester: string): Promise<Answer> {
+  get(req: ReadRequest, freshAfter: number, requester: string, opts: { scheduled?: boolean } = {}): Promise<Answer> {
     const key = requestKey(req);
     let e = this.entries.get(key);
     if (!e) {
@@ -121,7 +125,7 @@ export class StoreReader {
     e.lastUsed = this.now();
     this.maybeSweep(e.lastUsed);
     const o = e.outcome;
-    if (o && o.at >= freshAfter) {
+    if (o && (o.at >= freshAfter || (opts.scheduled && o.answer && e.readers.has(requester)))) {
       this.governor.countShared();
       return o.answer ? Promise.resolve(o.answer) : Promise.reject(o.error ?? new Error('internal: an outcome with neither answer nor error'));
     }
@@ -262,13 +266,25 @@ export class StoreReader {
     this.timerAt = Infinity;
     if (this.closed) return;
     const now = this.now();
-    for (const key of this.due.takeDue(now)) {
+    const due = this.due.takeDue(now).filter((key) => {
       const e = this.entries.get(key);
-      if (!e || e.readers.size === 0) continue;
-      if (e.inFlight) continue; // rescheduled when it settles
-      // A scheduled read fails or succeeds for its readers through settle(); nobody awaits it here.
-      this.start(e, new Set()).catch(() => undefined);
-    }
+      // An entry read in flight is rescheduled when it settles; one without readers is done.
+      return e !== undefined && e.readers.size > 0 && !e.inFlight;
+    });
+    // Never more than the governor can start soon: the rest move back, one call-interval
+    // apart, so that a store over its budget is read late (and says so) rather than flooded.
+    const g = this.governor.state;
+    const room = Math.max(1, this.governor.currentBudget.burst - g.queued);
+    const spacing = 1000 / Math.max(0.001, g.callsPerSecond);
+    due.forEach((key, i) => {
+      const e = this.entries.get(key)!;
+      if (i < room) {
+        // A scheduled read fails or succeeds for its readers through settle(); nobody awaits it here.
+        this.start(e, new Set()).catch(() => undefined);
+      } else {
+        this.due.set(key, now + Math.ceil((i - room + 1) * spacing));
+      }
+    });
     this.maybeSweep(now);
     this.arm();
   }

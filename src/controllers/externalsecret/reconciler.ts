@@ -188,7 +188,8 @@ export class ExternalSecretReconciler {
       const useRef = r ?? es.spec.secretStoreRef;
       return boundClientOf(await this.d.stores.resolve(namespace, useRef, r ? `${field}.sourceRef.storeRef` : 'spec.secretStoreRef'));
     };
-    const exec = executePlan(readPlan, bind, this.d.engine, decision.freshAfter, esKey);
+    // A periodic check renders from what the scheduler keeps fresh; only new refs are read.
+    const exec = executePlan(readPlan, bind, this.d.engine, decision.freshAfter, esKey, { scheduled: decision.read === 'periodic' });
     const results = await settleWithin(exec.results, this.d.readWaitMs ?? 250, signal);
     if (results === undefined) {
       // The reads go on in their stores' governors; this worker serves other ExternalSecrets
