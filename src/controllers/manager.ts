@@ -28,6 +28,7 @@ import { StoreHealth } from './stores/health.ts';
 import { StoreResolver } from './stores/resolver.ts';
 import { readyCondition, type StoreObject } from './stores/types.ts';
 import { ReadEngine, type StoreIdentity } from '../read/engine.ts';
+import { readBudgetCondition } from '../read/budget-report.ts';
 
 /** Every controller, in registration order. */
 const controllerFactories: ControllerFactory[] = [
@@ -157,16 +158,31 @@ export class Manager {
     }
   }
 
-  /** The governors' budgets and states as gauges. */
+  /** The budget picture each store last reported (its ReadBudget condition), by store key. */
+  private readonly budgetShown = new Map<string, string>();
+
+  /**
+   * The governors' budgets and states as gauges; and a store whose budget picture changed
+   * (over or within, or the rounded numbers) is checked again, so its ReadBudget condition says so.
+   */
   private exportStoreStats(): void {
     const m = this.o.metrics;
+    const seen = new Set<string>();
     for (const s of this.readEngine.storeStats()) {
+      const key = s.store.storeKey;
+      seen.add(key);
+      const picture = readBudgetCondition({ neededCallsPerSecond: s.neededCallsPerSecond, allowedCallsPerSecond: s.budget.callsPerSecond, shortestIntervalMs: s.shortestIntervalMs }, undefined, new Date(0))?.message ?? '';
+      if ((this.budgetShown.get(key) ?? '') !== picture) {
+        this.budgetShown.set(key, picture);
+        this.runtime.enqueue(STORE_CONTROLLER[s.store.kind], key);
+      }
       const l = { kind: s.store.kind, namespace: s.store.namespace ?? '', name: s.store.name };
       m.storeBudget.set(l, s.budget.callsPerSecond);
       m.storeRate.set(l, s.state.callsPerSecond);
       m.storeNeeded.set(l, s.neededCallsPerSecond);
       m.storeInFlight.set(l, s.state.inFlight);
     }
+    for (const key of this.budgetShown.keys()) if (!seen.has(key)) this.budgetShown.delete(key);
   }
 
   /** Starts caches and controllers; resolves when `signal` aborts and the workers have drained. */

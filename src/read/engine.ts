@@ -40,6 +40,16 @@ export interface BoundClient {
   budget: Budget;
 }
 
+export interface StoreStats {
+  store: StoreIdentity;
+  budget: Budget;
+  state: GovernorState;
+  /** Calls per second the scheduled refreshes of every reader of the store need. */
+  neededCallsPerSecond: number;
+  /** The shortest refreshInterval among them. */
+  shortestIntervalMs: number | undefined;
+}
+
 type WakeListener = (esKeys: string[]) => void;
 
 export class ReadEngine {
@@ -119,11 +129,25 @@ export class ReadEngine {
     if (keys.length > 0) this.emit(keys);
   }
 
-  /** Each store's budget, governor state and the call rate its scheduled refreshes need (metrics, the budget report). */
-  storeStats(): { store: StoreIdentity; budget: Budget; state: GovernorState; neededCallsPerSecond: number }[] {
-    const needed = new Map<string, number>();
-    for (const r of this.readers.values()) needed.set(r.storeKey, (needed.get(r.storeKey) ?? 0) + r.reader.neededCallsPerSecond());
-    return [...this.governors].map(([key, g]) => ({ store: this.identities.get(key)!, budget: g.currentBudget, state: g.state, neededCallsPerSecond: needed.get(key) ?? 0 }));
+  /** Each store's budget, governor state and what its scheduled refreshes need (metrics, the budget report). */
+  storeStats(): StoreStats[] {
+    const demand = new Map<string, { callsPerSecond: number; shortestIntervalMs: number | undefined }>();
+    for (const r of this.readers.values()) {
+      const d = r.reader.demand();
+      const sum = demand.get(r.storeKey) ?? { callsPerSecond: 0, shortestIntervalMs: undefined };
+      sum.callsPerSecond += d.callsPerSecond;
+      if (d.shortestIntervalMs !== undefined) sum.shortestIntervalMs = Math.min(sum.shortestIntervalMs ?? Infinity, d.shortestIntervalMs);
+      demand.set(r.storeKey, sum);
+    }
+    return [...this.governors].map(([key, g]) => {
+      const d = demand.get(key);
+      return { store: this.identities.get(key)!, budget: g.currentBudget, state: g.state, neededCallsPerSecond: d?.callsPerSecond ?? 0, shortestIntervalMs: d?.shortestIntervalMs };
+    });
+  }
+
+  /** One store's stats, by `SecretStore/ns/name` key. */
+  statsOf(storeKey: string): StoreStats | undefined {
+    return this.storeStats().find((s) => s.store.storeKey === storeKey);
   }
 
   close(): void {

@@ -74,7 +74,7 @@ test('the scheduler reads each key at the shortest interval of its readers and w
   reader.setReader('ns/x', [{ req: raw('a'), marker: a.marker }], 60_000);
   reader.setReader('ns/y', [{ req: raw('b'), marker: b.marker }], 60_000);
   reader.setReader('ns/z', [{ req: raw('a'), marker: a.marker }, { req: raw('b'), marker: b.marker }], 10_000);
-  assert.equal(reader.neededCallsPerSecond(), 0.2, 'two keys, each every 10 s');
+  assert.deepEqual(reader.demand(), { callsPerSecond: 0.2, shortestIntervalMs: 10_000 }, 'two keys, each every 10 s');
 
   mock.timers.tick(10_000);
   await flush();

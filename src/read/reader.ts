@@ -96,15 +96,19 @@ export class StoreReader {
     return { entries: this.entries.size, readers: this.byReader.size, scheduled: this.due.size };
   }
 
-  /** Calls per second the scheduled refreshes need: one read per entry per shortest interval of its readers. */
-  neededCallsPerSecond(): number {
+  /** Calls per second the scheduled refreshes need (one read per entry per shortest interval of its readers), and the shortest interval. */
+  demand(): { callsPerSecond: number; shortestIntervalMs: number | undefined } {
     let sum = 0;
+    let shortest: number | undefined;
     for (const e of this.entries.values()) {
       let interval = Infinity;
       for (const m of e.readers.values()) interval = Math.min(interval, m.intervalMs);
-      if (Number.isFinite(interval) && interval > 0) sum += 1000 / interval;
+      if (Number.isFinite(interval) && interval > 0) {
+        sum += 1000 / interval;
+        shortest = Math.min(shortest ?? Infinity, interval);
+      }
     }
-    return sum;
+    return { callsPerSecond: sum, shortestIntervalMs: shortest };
   }
 
   /**

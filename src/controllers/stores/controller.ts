@@ -30,6 +30,10 @@ function storeController(ctx: ControllerContext, kind: StoreKind): ControllerDef
     events: ctx.events(kind === 'SecretStore' ? 'secret-store' : 'cluster-secret-store'),
     metrics: ctx.metrics,
     logger: ctx.logger.child({ controller: name }),
+    readBudget: (key) => {
+      const s = ctx.readEngine.statsOf(key);
+      return s && { neededCallsPerSecond: s.neededCallsPerSecond, allowedCallsPerSecond: s.budget.callsPerSecond, shortestIntervalMs: s.shortestIntervalMs };
+    },
   });
   return {
     name,

@@ -21,6 +21,8 @@ import { ClusterSecretStores, SecretStores } from '../resources.ts';
 import { withReady } from '../externalsecret/status.ts';
 import type { StoreResolver } from './resolver.ts';
 import { providerKeyOf, readyCondition, type StoreKind, type StoreObject } from './types.ts';
+import { READ_BUDGET_CONDITION, readBudgetCondition, type BudgetDemand } from '../../read/budget-report.ts';
+import { storeKey } from '../indexes.ts';
 
 export interface StoreReconcilerDeps {
   kube: KubeClient;
@@ -31,6 +33,8 @@ export interface StoreReconcilerDeps {
   events: EventRecorder;
   metrics: ControllerMetrics;
   logger: Logger;
+  /** What the store's scheduled refreshes need against its budget (read/engine.ts), by store key. */
+  readBudget?: ((storeKey: string) => BudgetDemand | undefined) | undefined;
 }
 
 const DEFAULT_STORE_REFRESH_MS = 5 * 60_000;
@@ -129,7 +133,10 @@ export class StoreReconciler {
     const ready = withReady(store.status, status, reason, message, now);
     // Store checks retry every few seconds at most (queue maxDelayMs 5 s): no next-attempt time, or an
     // outage would write status on every check.
-    const conditions = withProgress(ready.conditions, progress, now, { showNextAttempt: false });
+    const progressed = withProgress(ready.conditions, progress, now, { showNextAttempt: false });
+    const prevBudget = store.status?.conditions?.find((c) => c.type === READ_BUDGET_CONDITION);
+    const budget = readBudgetCondition(this.d.readBudget?.(storeKey(this.d.kind, namespace, name)), prevBudget, now);
+    const conditions = [...progressed.filter((c) => c.type !== READ_BUDGET_CONDITION), ...(budget ? [budget] : [])];
     const unchanged =
       store.status?.observedGeneration === store.metadata.generation &&
       JSON.stringify(store.status?.conditions?.map(conditionKey) ?? []) === JSON.stringify(conditions.map(conditionKey));
@@ -140,6 +147,11 @@ export class StoreReconciler {
     if (status === 'True' && prev?.status !== 'True') this.d.events.record(store, 'Normal', reason, message);
     if (status === 'False' && changed) this.d.events.record(store, 'Warning', reason, message);
     if (prev?.status !== status) this.d.logger.info('store readiness changed', { kind: this.d.kind, namespace, name, ready: status, reason });
+    if (budget && (budget.status !== prevBudget?.status || (budget.status === 'False' && budget.message !== prevBudget.message))) {
+      if (budget.status === 'False') this.d.events.record(store, 'Warning', budget.reason!, budget.message!);
+      else if (prevBudget) this.d.events.record(store, 'Normal', budget.reason!, budget.message!);
+      this.d.logger.info('store read budget', { kind: this.d.kind, namespace, name, within: budget.status, message: budget.message });
+    }
   }
 }
 

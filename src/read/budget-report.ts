@@ -1,0 +1,58 @@
+/**
+ * What a store says about its budget: a `ReadBudget` condition on the store, and
+ * an event when it turns, with the numbers — the calls per second the scheduled
+ * refreshes need, what the budget allows, and the staleness that follows.
+ *
+ * The scheduler never exceeds the budget (read/reader.ts paces its reads); when
+ * the budget is too small, every refresh comes late by the same factor, and this
+ * is where a person learns it. Numbers are rounded to two significant digits, so
+ * that the status is written when the picture changes, not on every new reader.
+ */
+import type { Condition } from '../controllers/externalsecret/spec.ts';
+import { formatGoDuration } from '../util/duration.ts';
+import { BUDGET_ANNOTATIONS } from './budget.ts';
+
+export const READ_BUDGET_CONDITION = 'ReadBudget';
+
+export interface BudgetDemand {
+  neededCallsPerSecond: number;
+  allowedCallsPerSecond: number;
+  shortestIntervalMs: number | undefined;
+}
+
+/** The ReadBudget condition for a store's demand, or undefined when nothing is scheduled on it. */
+export function readBudgetCondition(d: BudgetDemand | undefined, prev: Condition | undefined, now: Date): Condition | undefined {
+  if (!d || d.neededCallsPerSecond <= 0) return undefined;
+  const over = d.neededCallsPerSecond > d.allowedCallsPerSecond;
+  const status = over ? 'False' : 'True';
+  const allowed = round2(d.allowedCallsPerSecond);
+  let message: string;
+  if (over) {
+    const factor = d.neededCallsPerSecond / d.allowedCallsPerSecond;
+    const stretched = d.shortestIntervalMs !== undefined ? ` (a refreshInterval of ${formatGoDuration(d.shortestIntervalMs)} is kept as about ${formatGoDuration(roundMs(d.shortestIntervalMs * factor))})` : '';
+    message =
+      `scheduled refreshes need ${round2(d.neededCallsPerSecond)} calls/s but the budget allows ${allowed} calls/s: ` +
+      `answers are read about ${round2(factor)}x less often than asked${stretched}; ` +
+      `raise the store annotation ${BUDGET_ANNOTATIONS.callsPerSecond} or lengthen refreshInterval`;
+  } else {
+    message = `scheduled refreshes fit the budget of ${allowed} calls/s`;
+  }
+  return {
+    type: READ_BUDGET_CONDITION,
+    status,
+    reason: over ? 'BudgetExceeded' : 'WithinBudget',
+    message,
+    lastTransitionTime: prev && prev.status === status ? (prev.lastTransitionTime ?? now.toISOString()) : now.toISOString(),
+  };
+}
+
+function round2(n: number): string {
+  if (n === 0) return '0';
+  const digits = Math.max(0, 1 - Math.floor(Math.log10(Math.abs(n))));
+  return String(Number(n.toFixed(digits)));
+}
+
+function roundMs(ms: number): number {
+  // Whole seconds above a minute, tenths below: the message stays stable as readers come and go.
+  return ms >= 60_000 ? Math.round(ms / 1000) * 1000 : Math.round(ms / 100) * 100;
+}
