@@ -103,7 +103,11 @@ try {
   const after = await versions();
   let secretWrites = 0;
   let statusWrites = 0;
-  for (const [k, v] of after) if (before.get(k) !== v) k.startsWith('Secret/') ? secretWrites++ : statusWrites++;
+  for (const [k, v] of after) {
+    if (before.get(k) === v) continue;
+    if (k.startsWith('Secret/')) secretWrites++;
+    else statusWrites++;
+  }
 
   abort.abort();
   await running;
