@@ -154,6 +154,28 @@ export interface Projection {
   map(raw: RawSecret, ref: RemoteRef): Map<string, Uint8Array>;
 }
 
+/**
+ * How a store tells that values changed without reading them (read/reader.ts uses it).
+ * Both parts are optional; a client without a feed has its values read on every refresh.
+ */
+export interface ChangeFeed {
+  /**
+   * Poll: the current change marker of each raw ref, in as few calls as the store allows
+   * (Secrets Manager ListSecrets, Parameter Store DescribeParameters, KV v2 metadata). A marker
+   * must equal `RawSecret.version` of a read of the same ref made now; undefined means
+   * "cannot tell" (the value is then read). Answers in the order of `refs`, at most `maxSize`
+   * refs per call. Must not return values, and must throw (not guess) when the store fails.
+   */
+  readonly poll?: { readonly maxSize: number; markers(refs: RawRef[], signal: AbortSignal): Promise<(string | undefined)[]> };
+  /**
+   * Push: the store tells of changes as they happen (a Kubernetes watch, Vault's audit
+   * device). `onChange` gets the keys (RawRef.key) that may have changed; a false alarm costs
+   * one read. `onError` says the feed broke: the scheduler keeps refreshing on its timer and
+   * subscribes again later. Returns a function that stops the feed.
+   */
+  subscribe?(handlers: { onChange(keys: string[]): void; onError(err: Error): void }): () => void;
+}
+
 export interface StoreClient {
   /** How this client's answers are projected (see Projection). */
   readonly projection: Projection;
@@ -167,6 +189,8 @@ export interface StoreClient {
    * The governor (read/governor.ts) collects reads that arrive together into batches.
    */
   readonly batch?: { readonly maxSize: number; read(refs: RawRef[], signal: AbortSignal): Promise<RawOutcome[]> };
+  /** Cheap change detection, where the store has it (see ChangeFeed). */
+  readonly changes?: ChangeFeed;
   /** Every secret matching find (dataFrom.find); keys are the store's names before key conversion. */
   findSecrets(find: FindSpec, signal: AbortSignal): Promise<Map<string, Uint8Array>>;
   /** Checks that the store is reachable and the credentials work. */
