@@ -58,6 +58,7 @@ export class ReadEngine {
   private readonly identities = new Map<string, StoreIdentity>();
   private readonly readers = new Map<string, { reader: StoreReader; storeKey: string }>();
   private readonly listeners = new Set<WakeListener>();
+  private readonly refreshListeners = new Set<(esKeys: readonly string[]) => void>();
 
   constructor(opts: ReadEngineOptions = {}) {
     this.o = opts;
@@ -94,6 +95,30 @@ export class ReadEngine {
     const reader = new StoreReader({ client: bound.client, governor, wake: (keys) => this.emit(keys), ...(this.o.now ? { now: this.o.now } : {}) });
     this.readers.set(bound.clientId, { reader, storeKey: bound.store.storeKey });
     return reader;
+  }
+
+  /**
+   * The ExternalSecrets (queue keys) that read `remoteKey` from the store, through any of its
+   * clients: what a refresh of "this store's key" must wake (the refresh API).
+   */
+  readersOf(storeKey: string, remoteKey: string): string[] {
+    const out = new Set<string>();
+    for (const r of this.readers.values()) {
+      if (r.storeKey !== storeKey) continue;
+      for (const k of r.reader.readersOfKey(remoteKey)) out.add(k);
+    }
+    return [...out];
+  }
+
+  /** Asks for ExternalSecrets to be synced from fresh reads (force-sync without the annotation). */
+  requestRefresh(esKeys: readonly string[]): void {
+    for (const l of this.refreshListeners) l(esKeys);
+  }
+
+  /** The ExternalSecret controller listens here for requestRefresh. */
+  onRefreshRequest(fn: (esKeys: readonly string[]) => void): () => void {
+    this.refreshListeners.add(fn);
+    return () => this.refreshListeners.delete(fn);
   }
 
   /** The reader already serving `clientId`, if any (no client is made). */

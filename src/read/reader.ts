@@ -186,6 +186,15 @@ export class StoreReader {
     this.setReader(esKey, [], 0);
   }
 
+  /** The readers of every entry for `remoteKey` (any version, metadata policy or property). */
+  readersOfKey(remoteKey: string): string[] {
+    const out: string[] = [];
+    for (const e of this.entries.values()) {
+      if (e.request.kind === 'raw' && e.request.ref.key === remoteKey) out.push(...e.readers.keys());
+    }
+    return out;
+  }
+
   /** Every reader registered here (to wake them when this client is replaced). */
   readerKeys(): string[] {
     return [...this.byReader.keys()];

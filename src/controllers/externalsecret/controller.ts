@@ -46,6 +46,10 @@ export function externalSecretController(ctx: ControllerContext): ControllerDefi
     reconciler.noteChanged(keys);
     for (const k of keys) ctx.runtime.enqueue('externalsecret', k);
   });
+  ctx.readEngine.onRefreshRequest((keys) => {
+    reconciler.requestRefresh(keys);
+    for (const k of keys) ctx.runtime.enqueue('externalsecret', k);
+  });
 
   const usersOf = (kind: 'SecretStore' | 'ClusterSecretStore') => (s: StoreObject) => es.byIndex('store', storeKey(kind, s.metadata.namespace, s.metadata.name)).map(objectKey);
   const storeWatch = (kind: 'SecretStore' | 'ClusterSecretStore', informer: ControllerContext['caches']['stores']): Watch<StoreObject> => ({

@@ -85,12 +85,23 @@ export class ExternalSecretReconciler {
   private readonly needFresh = new Map<string, { since: number; spec: string }>();
   /** ExternalSecrets (queue keys) woken because an answer they read changed. */
   private readonly changed = new Set<string>();
+  /** Refreshes asked for through the refresh API (queue key → when). */
+  private readonly forced = new Map<string, number>();
   /** The force-sync annotation value of each ExternalSecret's last sync (uid). */
   private readonly lastForce = new Map<string, string | undefined>();
 
   constructor(deps: ExternalSecretReconcilerDeps) {
     this.d = deps;
     this.now = deps.now ?? Date.now;
+  }
+
+  /**
+   * A refresh was asked for these ExternalSecrets (queue keys; the refresh API): their next
+   * reconcile reads afresh, as after a new force-sync annotation.
+   */
+  requestRefresh(keys: readonly string[]): void {
+    const now = this.now();
+    for (const k of keys) this.forced.set(k, now);
   }
 
   /** The read engine saw new answers for these ExternalSecrets (queue keys): they sync on their next reconcile. */
@@ -102,6 +113,7 @@ export class ExternalSecretReconciler {
     const key = `${namespace}/${name}`;
     this.d.engine.forgetReader(key);
     this.changed.delete(key);
+    this.forced.delete(key);
     if (uid) {
       this.lastSync.delete(uid);
       this.lastCheck.delete(uid);
@@ -158,6 +170,13 @@ export class ExternalSecretReconciler {
     const esKey = `${namespace}/${name}`;
     const uid = es.metadata.uid ?? esKey;
     const specVersion = syncedResourceVersion(es.metadata);
+    // A refresh asked for through the API is a need for answers newer than the request.
+    const asked = this.forced.get(esKey);
+    if (asked !== undefined) {
+      this.forced.delete(esKey);
+      const had = this.needFresh.get(uid);
+      if (!had || had.spec !== specVersion || had.since < asked) this.needFresh.set(uid, { since: asked, spec: specVersion });
+    }
     const pending = this.needFresh.get(uid);
     const force = es.metadata.annotations?.[FORCE_SYNC_ANNOTATION];
     const decision = readDecision(es, {
