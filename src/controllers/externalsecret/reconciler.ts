@@ -64,7 +64,7 @@ export interface ExternalSecretReconcilerDeps {
    * waiting costs a worker, detaching costs one more reconcile (the answers are kept).
    */
   readWaitMs?: number;
-  /** How old a kept answer may be for a first sync or spec change (ExternalSecrets created together share reads). Default 2 s. */
+  /** How old a kept answer may be for a first sync or spec change (ExternalSecrets created together share reads). Default 5 s. */
   shareWindowMs?: number;
   now?: () => number;
 }
@@ -180,7 +180,7 @@ export class ExternalSecretReconciler {
     const pending = this.needFresh.get(uid);
     const force = es.metadata.annotations?.[FORCE_SYNC_ANNOTATION];
     const decision = readDecision(es, {
-      shareWindowMs: this.d.shareWindowMs ?? 2000,
+      shareWindowMs: this.d.shareWindowMs ?? 5000,
       forceSyncChanged: force !== undefined && (!this.lastForce.has(uid) || this.lastForce.get(uid) !== force),
       now: started,
       lastCheckedAt: this.lastCheck.get(uid),

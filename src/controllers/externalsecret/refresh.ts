@@ -5,7 +5,7 @@
  * the shortest of their intervals, and a changed answer wakes its readers.
  *
  *  - fresh: answers read at or after a point in time — the first sync or a spec or
- *    metadata change (answers of the last share window, 2 s by default, count: a
+ *    metadata change (answers of the last share window, 5 s by default, count: a
  *    hundred ExternalSecrets created together read each key once), a changed
  *    force-sync annotation (a read from now: the user asked for one), or the retry
  *    after a failure (a read after the failure). Every policy, refreshInterval 0
