@@ -28,7 +28,7 @@ import { StoreHealth } from './stores/health.ts';
 import { StoreResolver } from './stores/resolver.ts';
 import { readyCondition, type StoreObject } from './stores/types.ts';
 import { ReadEngine, type StoreIdentity } from '../read/engine.ts';
-import { readBudgetCondition } from '../read/budget-report.ts';
+import { changeDetectionCondition, readBudgetCondition } from '../read/budget-report.ts';
 
 /** Every controller, in registration order. */
 const controllerFactories: ControllerFactory[] = [
@@ -73,6 +73,7 @@ export class Manager {
     const storeLabels = (s: StoreIdentity) => ({ kind: s.kind, namespace: s.namespace ?? '', name: s.name });
     this.readEngine = new ReadEngine({
       logger: o.logger,
+      onFeedState: (store, state) => m.storeFeedFailing.set(storeLabels(store), state.failing ? 1 : 0),
       metricsFor: (store) => {
         const l = storeLabels(store);
         return {
@@ -171,7 +172,10 @@ export class Manager {
     for (const s of this.readEngine.storeStats()) {
       const key = s.store.storeKey;
       seen.add(key);
-      const picture = readBudgetCondition({ neededCallsPerSecond: s.neededCallsPerSecond, allowedCallsPerSecond: s.budget.callsPerSecond, shortestIntervalMs: s.shortestIntervalMs }, undefined, new Date(0))?.message ?? '';
+      const picture = [
+        readBudgetCondition({ neededCallsPerSecond: s.neededCallsPerSecond, allowedCallsPerSecond: s.budget.callsPerSecond, shortestIntervalMs: s.shortestIntervalMs }, undefined, new Date(0))?.message ?? '',
+        changeDetectionCondition(s.feed, s.neededCallsPerSecond > 0, undefined, new Date(0))?.message ?? '',
+      ].join('\n');
       if ((this.budgetShown.get(key) ?? '') !== picture) {
         this.budgetShown.set(key, picture);
         this.runtime.enqueue(STORE_CONTROLLER[s.store.kind], key);

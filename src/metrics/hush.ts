@@ -29,6 +29,7 @@ export function createControllerMetrics(registry = new Registry()) {
     storeBudget: registry.gauge('hush_store_budget_calls_per_second', 'The store call budget: calls per second allowed (from the provider default or hush.dev/calls-per-second).', ['kind', 'namespace', 'name']),
     storeRate: registry.gauge('hush_store_allowed_calls_per_second', 'The rate the governor allows now: the budget, lowered after throttling answers and raised again on success.', ['kind', 'namespace', 'name']),
     storeNeeded: registry.gauge('hush_store_needed_calls_per_second', 'Calls per second the scheduled refreshes need to keep every refreshInterval.', ['kind', 'namespace', 'name']),
+    storeFeedFailing: registry.gauge('hush_store_change_feed_failing', 'The store change feed (poll or push) is failing: refreshes read values instead (1), or works (0).', ['kind', 'namespace', 'name']),
     storeInFlight: registry.gauge('hush_store_calls_in_flight', 'Calls to the store in flight now.', ['kind', 'namespace', 'name']),
     sopsCondition: registry.gauge('hush_sopssecret_status_condition', 'SopsSecret Ready condition: 1 for the current status, 0 for the other.', ['name', 'namespace', 'condition', 'status']),
   };

@@ -11,6 +11,7 @@
 import type { Condition } from '../controllers/externalsecret/spec.ts';
 import { formatGoDuration } from '../util/duration.ts';
 import { BUDGET_ANNOTATIONS } from './budget.ts';
+import type { FeedState } from './reader.ts';
 
 export const READ_BUDGET_CONDITION = 'ReadBudget';
 
@@ -18,6 +19,8 @@ export interface BudgetDemand {
   neededCallsPerSecond: number;
   allowedCallsPerSecond: number;
   shortestIntervalMs: number | undefined;
+  /** How the store's readers learn of changes (the ChangeDetection condition). */
+  feed?: FeedState | undefined;
 }
 
 /** The ReadBudget condition for a store's demand, or undefined when nothing is scheduled on it. */
@@ -55,4 +58,34 @@ function round2(n: number): string {
 function roundMs(ms: number): number {
   // Whole seconds above a minute, tenths below: the message stays stable as readers come and go.
   return ms >= 60_000 ? Math.round(ms / 1000) * 1000 : Math.round(ms / 100) * 100;
+}
+
+export const CHANGE_DETECTION_CONDITION = 'ChangeDetection';
+
+/**
+ * The ChangeDetection condition: how the store's refreshes learn of changes, and whether that
+ * works now. A failing feed is not an error of the store's ExternalSecrets (their refreshes read
+ * values instead, within the budget), but a person should know: it costs calls and, for a push
+ * feed, time. Undefined when nothing is scheduled on the store.
+ */
+export function changeDetectionCondition(feed: FeedState | undefined, scheduled: boolean, prev: Condition | undefined, now: Date): Condition | undefined {
+  if (!feed || !scheduled) return undefined;
+  let status: 'True' | 'False' = 'True';
+  let reason: string;
+  let message: string;
+  if (feed.failing) {
+    status = 'False';
+    reason = 'ChangeFeedFailing';
+    message = `the store's change feed (${feed.mode}) has failed since ${new Date(feed.failing.since).toISOString()}: ${feed.failing.message}; refreshes read values within the budget meanwhile`;
+  } else if (feed.mode === 'values') {
+    reason = 'ValueReads';
+    message = 'refreshes read each value: this store has no cheaper change signal';
+  } else if (feed.mode === 'poll') {
+    reason = 'Polling';
+    message = 'refreshes ask the store which values changed, without reading them, and read only those';
+  } else {
+    reason = 'Watching';
+    message = feed.mode === 'push' ? 'the store tells of changes as they happen; refreshes also read values on their timers' : 'the store tells of changes as they happen; refreshes also poll on their timers';
+  }
+  return { type: CHANGE_DETECTION_CONDITION, status, reason, message, lastTransitionTime: prev && prev.status === status ? (prev.lastTransitionTime ?? now.toISOString()) : now.toISOString() };
 }

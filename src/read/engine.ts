@@ -11,12 +11,14 @@
 import type { StoreClient } from '../providers/types.ts';
 import type { Logger } from '../util/log.ts';
 import { StoreGovernor, type Budget, type GovernorMetrics, type GovernorState } from './governor.ts';
-import { StoreReader } from './reader.ts';
+import { StoreReader, type FeedState } from './reader.ts';
 
 export interface ReadEngineOptions {
   /** Metrics for one store's governor (labels are the store's). */
   metricsFor?: (store: StoreIdentity) => GovernorMetrics | undefined;
   logger?: Logger | undefined;
+  /** A store's change feed started or stopped failing. */
+  onFeedState?: (store: StoreIdentity, state: FeedState) => void;
   now?: () => number;
 }
 
@@ -48,6 +50,8 @@ export interface StoreStats {
   neededCallsPerSecond: number;
   /** The shortest refreshInterval among them. */
   shortestIntervalMs: number | undefined;
+  /** How the store's readers learn of changes; failing if any of its clients' feeds fails. */
+  feed: FeedState | undefined;
 }
 
 type WakeListener = (esKeys: string[]) => void;
@@ -92,7 +96,18 @@ export class ReadEngine {
     }
     if (have) this.retire(bound.clientId);
     const governor = this.governorFor(bound.store, bound.budget);
-    const reader = new StoreReader({ client: bound.client, governor, wake: (keys) => this.emit(keys), ...(this.o.now ? { now: this.o.now } : {}) });
+    const reader = new StoreReader({
+      client: bound.client,
+      governor,
+      wake: (keys) => this.emit(keys),
+      onFeedState: (state) => {
+        // A store's change feed failing is worth a line: refreshes fall back to value reads.
+        if (state.failing) this.o.logger?.warn('store change feed failing; refreshes read values within the budget', { store: bound.store.label, mode: state.mode, error: state.failing.message });
+        else this.o.logger?.info('store change feed working again', { store: bound.store.label, mode: state.mode });
+        this.o.onFeedState?.(bound.store, state);
+      },
+      ...(this.o.now ? { now: this.o.now } : {}),
+    });
     this.readers.set(bound.clientId, { reader, storeKey: bound.store.storeKey });
     return reader;
   }
@@ -156,17 +171,19 @@ export class ReadEngine {
 
   /** Each store's budget, governor state and what its scheduled refreshes need (metrics, the budget report). */
   storeStats(): StoreStats[] {
-    const demand = new Map<string, { callsPerSecond: number; shortestIntervalMs: number | undefined }>();
+    const demand = new Map<string, { callsPerSecond: number; shortestIntervalMs: number | undefined; feed: FeedState | undefined }>();
     for (const r of this.readers.values()) {
       const d = r.reader.demand();
-      const sum = demand.get(r.storeKey) ?? { callsPerSecond: 0, shortestIntervalMs: undefined };
+      const sum = demand.get(r.storeKey) ?? { callsPerSecond: 0, shortestIntervalMs: undefined, feed: undefined };
       sum.callsPerSecond += d.callsPerSecond;
       if (d.shortestIntervalMs !== undefined) sum.shortestIntervalMs = Math.min(sum.shortestIntervalMs ?? Infinity, d.shortestIntervalMs);
+      const f = r.reader.feed;
+      if (!sum.feed || (f.failing && !sum.feed.failing)) sum.feed = f;
       demand.set(r.storeKey, sum);
     }
     return [...this.governors].map(([key, g]) => {
       const d = demand.get(key);
-      return { store: this.identities.get(key)!, budget: g.currentBudget, state: g.state, neededCallsPerSecond: d?.callsPerSecond ?? 0, shortestIntervalMs: d?.shortestIntervalMs };
+      return { store: this.identities.get(key)!, budget: g.currentBudget, state: g.state, neededCallsPerSecond: d?.callsPerSecond ?? 0, shortestIntervalMs: d?.shortestIntervalMs, feed: d?.feed };
     });
   }
 

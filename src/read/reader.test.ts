@@ -187,3 +187,154 @@ test("a reader's periodic check takes the scheduler's kept answer, however old, 
   await reader.get(raw('k'), Date.now() - 1000, 'ns/other', { scheduled: true });
   assert.equal(store.reads.get('k'), 2, 'a requester that does not read the entry yet gets a read within its own freshness');
 });
+
+/** The memory store with a change feed: poll answers the stored versions; push hands out its handlers. */
+function feedStore(opts: { pollSize?: number; push?: boolean } = {}) {
+  const base = memoryStore();
+  const polls: string[][] = [];
+  const subs: { onChange(keys: string[]): void; onError(err: Error): void; stopped: boolean }[] = [];
+  const state = { pollFails: false };
+  const client: StoreClient = {
+    ...base.client,
+    changes: {
+      poll: {
+        maxSize: opts.pollSize ?? 10,
+        markers: async (refs) => {
+          polls.push(refs.map((r) => r.key));
+          if (state.pollFails) throw new UnavailableError('list call failed');
+          // The marker a read would give now: read through the store without counting it as a read.
+          const out: (string | undefined)[] = [];
+          for (const r of refs) {
+            const raw = await base.client.read(r, new AbortController().signal);
+            base.reads.set(r.key, (base.reads.get(r.key) ?? 1) - 1);
+            out.push(raw.version);
+          }
+          return out;
+        },
+      },
+      ...(opts.push
+        ? {
+            subscribe: (h: { onChange(keys: string[]): void; onError(err: Error): void }) => {
+              const sub = { ...h, stopped: false };
+              subs.push(sub);
+              return () => void (sub.stopped = true);
+            },
+          }
+        : {}),
+    },
+  };
+  return { ...base, client, polls, subs, state };
+}
+
+test('with a poll feed, a refresh asks for markers in batches and reads only what changed; a failing poll falls back to reads and says so', async () => {
+  const store = feedStore({ pollSize: 10 });
+  const woken: string[][] = [];
+  const feeds: string[] = [];
+  const governor = new StoreGovernor({ label: 's', budget: { callsPerSecond: 1000, burst: 1000, concurrency: 16, callTimeoutMs: 30_000 } });
+  const reader = new StoreReader({ client: store.client, governor, wake: (k) => woken.push([...k].sort()), onFeedState: (f) => feeds.push(f.failing ? `failing: ${f.failing.message}` : 'ok') });
+  const keys = Array.from({ length: 25 }, (_, i) => `k${i}`);
+  for (const k of keys) store.put(k, `${k}-1`);
+  for (const k of keys) {
+    const a = await reader.get(raw(k), Date.now(), `ns/${k}`);
+    reader.setReader(`ns/${k}`, [{ req: raw(k), marker: a.marker }], 10_000);
+  }
+  assert.equal(reader.demand().callsPerSecond.toFixed(6), '0.250000', '25 keys every 10 s, 10 per poll call');
+  const reads = () => keys.reduce((n, k) => n + (store.reads.get(k) ?? 0), 0);
+  assert.equal(reads(), 25);
+
+  mock.timers.tick(10_000);
+  await flush();
+  assert.deepEqual(store.polls.map((p) => p.length), [10, 10, 5], 'three poll calls');
+  assert.equal(reads(), 25, 'nothing changed: no value read');
+  assert.deepEqual(woken, []);
+
+  store.put('k7', 'k7-2');
+  mock.timers.tick(10_000);
+  await flush();
+  assert.equal(store.polls.length, 6);
+  assert.equal(reads(), 26, 'only the changed key is read');
+  assert.deepEqual(woken, [['ns/k7']]);
+
+  store.state.pollFails = true;
+  mock.timers.tick(10_000);
+  await flush();
+  assert.equal(reads(), 51, 'the poll failed: every value is read');
+  assert.deepEqual(feeds, ['failing: list call failed']);
+  assert.deepEqual(reader.feed, { mode: 'poll', failing: { since: Date.now(), message: 'list call failed' } });
+  assert.equal(reader.demand().callsPerSecond.toFixed(6), '2.500000', 'while the feed fails, each refresh is a read');
+
+  store.state.pollFails = false;
+  mock.timers.tick(10_000);
+  await flush();
+  assert.equal(reads(), 51);
+  assert.deepEqual(feeds, ['failing: list call failed', 'ok']);
+});
+
+test('with a push feed, a change the store tells of is read at once; a read that started before it does not count; a broken feed is subscribed again', async () => {
+  const store = feedStore({ push: true });
+  const woken: string[][] = [];
+  const governor = new StoreGovernor({ label: 's', budget: { callsPerSecond: 1000, burst: 1000, concurrency: 16, callTimeoutMs: 30_000 } });
+  const reader = new StoreReader({ client: store.client, governor, wake: (k) => woken.push([...k]) });
+  store.put('a', 'a1');
+  store.put('b', 'b1');
+  const a = await reader.get(raw('a'), Date.now(), 'ns/a');
+  const b = await reader.get(raw('b'), Date.now(), 'ns/b');
+  assert.equal(store.subs.length, 0, 'no subscription before anyone reads on a timer');
+  reader.setReader('ns/a', [{ req: raw('a'), marker: a.marker }], 3_600_000);
+  reader.setReader('ns/b', [{ req: raw('b'), marker: b.marker }], 3_600_000);
+  assert.equal(store.subs.length, 1, 'one subscription for the reader');
+
+  store.put('a', 'a2');
+  store.subs[0]!.onChange(['a']);
+  mock.timers.tick(0);
+  await flush();
+  assert.deepEqual([store.reads.get('a'), store.reads.get('b')], [2, 1], 'a read at once, b not');
+  assert.deepEqual(woken, [['ns/a']]);
+
+  store.subs[0]!.onError(new Error('watch closed'));
+  assert.equal(reader.feed.failing?.message, 'watch closed');
+  mock.timers.tick(999);
+  assert.equal(store.subs.length, 1);
+  mock.timers.tick(1);
+  assert.equal(store.subs.length, 2, 'subscribed again after 1 s');
+  store.put('b', 'b2');
+  store.subs[1]!.onChange(['b']);
+  mock.timers.tick(0);
+  await flush();
+  assert.equal(store.reads.get('b'), 2);
+  assert.equal(reader.feed.failing, undefined, 'a working feed clears the failure');
+  reader.close();
+  assert.equal(store.subs[1]!.stopped, true, 'closing the reader stops the feed');
+});
+
+test('a change told while a read is in flight starts another read: the one in flight may have missed it', async () => {
+  const base = feedStore({ push: true });
+  let release: (() => void)[] = [];
+  let reads = 0;
+  const client: StoreClient = {
+    ...base.client,
+    read: (ref) => {
+      reads++;
+      const n = reads;
+      return new Promise((r) => release.push(() => r({ payload: `${ref.key}-${n}`, version: String(n) })));
+    },
+  };
+  const governor = new StoreGovernor({ label: 's', budget: { callsPerSecond: 1000, burst: 1000, concurrency: 16, callTimeoutMs: 30_000 } });
+  const reader = new StoreReader({ client, governor, wake: () => undefined });
+  const first = reader.get(raw('k'), Date.now(), 'ns/a');
+  await flush();
+  release.shift()!();
+  reader.setReader('ns/a', [{ req: raw('k'), marker: (await first).marker }], 3_600_000);
+  // A read starts (say, a new ExternalSecret's) and is still out when the store tells of a change.
+  mock.timers.tick(1);
+  void reader.get(raw('k'), Date.now(), 'ns/b');
+  await flush();
+  assert.equal(reads, 2);
+  mock.timers.tick(1);
+  base.subs[0]!.onChange(['k']);
+  mock.timers.tick(0);
+  await flush();
+  assert.equal(reads, 3, 'a read after the change');
+  for (const r of release) r();
+  release = [];
+});

@@ -51,6 +51,8 @@ interface Entry {
   inFlight?: { startedAt: number; promise: Promise<Answer>; requesters: Set<string> };
   readers: Map<string, ReaderMark>;
   lastUsed: number;
+  /** The store said this entry changed at this time (push); a read started before it does not cover it. */
+  dirtySince?: number | undefined;
 }
 
 export interface StoreReaderOptions {
@@ -61,6 +63,16 @@ export interface StoreReaderOptions {
   now?: () => number;
   /** How long an answer nobody reads is kept. Default 5 minutes. */
   idleMs?: number;
+  /** Told when the client's change feed fails or recovers (logs, metrics, the store's condition). */
+  onFeedState?: (state: FeedState) => void;
+}
+
+/** How the reader learns of changes, and whether that works right now. */
+export interface FeedState {
+  /** `push` (the store tells), `poll` (markers without values), or `values` (every refresh reads the value). */
+  mode: 'push' | 'poll' | 'push+poll' | 'values';
+  /** The last failure of the feed, while it lasts; refreshes then read values within the budget. */
+  failing?: { since: number; message: string } | undefined;
 }
 
 /** The identity of a read request within one client. */
@@ -82,6 +94,12 @@ export class StoreReader {
   private timerAt = Infinity;
   private lastSweep = 0;
   private closed = false;
+  private readonly onFeedState: ((state: FeedState) => void) | undefined;
+  private feedFailing: FeedState['failing'];
+  /** The push subscription while it runs; undefined before the first reader and after a failure. */
+  private stopFeed: (() => void) | undefined;
+  private resubscribeTimer: NodeJS.Timeout | undefined;
+  private resubscribeDelayMs = 1000;
 
   constructor(opts: StoreReaderOptions) {
     this.client = opts.client;
@@ -89,6 +107,14 @@ export class StoreReader {
     this.wake = opts.wake;
     this.now = opts.now ?? Date.now;
     this.idleMs = opts.idleMs ?? 5 * 60_000;
+    this.onFeedState = opts.onFeedState;
+  }
+
+  /** How this reader learns of changes now. */
+  get feed(): FeedState {
+    const f = this.client.changes;
+    const mode: FeedState['mode'] = f?.subscribe && f.poll ? 'push+poll' : f?.subscribe ? 'push' : f?.poll ? 'poll' : 'values';
+    return this.feedFailing ? { mode, failing: this.feedFailing } : { mode };
   }
 
   /** Entries kept, readers registered and reads scheduled (for metrics and tests). */
@@ -104,7 +130,9 @@ export class StoreReader {
       let interval = Infinity;
       for (const m of e.readers.values()) interval = Math.min(interval, m.intervalMs);
       if (Number.isFinite(interval) && interval > 0) {
-        sum += 1000 / interval;
+        // A refresh the feed can judge costs a share of one poll call, unless the feed is failing.
+        const pollSize = this.pollable(e) && !this.feedFailing ? this.client.changes!.poll!.maxSize : 1;
+        sum += 1000 / interval / pollSize;
         shortest = Math.min(shortest ?? Infinity, interval);
       }
     }
@@ -171,6 +199,7 @@ export class StoreReader {
     }
     if (keep.size > 0) this.byReader.set(esKey, keep);
     else this.byReader.delete(esKey);
+    if (this.byReader.size > 0) this.subscribe();
     this.arm();
   }
 
@@ -204,6 +233,9 @@ export class StoreReader {
     this.closed = true;
     clearTimeout(this.timer);
     this.timer = undefined;
+    clearTimeout(this.resubscribeTimer);
+    this.stopFeed?.();
+    this.stopFeed = undefined;
     this.entries.clear();
     this.byReader.clear();
   }
@@ -217,6 +249,7 @@ export class StoreReader {
         : this.governor.call('find', (signal) => this.client.findSecrets(req.find, signal)).then((found) => ({ kind: 'find', found, marker: changeMarker({ payload: found }), at: startedAt }));
     const flight = { startedAt, promise: call, requesters };
     e.inFlight = flight;
+    if (e.dirtySince !== undefined && startedAt >= e.dirtySince) e.dirtySince = undefined;
     call.then(
       (answer) => this.settle(e, flight, { answer, at: startedAt }),
       (error: unknown) => this.settle(e, flight, { error: error instanceof Error ? error : asHushError(error), at: startedAt }),
@@ -279,27 +312,148 @@ export class StoreReader {
     this.timerAt = Infinity;
     if (this.closed) return;
     const now = this.now();
-    const due = this.due.takeDue(now).filter((key) => {
+    const due = this.due.takeDue(now).flatMap((key) => {
       const e = this.entries.get(key);
-      // An entry read in flight is rescheduled when it settles; one without readers is done.
-      return e !== undefined && e.readers.size > 0 && !e.inFlight;
+      // An entry read in flight is rescheduled when it settles (unless the store said it changed
+      // after that read started); one without readers is done.
+      if (e === undefined || e.readers.size === 0) return [];
+      if (e.inFlight && !(e.dirtySince !== undefined && e.inFlight.startedAt < e.dirtySince)) return [];
+      return [e];
     });
+    // Entries the change feed can judge are asked about in batches; the rest have their values read.
+    const poll = this.client.changes?.poll;
+    // An entry the store said changed is read, not polled.
+    const polled = poll ? due.filter((e) => e.dirtySince === undefined && this.pollable(e)) : [];
+    const valued = due.filter((e) => !polled.includes(e));
+    const calls: { run: () => void; keys: string[] }[] = [];
+    for (let i = 0; i < polled.length; i += poll!.maxSize) {
+      const chunk = polled.slice(i, i + poll!.maxSize);
+      calls.push({ run: () => this.pollChunk(chunk), keys: chunk.map((e) => e.key) });
+    }
+    for (const e of valued) calls.push({ run: () => void this.start(e, new Set()).catch(() => undefined), keys: [e.key] });
     // Never more than the governor can start soon: the rest move back, one call-interval
     // apart, so that a store over its budget is read late (and says so) rather than flooded.
     const g = this.governor.state;
     const room = Math.max(1, this.governor.currentBudget.burst - g.queued);
     const spacing = 1000 / Math.max(0.001, g.callsPerSecond);
-    due.forEach((key, i) => {
-      const e = this.entries.get(key)!;
-      if (i < room) {
-        // A scheduled read fails or succeeds for its readers through settle(); nobody awaits it here.
-        this.start(e, new Set()).catch(() => undefined);
-      } else {
-        this.due.set(key, now + Math.ceil((i - room + 1) * spacing));
-      }
+    calls.forEach((c, i) => {
+      // A scheduled read fails or succeeds for its readers through settle(); nobody awaits it here.
+      if (i < room) c.run();
+      else for (const key of c.keys) this.due.set(key, now + Math.ceil((i - room + 1) * spacing));
     });
     this.maybeSweep(now);
     this.arm();
+  }
+
+  /** Whether the change feed can tell if this entry changed: a raw read with a store version kept. */
+  private pollable(e: Entry): boolean {
+    return e.request.kind === 'raw' && e.outcome?.answer?.kind === 'raw' && e.outcome.answer.raw.version !== undefined && this.client.changes?.poll !== undefined;
+  }
+
+  /**
+   * One poll call for these entries: an entry whose marker is still the kept answer's version is
+   * fresh as of the poll's start and is not read; the others are read. When the poll fails, they
+   * are all read (within the budget) and the feed says it is failing.
+   */
+  private pollChunk(chunk: Entry[]): void {
+    const poll = this.client.changes!.poll!;
+    const startedAt = this.now();
+    const refs = chunk.map((e) => (e.request as Extract<ReadRequest, { kind: 'raw' }>).ref);
+    // Reschedule now, so that the entries are not taken again while the poll is out.
+    for (const e of chunk) this.due.set(e.key, startedAt + this.intervalOf(e));
+    this.governor.call('poll', (signal) => poll.markers(refs, signal)).then(
+      (markers) => {
+        if (this.closed) return;
+        this.setFeedFailing(undefined);
+        chunk.forEach((e, i) => {
+          const m = markers[i];
+          const answer = e.outcome?.answer;
+          if (m !== undefined && answer?.kind === 'raw' && answer.raw.version === m && !(e.inFlight && e.inFlight.startedAt > startedAt)) {
+            // Unchanged: the kept answer is as good as a read started with the poll.
+            if (e.outcome!.at < startedAt) e.outcome = { ...e.outcome!, at: startedAt };
+            this.reschedule(e);
+          } else if (!e.inFlight) {
+            this.start(e, new Set()).catch(() => undefined);
+          }
+        });
+        this.arm();
+      },
+      (err: unknown) => {
+        if (this.closed) return;
+        this.setFeedFailing(err);
+        for (const e of chunk) if (!e.inFlight) this.start(e, new Set()).catch(() => undefined);
+        this.arm();
+      },
+    );
+  }
+
+  private intervalOf(e: Entry): number {
+    let interval = Infinity;
+    for (const m of e.readers.values()) interval = Math.min(interval, m.intervalMs);
+    return interval;
+  }
+
+  /** Subscribes to the client's push feed once someone reads; after a failure, again with backoff. */
+  private subscribe(): void {
+    const sub = this.client.changes?.subscribe;
+    if (!sub || this.stopFeed || this.resubscribeTimer || this.closed) return;
+    let stopped = false;
+    const stop = sub.call(this.client.changes, {
+      onChange: (keys) => {
+        if (stopped || this.closed) return;
+        this.resubscribeDelayMs = 1000;
+        this.setFeedFailing(undefined);
+        this.pushed(keys);
+      },
+      onError: (err) => {
+        if (stopped || this.closed) return;
+        stopped = true;
+        this.stopFeed = undefined;
+        this.setFeedFailing(err);
+        // Refreshes go on on their timers meanwhile; the feed is tried again, backing off to 1 min.
+        const delay = this.resubscribeDelayMs;
+        this.resubscribeDelayMs = Math.min(60_000, delay * 2);
+        this.resubscribeTimer = setTimeout(() => {
+          this.resubscribeTimer = undefined;
+          if (this.byReader.size > 0) this.subscribe();
+        }, delay);
+        this.resubscribeTimer.unref?.();
+      },
+    });
+    this.stopFeed = () => {
+      stopped = true;
+      stop();
+    };
+  }
+
+  /** The store said these keys changed: their entries (and every find, which may match them) are read now. */
+  private pushed(keys: string[]): void {
+    const changed = new Set(keys);
+    const now = this.now();
+    for (const e of this.entries.values()) {
+      if (e.readers.size === 0) continue;
+      const hit = e.request.kind === 'find' || changed.has(e.request.ref.key);
+      if (!hit) continue;
+      // A read already started after the change covers it; one started before may have missed it.
+      if (e.inFlight && e.inFlight.startedAt >= now) continue;
+      e.dirtySince = now;
+      this.due.set(e.key, now);
+    }
+    // Through the scheduler's pacing, so that a burst of changes stays within the budget.
+    this.arm();
+  }
+
+  private setFeedFailing(err: unknown): void {
+    const was = this.feedFailing;
+    if (err === undefined) {
+      if (!was) return;
+      this.feedFailing = undefined;
+    } else {
+      const message = err instanceof Error ? err.message : String(err);
+      if (was && was.message === message) return;
+      this.feedFailing = { since: was?.since ?? this.now(), message };
+    }
+    this.onFeedState?.(this.feed);
   }
 
   /** Drops answers nobody reads any more, once idle (a pass over the entries at most every 30 s). */

@@ -32,7 +32,7 @@ function storeController(ctx: ControllerContext, kind: StoreKind): ControllerDef
     logger: ctx.logger.child({ controller: name }),
     readBudget: (key) => {
       const s = ctx.readEngine.statsOf(key);
-      return s && { neededCallsPerSecond: s.neededCallsPerSecond, allowedCallsPerSecond: s.budget.callsPerSecond, shortestIntervalMs: s.shortestIntervalMs };
+      return s && { neededCallsPerSecond: s.neededCallsPerSecond, allowedCallsPerSecond: s.budget.callsPerSecond, shortestIntervalMs: s.shortestIntervalMs, feed: s.feed };
     },
   });
   return {

@@ -21,7 +21,7 @@ import { ClusterSecretStores, SecretStores } from '../resources.ts';
 import { withReady } from '../externalsecret/status.ts';
 import type { StoreResolver } from './resolver.ts';
 import { providerKeyOf, readyCondition, type StoreKind, type StoreObject } from './types.ts';
-import { READ_BUDGET_CONDITION, readBudgetCondition, type BudgetDemand } from '../../read/budget-report.ts';
+import { CHANGE_DETECTION_CONDITION, READ_BUDGET_CONDITION, changeDetectionCondition, readBudgetCondition, type BudgetDemand } from '../../read/budget-report.ts';
 import { storeKey } from '../indexes.ts';
 
 export interface StoreReconcilerDeps {
@@ -135,8 +135,11 @@ export class StoreReconciler {
     // outage would write status on every check.
     const progressed = withProgress(ready.conditions, progress, now, { showNextAttempt: false });
     const prevBudget = store.status?.conditions?.find((c) => c.type === READ_BUDGET_CONDITION);
-    const budget = readBudgetCondition(this.d.readBudget?.(storeKey(this.d.kind, namespace, name)), prevBudget, now);
-    const conditions = [...progressed.filter((c) => c.type !== READ_BUDGET_CONDITION), ...(budget ? [budget] : [])];
+    const prevFeed = store.status?.conditions?.find((c) => c.type === CHANGE_DETECTION_CONDITION);
+    const demand = this.d.readBudget?.(storeKey(this.d.kind, namespace, name));
+    const budget = readBudgetCondition(demand, prevBudget, now);
+    const feed = changeDetectionCondition(demand?.feed, (demand?.neededCallsPerSecond ?? 0) > 0, prevFeed, now);
+    const conditions = [...progressed.filter((c) => c.type !== READ_BUDGET_CONDITION && c.type !== CHANGE_DETECTION_CONDITION), ...(budget ? [budget] : []), ...(feed ? [feed] : [])];
     const unchanged =
       store.status?.observedGeneration === store.metadata.generation &&
       JSON.stringify(store.status?.conditions?.map(conditionKey) ?? []) === JSON.stringify(conditions.map(conditionKey));
@@ -151,6 +154,10 @@ export class StoreReconciler {
       if (budget.status === 'False') this.d.events.record(store, 'Warning', budget.reason!, budget.message!);
       else if (prevBudget) this.d.events.record(store, 'Normal', budget.reason!, budget.message!);
       this.d.logger.info('store read budget', { kind: this.d.kind, namespace, name, within: budget.status, message: budget.message });
+    }
+    if (feed && feed.status !== prevFeed?.status) {
+      if (feed.status === 'False') this.d.events.record(store, 'Warning', feed.reason!, feed.message!);
+      else if (prevFeed) this.d.events.record(store, 'Normal', feed.reason!, feed.message!);
     }
   }
 }
