@@ -395,10 +395,10 @@ export class StoreReader {
 
   /** Subscribes to the client's push feed once someone reads; after a failure, again with backoff. */
   private subscribe(): void {
-    const sub = this.client.changes?.subscribe;
-    if (!sub || this.stopFeed || this.resubscribeTimer || this.closed) return;
+    const feed = this.client.changes;
+    if (!feed?.subscribe || this.stopFeed || this.resubscribeTimer || this.closed) return;
     let stopped = false;
-    const stop = sub.call(this.client.changes, {
+    const stop = feed.subscribe({
       onChange: (keys) => {
         if (stopped || this.closed) return;
         this.resubscribeDelayMs = 1000;
@@ -449,7 +449,7 @@ export class StoreReader {
       if (!was) return;
       this.feedFailing = undefined;
     } else {
-      const message = err instanceof Error ? err.message : String(err);
+      const message = err instanceof Error ? err.message : 'the change feed failed';
       if (was && was.message === message) return;
       this.feedFailing = { since: was?.since ?? this.now(), message };
     }
