@@ -82,7 +82,7 @@ export class ExternalSecretReconciler {
    * ExternalSecrets (uid) that need answers read at or after `since`: a first sync, a spec
    * change or a failure. Kept across a reconcile that let its worker go while reads went on.
    */
-  private readonly needFresh = new Map<string, { since: number; spec: string }>();
+  private readonly needFresh = new Map<string, { since: number; spec: string; periodic?: boolean }>();
   /** ExternalSecrets (queue keys) woken because an answer they read changed. */
   private readonly changed = new Set<string>();
   /** Refreshes asked for through the refresh API (queue key → when). */
@@ -215,7 +215,7 @@ export class ExternalSecretReconciler {
       // meanwhile, and the answers (or the store's failure) bring this one back. That reconcile
       // takes those very answers, however long they took: a store slower than the refresh
       // interval must not send every attempt after a newer read.
-      this.needFresh.set(uid, { since: decision.freshAfter, spec: specVersion });
+      this.needFresh.set(uid, { since: decision.freshAfter, spec: specVersion, periodic: decision.read === 'periodic' || (decision.read === 'fresh' && pending?.periodic === true) });
       void exec.results.then(() => this.d.enqueue(esKey));
       this.d.logger.debug('waiting for store reads', { namespace, name });
       return {};
@@ -286,7 +286,9 @@ export class ExternalSecretReconciler {
     // secret updated"). A periodic check that finds everything as it was writes nothing at all, so
     // a quiet cluster costs no status writes; the answers' freshness is the scheduler's promise.
     const wasReady = readyStatus(es.status) === 'True';
-    const keepTime = wasReady && !wrote && decision.read !== 'fresh' && es.status?.refreshTime;
+    // A periodic check that waited for its reads is still a periodic check.
+    const periodic = decision.read !== 'fresh' || (pending?.spec === specVersion && pending.periodic === true);
+    const keepTime = wasReady && !wrote && periodic && es.status?.refreshTime;
     const refreshTime = keepTime ? es.status!.refreshTime! : kubeTime(new Date(started));
     const ready = withReady(es.status, 'True', reason, message, new Date(started));
     const status: ExternalSecretStatus = {
