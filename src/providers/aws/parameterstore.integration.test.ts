@@ -204,6 +204,10 @@ void describe('aws ParameterStore against moto', { skip: motoSkipReason }, () =>
     assert.ok(!JSON.stringify(markers).includes(CANARY));
     const reads = await batch(c).read(refs, signal);
     assert.deepEqual(markers, reads.map((o) => ('raw' in o ? o.raw.version : 'error')));
+    // Every name found: no further page is asked for (moto sends a NextToken after any full page).
+    const ten = tb.proxy.count('DescribeParameters');
+    await poll(c).markers(refs.slice(0, 10), signal);
+    assert.equal(tb.proxy.count('DescribeParameters') - ten, 1);
     // Past 50 names, a second filter call.
     const many: RawRef[] = Array.from({ length: 51 }, (_, i) => ({ key: `/many/${i}` }));
     await poll(c).markers(many, signal);
@@ -221,16 +225,19 @@ void describe('aws ParameterStore against moto', { skip: motoSkipReason }, () =>
       { key: '/app/missing' },
       { key: described.Parameter?.ARN ?? '' }, // an ARN is not a Name filter value
       { key: '/aws/service/global-infrastructure/version' }, // AWS's own namespace
+      { key: 'feed/slash' }, // only "/feed/slash" exists: the filter takes one for the other, GetParameter does not
     ];
+    await put('/feed/slash', 'x');
     assert.deepEqual(await poll(c).markers(refs, signal), refs.map(() => undefined));
     // What read() makes of them: the label has a version (the poll leaves it to the read), the others fail.
-    const read = await Promise.all(refs.slice(1, 4).map((r) => versionOf(c, r)));
+    const read = await Promise.all([...refs.slice(1, 4), refs[6] as RawRef].map((r) => versionOf(c, r)));
     assert.equal(read[0], '1');
     assert.ok(read[1] !== undefined && !/^[0-9]+$/.test(read[1]), 'version 9 does not exist');
     assert.equal(read[2], 'NotFound');
+    assert.equal(read[3], 'NotFound');
     assert.equal(log.count('DescribeParameters'), 1);
     const filter = (tb.proxy.calls.filter((k) => k.action === 'DescribeParameters').at(-1)?.params.ParameterFilters as { Values: string[] }[])[0];
-    assert.deepEqual(filter?.Values, ['/app/plain', '/app/missing'], 'only names AWS takes, each once');
+    assert.deepEqual(filter?.Values, ['/app/plain', '/app/missing', 'feed/slash'], 'only names AWS takes, each once');
     // Nothing to ask: no call.
     assert.deepEqual(await poll(c).markers([{ key: '/app/plain', metadataPolicy: 'Fetch' }, { key: '/app/plain', version: 'stable' }], signal), [undefined, undefined]);
     assert.equal(log.count('DescribeParameters'), 1);
