@@ -5,10 +5,10 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { AddTagsToResourceCommand, LabelParameterVersionCommand, PutParameterCommand } from '@aws-sdk/client-ssm';
+import { AddTagsToResourceCommand, GetParameterCommand, LabelParameterVersionCommand, PutParameterCommand } from '@aws-sdk/client-ssm';
 import { HushError, NotFoundError } from '../../util/errors.ts';
 import { rawRefOf, readMap, readValue } from '../../read/rawref.ts';
-import type { RawOutcome, RawSecret, StoreClient } from '../types.ts';
+import type { RawOutcome, RawRef, RawSecret, StoreClient } from '../types.ts';
 import { motoSkipReason, startTestbed, type Testbed } from './testing/testbed.ts';
 
 const CANARY = 'CANARY-ssm-90ad1e';
@@ -19,6 +19,19 @@ const batch = (c: StoreClient): NonNullable<StoreClient['batch']> => {
   return c.batch;
 };
 const strings = (m: Map<string, Uint8Array>): Record<string, string> => Object.fromEntries([...m].map(([k, v]) => [k, text(v)]));
+const poll = (c: StoreClient): NonNullable<NonNullable<StoreClient['changes']>['poll']> => {
+  assert.ok(c.changes?.poll, 'the client polls change markers');
+  return c.changes.poll;
+};
+/** What read() answers as the version, or the error code. */
+const versionOf = async (c: StoreClient, ref: RawRef): Promise<string | undefined> => {
+  try {
+    return (await c.read(ref, signal)).version;
+  } catch (err) {
+    if (err instanceof HushError) return err.code;
+    throw err;
+  }
+};
 
 void describe('aws ParameterStore against moto', { skip: motoSkipReason }, () => {
   let tb: Testbed;
@@ -154,6 +167,92 @@ void describe('aws ParameterStore against moto', { skip: motoSkipReason }, () =>
     await assert.rejects(readValue(client, { key: '/nope' }, signal), (e: unknown) => e instanceof HushError && e.code === 'NotFound' && /GetParameter "\/nope": ParameterNotFound/.test(e.message));
     await assert.rejects(readValue(client, { key: '/app/plain', version: '9' }, signal), (e: unknown) => e instanceof HushError && e.code !== 'NotFound' && /ParameterVersionNotFound/.test(e.message));
     await assert.rejects(readValue(client, { key: '/app/db', property: 'nope' }, signal), (e: unknown) => e instanceof HushError && e.code === 'PropertyNotFound' && !e.message.includes(CANARY));
+  });
+
+  it("change feed: the marker is the Version read() answers, before and after a put; `name:N` is N while it exists", async () => {
+    const { client: c } = await tb.connect({ service: 'ParameterStore' });
+    await put('/feed/a', `${CANARY}-1`, { secure: true });
+    const refs: RawRef[] = [{ key: '/feed/a' }, { key: '/feed/a', version: '1' }, { key: '/app/plain' }, { key: '/app/plain', version: '1' }, { key: '/app/plain', version: '2' }];
+    const before = await poll(c).markers(refs, signal);
+    assert.deepEqual(before, ['1', '1', '2', '1', '2']);
+    assert.deepEqual(before, await Promise.all(refs.map((r) => versionOf(c, r))));
+    await put('/feed/a', `${CANARY}-2`, { secure: true, overwrite: true });
+    const after = await poll(c).markers([...refs, { key: '/feed/a', version: '2' }], signal);
+    assert.equal(after[0], '2');
+    assert.notEqual(after[0], before[0], 'a put changes the marker');
+    assert.deepEqual(after, await Promise.all([...refs, { key: '/feed/a', version: '2' }].map((r) => versionOf(c, r))));
+    for (const m of after) assert.match(m ?? '', /^[0-9]+$/, 'a Version, nothing else');
+    // With a prefix, the ref's key is the name less the prefix, as for read().
+    const { client: prefixed } = await tb.connect({ service: 'ParameterStore', prefix: '/feed' });
+    assert.deepEqual(await poll(prefixed).markers([{ key: '/a' }], signal), ['2']);
+  });
+
+  it('change feed: 25 names are one Name filter (up to 50 per call), moto answers in pages of 10; no value is read or returned', async () => {
+    const { client: c, log } = await tb.connect({ service: 'ParameterStore' });
+    assert.equal(poll(c).maxSize, 50);
+    const names = Array.from({ length: 25 }, (_, i) => `/bulk/${i < 12 ? 'a' : 'b/deep'}/p${String(i).padStart(2, '0')}`);
+    const refs: RawRef[] = [{ key: '/app/db' }, ...names.slice(1).map((key) => ({ key }))];
+    const n = { describe: tb.proxy.count('DescribeParameters'), one: tb.proxy.count('GetParameter'), many: tb.proxy.count('GetParameters'), tags: tb.proxy.count('ListTagsForResource') };
+    const markers = await poll(c).markers(refs, signal);
+    // AWS gives up to 50 per page (MaxResults); moto 10 whatever is asked, so 25 parameters are 3 pages here.
+    assert.equal(tb.proxy.count('DescribeParameters') - n.describe, 3);
+    assert.equal(log.count('DescribeParameters', 'success'), 3);
+    assert.deepEqual([tb.proxy.count('GetParameter') - n.one, tb.proxy.count('GetParameters') - n.many, tb.proxy.count('ListTagsForResource') - n.tags], [0, 0, 0]);
+    const asked = tb.proxy.calls.filter((k) => k.action === 'DescribeParameters').slice(-3);
+    for (const k of asked) assert.deepEqual(k.params.ParameterFilters, [{ Key: 'Name', Option: 'Equals', Values: refs.map((r) => r.key) }]);
+    assert.ok(markers.every((m) => m === '1'));
+    assert.ok(!JSON.stringify(markers).includes(CANARY));
+    const reads = await batch(c).read(refs, signal);
+    assert.deepEqual(markers, reads.map((o) => ('raw' in o ? o.raw.version : 'error')));
+    // Every name found: no further page is asked for (moto sends a NextToken after any full page).
+    const ten = tb.proxy.count('DescribeParameters');
+    await poll(c).markers(refs.slice(0, 10), signal);
+    assert.equal(tb.proxy.count('DescribeParameters') - ten, 1);
+    // Past 50 names, a second filter call.
+    const many: RawRef[] = Array.from({ length: 51 }, (_, i) => ({ key: `/many/${i}` }));
+    await poll(c).markers(many, signal);
+    const last = tb.proxy.calls.filter((k) => k.action === 'DescribeParameters').slice(-2);
+    assert.deepEqual(last.map((k) => (k.params.ParameterFilters as { Values: string[] }[])[0]?.Values.length), [50, 1]);
+  });
+
+  it('change feed: what it cannot tell is undefined, never a guess', async () => {
+    const { client: c, log } = await tb.connect({ service: 'ParameterStore' });
+    const described = await tb.ssm.send(new GetParameterCommand({ Name: '/app/plain' }));
+    const refs: RawRef[] = [
+      { key: '/app/plain', metadataPolicy: 'Fetch' }, // tags: read() gives no marker
+      { key: '/app/plain', version: 'stable' }, // a label: DescribeParameters does not say which version holds it
+      { key: '/app/plain', version: '9' }, // past the latest: read() fails
+      { key: '/app/missing' },
+      { key: described.Parameter?.ARN ?? '' }, // an ARN is not a Name filter value
+      { key: '/aws/service/global-infrastructure/version' }, // AWS's own namespace
+      { key: 'feed/slash' }, // only "/feed/slash" exists: the filter takes one for the other, GetParameter does not
+    ];
+    await put('/feed/slash', 'x');
+    assert.deepEqual(await poll(c).markers(refs, signal), refs.map(() => undefined));
+    // What read() makes of them: the label has a version (the poll leaves it to the read), the others fail.
+    const read = await Promise.all([...refs.slice(1, 4), refs[6] as RawRef].map((r) => versionOf(c, r)));
+    assert.equal(read[0], '1');
+    assert.ok(read[1] !== undefined && !/^[0-9]+$/.test(read[1]), 'version 9 does not exist');
+    assert.equal(read[2], 'NotFound');
+    assert.equal(read[3], 'NotFound');
+    assert.equal(log.count('DescribeParameters'), 1);
+    const filter = (tb.proxy.calls.filter((k) => k.action === 'DescribeParameters').at(-1)?.params.ParameterFilters as { Values: string[] }[])[0];
+    assert.deepEqual(filter?.Values, ['/app/plain', '/app/missing', 'feed/slash'], 'only names AWS takes, each once');
+    // Nothing to ask: no call.
+    assert.deepEqual(await poll(c).markers([{ key: '/app/plain', metadataPolicy: 'Fetch' }, { key: '/app/plain', version: 'stable' }], signal), [undefined, undefined]);
+    assert.equal(log.count('DescribeParameters'), 1);
+  });
+
+  it('change feed: a failing DescribeParameters throws (AccessDenied, Throttled), it does not answer undefined', async () => {
+    const { client: c, log } = await tb.connect({ service: 'ParameterStore' });
+    const code = (want: string) => (e: unknown) => e instanceof HushError && e.code === want;
+    tb.proxy.fail({ match: 'DescribeParameters', times: 1, code: 'AccessDeniedException', message: 'not authorized to perform: ssm:DescribeParameters' });
+    await assert.rejects(poll(c).markers([{ key: '/app/plain' }], signal), code('AccessDenied'));
+    tb.proxy.fail({ match: 'DescribeParameters', times: 1, code: 'ThrottlingException', message: 'Rate exceeded' });
+    await assert.rejects(poll(c).markers([{ key: '/app/plain' }], signal), (e: unknown) => code('Throttled')(e) && ((e as HushError).retryAfterMs ?? 0) > 0);
+    assert.equal(log.count('DescribeParameters', 'error'), 2);
+    tb.proxy.clearFaults();
+    assert.deepEqual(await poll(c).markers([{ key: '/app/plain' }], signal), ['2']);
   });
 
   it('find by name: GetParametersByPath under the path, recursive and paged', async () => {

@@ -15,6 +15,8 @@
  *   denied (as ESO does); find by tags: DescribeParameters with tag filters.
  *   The values of described parameters come 10 per GetParameters call where
  *   ESO makes one GetParameter call per parameter.
+ * - change feed (poll): the Version a read would answer, from
+ *   DescribeParameters (no values): up to 50 names per call, see pollMarkers.
  */
 import {
   DescribeParametersCommand,
@@ -22,12 +24,13 @@ import {
   GetParametersByPathCommand,
   GetParametersCommand,
   ListTagsForResourceCommand,
+  type DescribeParametersCommandOutput,
   type Parameter,
   type ParameterStringFilter,
   type SSMClient,
 } from '@aws-sdk/client-ssm';
 import { HushError, InternalError, InvalidDataError, InvalidSpecError, NotFoundError } from '../../util/errors.ts';
-import type { FindSpec, Projection, RawOutcome, RawRef, RawSecret, RemoteRef, StoreClient, ValidationResult } from '../types.ts';
+import type { ChangeFeed, FindSpec, Projection, RawOutcome, RawRef, RawSecret, RemoteRef, StoreClient, ValidationResult } from '../types.ts';
 import { rawSecret } from '../../read/rawref.ts';
 import { goQuote } from '../util/gojson.ts';
 import { compileGoRegexp, type GoRegexp } from '../../util/goregexp.ts';
@@ -37,6 +40,21 @@ import { checkCredentials, type StoreSessions } from './session.ts';
 import { propertyValue, secretMap, tagsJson } from './values.ts';
 
 const BATCH = 10;
+/** AWS takes at most 50 values in one ParameterStringFilter, and DescribeParameters gives at most 50 per page. */
+const POLL = 50;
+/**
+ * Parameter Store keeps the last 100 versions of a parameter and drops older
+ * ones (the 101st put removes the oldest): a version number further back than
+ * this may be gone, so its marker is not guessed.
+ */
+const KEPT_VERSIONS = 100;
+/**
+ * Names DescribeParameters is asked about: what a parameter name may be
+ * (letters, digits, `_.-/`, at most a filter value's 1024 characters). An
+ * ARN or anything else is left to a value read rather than risk failing the
+ * whole call on a value AWS rejects.
+ */
+const POLL_NAME = /^[a-zA-Z0-9_.\-/]{1,1024}$/;
 const utf8 = new TextEncoder();
 
 /** A raw read's payload is the parameter's value, or its tags as ESO serialises them: a string either way. */
@@ -63,11 +81,13 @@ export interface ParameterStoreParts {
 export class ParameterStoreStore implements StoreClient {
   readonly projection = parameterStoreProjection;
   readonly batch: StoreClient['batch'];
+  readonly changes: ChangeFeed;
   private readonly p: ParameterStoreParts;
 
   constructor(parts: ParameterStoreParts) {
     this.p = parts;
     this.batch = { maxSize: BATCH, read: (refs, signal) => this.readBatch(refs, signal) };
+    this.changes = { poll: { maxSize: POLL, markers: (refs, signal) => this.pollMarkers(refs, signal) } };
   }
 
   async read(ref: RawRef, signal: AbortSignal): Promise<RawSecret> {
@@ -90,6 +110,61 @@ export class ParameterStoreStore implements StoreClient {
   close(): Promise<void> {
     this.p.ssm.destroy();
     return Promise.resolve();
+  }
+
+  // --- change feed -----------------------------------------------------------
+
+  /**
+   * The Version a read of each ref would answer, from DescribeParameters
+   * (metadata only, no values): one call per 50 names, more when AWS splits
+   * the answer into pages. The latest version for a plain ref; for `name:3`
+   * the 3 itself while the parameter has a version 3 it still keeps. Undefined
+   * for what this cannot tell: tags, a label (DescribeParameters does not
+   * say which version holds it), a parameter the answer leaves out (deleted,
+   * named by ARN, shared from another account).
+   */
+  private async pollMarkers(refs: RawRef[], signal: AbortSignal): Promise<(string | undefined)[]> {
+    const out: (string | undefined)[] = refs.map(() => undefined);
+    const wanted = new Map<string, number[]>(); // parameter name → the refs that read it
+    refs.forEach((ref, i) => {
+      // Tags have no marker (read gives none), so there is nothing to compare.
+      if (ref.metadataPolicy === 'Fetch') return;
+      if (ref.version && !VERSION_NUMBER.test(ref.version)) return;
+      const name = this.p.prefix + ref.key;
+      if (!POLL_NAME.test(name) || /^\/?(aws|ssm)/i.test(name)) return; // AWS's reserved prefixes are not filter values
+      wanted.set(name, [...(wanted.get(name) ?? []), i]);
+    });
+    const names = [...wanted.keys()];
+    for (let i = 0; i < names.length; i += POLL) {
+      const chunk = names.slice(i, i + POLL);
+      const latest = await this.describeVersions(chunk, signal);
+      for (const name of chunk) for (const k of wanted.get(name) ?? []) out[k] = markerOf(latest.get(name), refs[k]?.version);
+    }
+    return out;
+  }
+
+  /** The latest Version of each of up to 50 named parameters that DescribeParameters lists. */
+  private async describeVersions(names: string[], signal: AbortSignal): Promise<Map<string, number>> {
+    const want = new Set(names);
+    const found = new Map<string, number>();
+    let next: string | undefined;
+    do {
+      const token = next;
+      const page: DescribeParametersCommandOutput = await this.send(
+        'DescribeParameters',
+        `DescribeParameters of ${names.length} parameters`,
+        (s) =>
+          this.p.ssm.send(
+            new DescribeParametersCommand({ ParameterFilters: [{ Key: 'Name', Option: 'Equals', Values: names }], MaxResults: POLL, ...(token ? { NextToken: token } : {}) }),
+            { abortSignal: s },
+          ),
+        signal,
+      );
+      // Only the name as asked counts (the filter may treat `a` and `/a` alike; GetParameter does not).
+      for (const prm of page.Parameters ?? []) if (prm.Name !== undefined && want.has(prm.Name) && prm.Version !== undefined) found.set(prm.Name, prm.Version);
+      next = page.NextToken || undefined;
+    } while (next && found.size < want.size);
+    return found;
   }
 
   // --- reads -----------------------------------------------------------------
@@ -254,6 +329,18 @@ export class ParameterStoreStore implements StoreClient {
     const values = await this.valuesOf(names, signal);
     return new Map([...values].map(([k, v]) => [k, utf8.encode(v)]));
   }
+}
+
+/** A version selector that is a version number as AWS writes it back (`3`, not `03`): anything else is a label. */
+const VERSION_NUMBER = /^[1-9][0-9]*$/;
+
+/** The Version read() of `name` or `name:<version>` would answer, given the parameter's latest Version. */
+function markerOf(latest: number | undefined, version: string | undefined): string | undefined {
+  if (latest === undefined) return undefined;
+  if (!version) return String(latest);
+  const n = Number(version);
+  // A version number names one immutable version: it is the marker while that version exists.
+  return n <= latest && latest - n < KEPT_VERSIONS ? version : undefined;
 }
 
 /** A parameter read as the raw secret of `name`: its value, and its Version as the marker. */

@@ -8,7 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import { CreateSecretCommand, DeleteSecretCommand, PutSecretValueCommand, UpdateSecretVersionStageCommand } from '@aws-sdk/client-secrets-manager';
 import { HushError, NotFoundError } from '../../util/errors.ts';
 import { rawRefOf, readMap, readValue } from '../../read/rawref.ts';
-import type { RawOutcome, RawSecret, StoreClient } from '../types.ts';
+import type { RawOutcome, RawRef, RawSecret, StoreClient } from '../types.ts';
 import { motoSkipReason, startTestbed, type Testbed } from './testing/testbed.ts';
 
 const CANARY = 'CANARY-aws-7f31c2';
@@ -19,6 +19,19 @@ const batch = (c: StoreClient): NonNullable<StoreClient['batch']> => {
   return c.batch;
 };
 const strings = (m: Map<string, Uint8Array>): Record<string, string> => Object.fromEntries([...m].map(([k, v]) => [k, text(v)]));
+const poll = (c: StoreClient): NonNullable<NonNullable<StoreClient['changes']>['poll']> => {
+  assert.ok(c.changes?.poll, 'the client polls change markers');
+  return c.changes.poll;
+};
+/** What read() answers as the version, or 'NotFound'. */
+const versionOf = async (c: StoreClient, ref: RawRef): Promise<string | undefined> => {
+  try {
+    return (await c.read(ref, signal)).version;
+  } catch (err) {
+    if (err instanceof NotFoundError) return 'NotFound';
+    throw err;
+  }
+};
 
 void describe('aws SecretsManager against moto', { skip: motoSkipReason }, () => {
   let tb: Testbed;
@@ -241,6 +254,104 @@ void describe('aws SecretsManager against moto', { skip: motoSkipReason }, () =>
     assert.equal(log.count('BatchGetSecretValue'), 1);
     assert.equal(log.count('GetSecretValue'), 0);
     tb.proxy.clearFaults();
+  });
+
+  it('change feed: the marker is the VersionId read() answers, for the current value, a stage and uuid/<id>, before and after a put', async () => {
+    const { client: c } = await tb.connect({ service: 'SecretsManager' });
+    const created = await tb.sm.send(new CreateSecretCommand({ Name: 'feed/a', SecretString: `{"p":"${CANARY}"}` }));
+    const first = created.VersionId ?? '';
+    const refs: RawRef[] = [{ key: 'feed/a' }, { key: 'feed/a', version: 'AWSCURRENT' }, { key: 'feed/a', version: `uuid/${first}` }, { key: 'app/db', version: 'BLUE' }, { key: 'app/db', version: 'AWSPREVIOUS' }];
+    const before = await poll(c).markers(refs, signal);
+    assert.deepEqual(before, [first, first, first, firstVersion, firstVersion]);
+    assert.deepEqual(before, await Promise.all(refs.map((r) => versionOf(c, r))));
+    const put = await tb.sm.send(new PutSecretValueCommand({ SecretId: 'feed/a', SecretString: `{"p":"${CANARY}-2"}` }));
+    const after = await poll(c).markers([...refs, { key: 'feed/a', version: 'AWSPREVIOUS' }], signal);
+    assert.equal(after[0], put.VersionId);
+    assert.notEqual(after[0], before[0], 'a put changes the marker');
+    assert.deepEqual(after, await Promise.all([...refs, { key: 'feed/a', version: 'AWSPREVIOUS' }].map((r) => versionOf(c, r))));
+    assert.equal(after[2], first, 'a pinned version keeps its id');
+    assert.equal(after[5], first, 'AWSPREVIOUS moved to the first version');
+  });
+
+  it('change feed: a name is matched exactly although the filter matches prefixes, and an ARN by the whole ARN', async () => {
+    const { client: c } = await tb.connect({ service: 'SecretsManager' });
+    const p = await tb.sm.send(new CreateSecretCommand({ Name: 'feed/p/x', SecretString: 'child' }));
+    const pp = await tb.sm.send(new CreateSecretCommand({ Name: 'feed/pp', SecretString: 'sibling' }));
+    const own = await tb.sm.send(new CreateSecretCommand({ Name: 'feed/p', SecretString: 'own' }));
+    const refs: RawRef[] = [{ key: 'feed/p' }, { key: 'feed/p/x' }, { key: own.ARN ?? '' }, { key: 'feed/p/' }];
+    const markers = await poll(c).markers(refs, signal);
+    assert.deepEqual(markers, [own.VersionId, p.VersionId, own.VersionId, undefined]);
+    assert.notEqual(own.VersionId, pp.VersionId);
+    assert.deepEqual(markers.slice(0, 3), await Promise.all(refs.slice(0, 3).map((r) => versionOf(c, r))));
+    // An ARN alone: listed through the name inside it.
+    assert.deepEqual(await poll(c).markers([{ key: own.ARN ?? '' }], signal), [own.VersionId]);
+    // With a prefix, the ref's key is the name less the prefix, as for read().
+    const { client: prefixed } = await tb.connect({ service: 'SecretsManager', prefix: 'feed/' });
+    assert.deepEqual(await poll(prefixed).markers([{ key: 'p' }], signal), [own.VersionId]);
+  });
+
+  it('change feed: N refs cost ceil(N/10) ListSecrets calls, recorded for metrics, and no value is read or returned', async () => {
+    const { client: c, log } = await tb.connect({ service: 'SecretsManager' });
+    assert.equal(poll(c).maxSize, 10);
+    const refs: RawRef[] = [{ key: 'app/db' }, ...Array.from({ length: 11 }, (_, i) => ({ key: `bulk/s${String(i).padStart(2, '0')}` }))];
+    const n = { list: tb.proxy.count('ListSecrets'), get: tb.proxy.count('GetSecretValue'), batch: tb.proxy.count('BatchGetSecretValue'), describe: tb.proxy.count('DescribeSecret') };
+    const markers = await poll(c).markers(refs, signal);
+    assert.equal(tb.proxy.count('ListSecrets') - n.list, 2, '12 secrets: two calls');
+    assert.equal(log.count('ListSecrets', 'success'), 2);
+    assert.deepEqual([tb.proxy.count('GetSecretValue') - n.get, tb.proxy.count('BatchGetSecretValue') - n.batch, tb.proxy.count('DescribeSecret') - n.describe], [0, 0, 0]);
+    const asked = tb.proxy.calls.filter((k) => k.action === 'ListSecrets').slice(-2);
+    assert.deepEqual(
+      asked.map((k) => (k.params.Filters as { Values: string[] }[])[0]?.Values.length),
+      [10, 2],
+    );
+    for (const m of markers) assert.match(m ?? '', /^[0-9a-f-]{36}$/, 'a VersionId, nothing else');
+    assert.ok(!JSON.stringify(markers).includes(CANARY));
+    const reads = await batch(c).read(refs, signal);
+    assert.deepEqual(markers, reads.map((o) => ('raw' in o ? o.raw.version : 'error')));
+  });
+
+  it('change feed: a name that is the prefix of more than a page of others: later pages are asked for only while a secret is missing', async () => {
+    const { client: c, log } = await tb.connect({ service: 'SecretsManager' });
+    // moto lists in creation order: "pg" first, then 101 secrets the filter value "pg" also matches.
+    const own = await tb.sm.send(new CreateSecretCommand({ Name: 'pg', SecretString: 'y' }));
+    for (let i = 0; i <= 100; i++) await tb.sm.send(new CreateSecretCommand({ Name: `pg/${i}`, SecretString: 'x' }));
+    assert.deepEqual(await poll(c).markers([{ key: 'pg' }, { key: 'pg/100' }], signal), [own.VersionId, await versionOf(c, { key: 'pg/100' })]);
+    assert.equal(log.count('ListSecrets'), 2, 'pages of 100: "pg/100" comes on the second');
+    // "pg" is on the first page: found, so the second page is not asked for.
+    assert.deepEqual(await poll(c).markers([{ key: 'pg' }], signal), [own.VersionId]);
+    assert.equal(log.count('ListSecrets'), 3);
+  });
+
+  it('change feed: what it cannot tell is undefined, never a guess', async () => {
+    const { client: c, log } = await tb.connect({ service: 'SecretsManager' });
+    const refs: RawRef[] = [
+      { key: 'app/db', metadataPolicy: 'Fetch' }, // tags: read() gives no marker
+      { key: 'nope/missing' },
+      { key: 'gone/soon' }, // scheduled for deletion: not listed, read() is NotFound
+      { key: 'app/db', version: 'NO-SUCH-STAGE' },
+      { key: 'app/db', version: 'uuid/00000000-0000-0000-0000-000000000000' },
+      { key: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:app/db' }, // a partial ARN: no exact match
+      { key: 'bad*key' }, // not a value AWS takes in a filter: not asked
+    ];
+    assert.deepEqual(await poll(c).markers(refs, signal), refs.map(() => undefined));
+    assert.deepEqual((await Promise.all(refs.slice(1, 5).map((r) => versionOf(c, r)))), ['NotFound', 'NotFound', 'NotFound', 'NotFound']);
+    assert.equal(log.count('ListSecrets'), 1);
+    const filter = (tb.proxy.calls.filter((k) => k.action === 'ListSecrets').at(-1)?.params.Filters as { Values: string[] }[])[0];
+    assert.ok(filter && !filter.Values.includes('bad*key'));
+    // Nothing to ask: no call.
+    assert.deepEqual(await poll(c).markers([{ key: 'app/db', metadataPolicy: 'Fetch' }], signal), [undefined]);
+    assert.equal(log.count('ListSecrets'), 1);
+  });
+
+  it('change feed: a failing ListSecrets throws (AccessDenied, Throttled), it does not answer undefined', async () => {
+    const { client: c, log } = await tb.connect({ service: 'SecretsManager' });
+    tb.proxy.fail({ match: 'ListSecrets', times: 1, code: 'AccessDeniedException', message: 'not authorized to perform: secretsmanager:ListSecrets' });
+    await assert.rejects(poll(c).markers([{ key: 'app/db' }], signal), code('AccessDenied'));
+    tb.proxy.fail({ match: 'ListSecrets', times: 1, code: 'ThrottlingException', message: 'Rate exceeded' });
+    await assert.rejects(poll(c).markers([{ key: 'app/db' }], signal), (e: unknown) => code('Throttled')(e) && ((e as HushError).retryAfterMs ?? 0) > 0);
+    assert.equal(log.count('ListSecrets', 'error'), 2);
+    tb.proxy.clearFaults();
+    assert.equal((await poll(c).markers([{ key: 'app/db' }], signal))[0], await versionOf(c, { key: 'app/db' }));
   });
 
   it('records every call for metrics, successes and errors', async () => {

@@ -16,6 +16,8 @@
  *   20 per BatchGetSecretValue call — where ESO makes one GetSecretValue call
  *   per match. Without the BatchGetSecretValue permission it falls back to
  *   ESO's one call per secret.
+ * - change feed (poll): the VersionId a read would answer, from ListSecrets
+ *   (no values): up to 10 secrets per call, see pollMarkers.
  */
 import {
   BatchGetSecretValueCommand,
@@ -24,12 +26,13 @@ import {
   ListSecretsCommand,
   type BatchGetSecretValueCommandOutput,
   type Filter,
+  type ListSecretsCommandOutput,
   type GetSecretValueCommandOutput,
   type SecretsManagerClient,
   type SecretValueEntry,
 } from '@aws-sdk/client-secrets-manager';
 import { HushError, InternalError, InvalidDataError, InvalidSpecError, NotFoundError } from '../../util/errors.ts';
-import type { FindSpec, Projection, RawOutcome, RawRef, RawSecret, RemoteRef, StoreClient, ValidationResult } from '../types.ts';
+import type { ChangeFeed, FindSpec, Projection, RawOutcome, RawRef, RawSecret, RemoteRef, StoreClient, ValidationResult } from '../types.ts';
 import { rawSecret } from '../../read/rawref.ts';
 import { goQuote } from '../util/gojson.ts';
 import { compileGoRegexp, type GoRegexp } from '../../util/goregexp.ts';
@@ -41,6 +44,14 @@ import { propertyValue, secretMap, tagsJson } from './values.ts';
 
 const BATCH = 20;
 const LIST_PAGE = 100;
+/** AWS takes at most 10 values in one ListSecrets filter (Filter.Values). */
+const POLL = 10;
+/**
+ * AWS's pattern for a filter value (Filter.Values), less the leading `!` that
+ * would make it a negation: a key outside it would fail the whole call, so it
+ * is not asked for.
+ */
+const FILTER_VALUE = /^[a-zA-Z0-9 :_@/+=.-]{1,512}$/;
 const utf8 = new TextEncoder();
 const decoder = new TextDecoder();
 
@@ -94,6 +105,7 @@ export interface SecretsManagerParts {
 export class SecretsManagerStore implements StoreClient {
   readonly projection = secretsManagerProjection;
   readonly batch: StoreClient['batch'];
+  readonly changes: ChangeFeed;
   private readonly p: SecretsManagerParts;
   /** Set once BatchGetSecretValue was denied: batches and name-regexp finds then read one secret per call, as ESO does. */
   private batchDenied = false;
@@ -101,6 +113,7 @@ export class SecretsManagerStore implements StoreClient {
   constructor(parts: SecretsManagerParts) {
     this.p = parts;
     this.batch = { maxSize: BATCH, read: (refs, signal) => this.readBatch(refs, signal) };
+    this.changes = { poll: { maxSize: POLL, markers: (refs, signal) => this.pollMarkers(refs, signal) } };
   }
 
   async read(ref: RawRef, signal: AbortSignal): Promise<RawSecret> {
@@ -133,6 +146,59 @@ export class SecretsManagerStore implements StoreClient {
   close(): Promise<void> {
     this.p.sm.destroy();
     return Promise.resolve();
+  }
+
+  // --- change feed -----------------------------------------------------------
+
+  /**
+   * The VersionId a read of each ref would answer, from ListSecrets (which
+   * carries no values): one call per 10 secrets with their names as `name`
+   * filter values, more when a name is the prefix of so many others that the
+   * answer runs to further pages. Undefined for what this cannot tell: tags,
+   * a secret the answer leaves out (deleted, or named by a partial ARN), a
+   * stage no version holds, a VersionId that has no stage any more.
+   */
+  private async pollMarkers(refs: RawRef[], signal: AbortSignal): Promise<(string | undefined)[]> {
+    const out: (string | undefined)[] = refs.map(() => undefined);
+    const wanted = new Map<string, number[]>(); // secret id (name or ARN) → the refs that read it
+    refs.forEach((ref, i) => {
+      // Tags have no marker (read gives none), so there is nothing to compare.
+      if (ref.metadataPolicy === 'Fetch') return;
+      const id = this.p.prefix + ref.key;
+      if (listPrefix(id) === undefined) return;
+      wanted.set(id, [...(wanted.get(id) ?? []), i]);
+    });
+    const ids = [...wanted.keys()];
+    for (let i = 0; i < ids.length; i += POLL) {
+      const chunk = ids.slice(i, i + POLL);
+      const stages = await this.listStages(chunk, signal);
+      for (const id of chunk) for (const k of wanted.get(id) ?? []) out[k] = markerOf(stages.get(id), refs[k]?.version);
+    }
+    return out;
+  }
+
+  /** SecretVersionsToStages of each of up to 10 secrets (by name or ARN) that ListSecrets lists. */
+  private async listStages(ids: string[], signal: AbortSignal): Promise<Map<string, Record<string, string[]>>> {
+    const prefixes = [...new Set(ids.map((id) => listPrefix(id) as string))];
+    const want = new Set(ids);
+    const found = new Map<string, Record<string, string[]>>();
+    let next: string | undefined;
+    do {
+      const token = next;
+      const page: ListSecretsCommandOutput = await this.send(
+        'ListSecrets',
+        `ListSecrets of ${ids.length} secrets`,
+        (s) => this.p.sm.send(new ListSecretsCommand({ MaxResults: LIST_PAGE, Filters: [{ Key: 'name', Values: prefixes }], ...(token ? { NextToken: token } : {}) }), { abortSignal: s }),
+        signal,
+      );
+      for (const e of page.SecretList ?? []) {
+        // The filter is a prefix match: only the secret itself counts, by the name or ARN the ref used.
+        for (const id of new Set([e.Name, e.ARN])) if (id !== undefined && want.has(id) && e.SecretVersionsToStages) found.set(id, e.SecretVersionsToStages);
+      }
+      next = page.NextToken || undefined;
+      // A name is unique: once every secret asked for is found, later pages hold only longer names.
+    } while (next && found.size < want.size);
+    return found;
   }
 
   // --- reads -----------------------------------------------------------------
@@ -314,6 +380,40 @@ export class SecretsManagerStore implements StoreClient {
     }
     return out;
   }
+}
+
+/**
+ * The `name` filter value that lists secret `id`: the name itself, or for an
+ * ARN the name inside it less AWS's suffix (`-` and six random characters);
+ * cutting seven characters off keeps a prefix of the name either way, and
+ * the answer is matched by the whole ARN. Undefined when no filter can ask.
+ */
+function listPrefix(id: string): string | undefined {
+  let prefix = id;
+  if (id.startsWith('arn:')) {
+    const at = id.indexOf(':secret:');
+    const name = at < 0 ? '' : id.slice(at + ':secret:'.length);
+    if (name.length < 8) return undefined;
+    prefix = name.slice(0, -7);
+  }
+  return FILTER_VALUE.test(prefix) ? prefix : undefined;
+}
+
+/**
+ * The VersionId that GetSecretValue of `version` (as read() sends it) would
+ * answer: the version holding the stage (AWSCURRENT by default), or the one
+ * named by `uuid/<VersionId>` if ListSecrets still shows it.
+ */
+function markerOf(stages: Record<string, string[]> | undefined, version: string | undefined): string | undefined {
+  if (!stages) return undefined;
+  const ver = version || 'AWSCURRENT';
+  if (ver.startsWith('uuid/')) {
+    const id = ver.slice('uuid/'.length);
+    // A version without stages is left out of the answer; it may still be readable, so that is "cannot tell".
+    return Object.hasOwn(stages, id) ? id : undefined;
+  }
+  for (const [id, labels] of Object.entries(stages)) if (labels.includes(ver)) return id;
+  return undefined;
 }
 
 function matches(matcher: GoRegexp | undefined, name: string): boolean {
