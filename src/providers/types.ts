@@ -166,7 +166,12 @@ export interface ChangeFeed {
    * "cannot tell" (the value is then read). Answers in the order of `refs`, at most `maxSize`
    * refs per call. Must not return values, and must throw (not guess) when the store fails.
    */
-  readonly poll?: { readonly maxSize: number; markers(refs: RawRef[], signal: AbortSignal): Promise<(string | undefined)[]> };
+  readonly poll?: {
+    readonly maxSize: number;
+    markers(refs: RawRef[], signal: AbortSignal): Promise<(string | undefined)[]>;
+    /** Calls a poll of `n` refs is expected to take (the budget report); default ceil(n / maxSize). */
+    callsFor?(n: number): number;
+  };
   /**
    * Push: the store tells of changes as they happen (a Kubernetes watch, Vault's audit
    * device). `onChange` gets the keys (RawRef.key) that may have changed; a false alarm costs

@@ -124,19 +124,25 @@ export class StoreReader {
 
   /** Calls per second the scheduled refreshes need (one read per entry per shortest interval of its readers), and the shortest interval. */
   demand(): { callsPerSecond: number; shortestIntervalMs: number | undefined } {
-    let sum = 0;
+    let reads = 0;
+    let polled = 0;
+    let pollCount = 0;
     let shortest: number | undefined;
+    const poll = this.feedFailing ? undefined : this.client.changes?.poll;
     for (const e of this.entries.values()) {
-      let interval = Infinity;
-      for (const m of e.readers.values()) interval = Math.min(interval, m.intervalMs);
-      if (Number.isFinite(interval) && interval > 0) {
-        // A refresh the feed can judge costs a share of one poll call, unless the feed is failing.
-        const pollSize = this.pollable(e) && !this.feedFailing ? this.client.changes!.poll!.maxSize : 1;
-        sum += 1000 / interval / pollSize;
-        shortest = Math.min(shortest ?? Infinity, interval);
+      const interval = this.intervalOf(e);
+      if (!Number.isFinite(interval) || interval <= 0) continue;
+      shortest = Math.min(shortest ?? Infinity, interval);
+      if (poll && this.pollable(e)) {
+        polled += 1000 / interval;
+        pollCount++;
+      } else {
+        reads += 1000 / interval;
       }
     }
-    return { callsPerSecond: sum, shortestIntervalMs: shortest };
+    // A refresh the feed can judge costs its share of a poll call (unless the feed is failing).
+    const perRef = pollCount > 0 ? (poll!.callsFor?.(pollCount) ?? Math.ceil(pollCount / poll!.maxSize)) / pollCount : 0;
+    return { callsPerSecond: reads + polled * perRef, shortestIntervalMs: shortest };
   }
 
   /**

@@ -290,21 +290,22 @@ void describe('aws SecretsManager against moto', { skip: motoSkipReason }, () =>
     assert.deepEqual(await poll(prefixed).markers([{ key: 'p' }], signal), [own.VersionId]);
   });
 
-  it('change feed: N refs cost ceil(N/10) ListSecrets calls, recorded for metrics, and no value is read or returned', async () => {
+  it('change feed: up to 10 refs are one filtered ListSecrets call; more are the cheaper of a call per 10 and a listing of every secret; no value is read or returned', async () => {
     const { client: c, log } = await tb.connect({ service: 'SecretsManager' });
-    assert.equal(poll(c).maxSize, 10);
     const refs: RawRef[] = [{ key: 'app/db' }, ...Array.from({ length: 11 }, (_, i) => ({ key: `bulk/s${String(i).padStart(2, '0')}` }))];
     const n = { list: tb.proxy.count('ListSecrets'), get: tb.proxy.count('GetSecretValue'), batch: tb.proxy.count('BatchGetSecretValue'), describe: tb.proxy.count('DescribeSecret') };
+    const few = await poll(c).markers(refs.slice(0, 5), signal);
+    assert.equal(tb.proxy.count('ListSecrets') - n.list, 1, '5 secrets: one call');
+    assert.deepEqual((tb.proxy.calls.filter((k) => k.action === 'ListSecrets').at(-1)!.params.Filters as { Values: string[] }[])[0]?.Values.length, 5);
+
+    // 12 refs, the account's size unknown: one listing of every secret (one page here) beats two filtered calls.
     const markers = await poll(c).markers(refs, signal);
-    assert.equal(tb.proxy.count('ListSecrets') - n.list, 2, '12 secrets: two calls');
-    assert.equal(log.count('ListSecrets', 'success'), 2);
+    const full = tb.proxy.calls.filter((k) => k.action === 'ListSecrets').slice(-(tb.proxy.count('ListSecrets') - n.list - 1));
+    assert.ok(full.length >= 1 && full.every((k) => k.params.Filters === undefined), 'a listing without a filter');
+    assert.equal(log.count('ListSecrets', 'success'), tb.proxy.count('ListSecrets') - n.list);
+    assert.equal(poll(c).callsFor?.(12), Math.min(2, full.length), 'what the budget report is told a poll of 12 costs');
     assert.deepEqual([tb.proxy.count('GetSecretValue') - n.get, tb.proxy.count('BatchGetSecretValue') - n.batch, tb.proxy.count('DescribeSecret') - n.describe], [0, 0, 0]);
-    const asked = tb.proxy.calls.filter((k) => k.action === 'ListSecrets').slice(-2);
-    assert.deepEqual(
-      asked.map((k) => (k.params.Filters as { Values: string[] }[])[0]?.Values.length),
-      [10, 2],
-    );
-    for (const m of markers) assert.match(m ?? '', /^[0-9a-f-]{36}$/, 'a VersionId, nothing else');
+    for (const m of [...few, ...markers]) assert.match(m ?? '', /^[0-9a-f-]{36}$/, 'a VersionId, nothing else');
     assert.ok(!JSON.stringify(markers).includes(CANARY));
     const reads = await batch(c).read(refs, signal);
     assert.deepEqual(markers, reads.map((o) => ('raw' in o ? o.raw.version : 'error')));

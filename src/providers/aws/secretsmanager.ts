@@ -45,7 +45,12 @@ import { propertyValue, secretMap, tagsJson } from './values.ts';
 const BATCH = 20;
 const LIST_PAGE = 100;
 /** AWS takes at most 10 values in one ListSecrets filter (Filter.Values). */
-const POLL = 10;
+const FILTER_VALUES = 10;
+/**
+ * Refs one poll takes. Above 10 names, listing every secret of the account (100 a page, no
+ * filter) can be cheaper than a filtered call per 10 names: the poll picks the cheaper.
+ */
+const POLL = 1000;
 /**
  * AWS's pattern for a filter value (Filter.Values), less the leading `!` that
  * would make it a negation: a key outside it would fail the whole call, so it
@@ -113,7 +118,7 @@ export class SecretsManagerStore implements StoreClient {
   constructor(parts: SecretsManagerParts) {
     this.p = parts;
     this.batch = { maxSize: BATCH, read: (refs, signal) => this.readBatch(refs, signal) };
-    this.changes = { poll: { maxSize: POLL, markers: (refs, signal) => this.pollMarkers(refs, signal) } };
+    this.changes = { poll: { maxSize: POLL, markers: (refs, signal) => this.pollMarkers(refs, signal), callsFor: (n) => this.pollCalls(n) } };
   }
 
   async read(ref: RawRef, signal: AbortSignal): Promise<RawSecret> {
@@ -169,12 +174,55 @@ export class SecretsManagerStore implements StoreClient {
       wanted.set(id, [...(wanted.get(id) ?? []), i]);
     });
     const ids = [...wanted.keys()];
-    for (let i = 0; i < ids.length; i += POLL) {
-      const chunk = ids.slice(i, i + POLL);
+    if (ids.length > FILTER_VALUES && this.fullListingCalls() < Math.ceil(ids.length / FILTER_VALUES)) {
+      const stages = await this.listAllStages(new Set(ids), signal);
+      for (const id of ids) for (const k of wanted.get(id) ?? []) out[k] = markerOf(stages.get(id), refs[k]?.version);
+      return out;
+    }
+    for (let i = 0; i < ids.length; i += FILTER_VALUES) {
+      const chunk = ids.slice(i, i + FILTER_VALUES);
       const stages = await this.listStages(chunk, signal);
       for (const id of chunk) for (const k of wanted.get(id) ?? []) out[k] = markerOf(stages.get(id), refs[k]?.version);
     }
     return out;
+  }
+
+  /** Secrets the account was seen to hold in the last listing of them all (undefined: never listed). */
+  private accountSecrets: number | undefined;
+
+  /** Calls a listing of every secret takes, as far as the last one showed (one, before any). */
+  private fullListingCalls(): number {
+    return Math.max(1, Math.ceil((this.accountSecrets ?? 0) / LIST_PAGE));
+  }
+
+  /** Calls a poll of `n` refs takes: the cheaper of a filtered call per 10 and a full listing. */
+  private pollCalls(n: number): number {
+    const filtered = Math.ceil(n / FILTER_VALUES);
+    return n > FILTER_VALUES ? Math.min(filtered, this.fullListingCalls()) : filtered;
+  }
+
+  /** SecretVersionsToStages of the wanted secrets, from a listing of every secret (pages of 100, no filter). */
+  private async listAllStages(want: Set<string>, signal: AbortSignal): Promise<Map<string, Record<string, string[]>>> {
+    const found = new Map<string, Record<string, string[]>>();
+    let listed = 0;
+    let next: string | undefined;
+    do {
+      const token = next;
+      const page: ListSecretsCommandOutput = await this.send(
+        'ListSecrets',
+        `ListSecrets of every secret (${want.size} wanted)`,
+        (s) => this.p.sm.send(new ListSecretsCommand({ MaxResults: LIST_PAGE, ...(token ? { NextToken: token } : {}) }), { abortSignal: s }),
+        signal,
+      );
+      for (const e of page.SecretList ?? []) {
+        listed++;
+        for (const id of new Set([e.Name, e.ARN])) if (id !== undefined && want.has(id) && e.SecretVersionsToStages) found.set(id, e.SecretVersionsToStages);
+      }
+      next = page.NextToken || undefined;
+    } while (next && found.size < want.size);
+    // A listing that stopped early saw at least this many: the estimate only grows until a full one.
+    this.accountSecrets = next ? Math.max(this.accountSecrets ?? 0, listed) : listed;
+    return found;
   }
 
   /** SecretVersionsToStages of each of up to 10 secrets (by name or ARN) that ListSecrets lists. */
