@@ -24,8 +24,6 @@ const META_LIST = 'application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v
 const META_WATCH = 'application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1, application/json';
 /** The server ends each watch after this long (as client-go does); the feed goes on from the last resourceVersion seen. */
 const WATCH_SECONDS = 300;
-/** A watch that sends nothing (no event, no bookmark, no end) for this long is taken as dead. */
-const WATCH_IDLE_MS = (WATCH_SECONDS + 60) * 1000;
 
 interface KubeSecret {
   name: string;
@@ -58,6 +56,7 @@ export class KubernetesStoreClient implements StoreClient {
   private readonly referentUnresolved: boolean;
   /** Stops of the feeds still running, so that close() ends their watches. */
   private readonly feeds = new Set<() => void>();
+  private readonly watchSeconds: number;
 
   /**
    * Push only: a WATCH on the namespace's Secrets tells of each change as it happens, so a
@@ -71,7 +70,10 @@ export class KubernetesStoreClient implements StoreClient {
     remoteNamespace: string;
     recordCall: (call: string, status: 'success' | 'error') => void;
     referentUnresolved: boolean;
+    /** How long the server keeps one watch open (tests shorten it to see the feed go on). */
+    watchSeconds?: number;
   }) {
+    this.watchSeconds = opts.watchSeconds ?? WATCH_SECONDS;
     this.http = opts.http;
     this.conn = opts.conn;
     this.namespace = opts.remoteNamespace;
@@ -188,7 +190,7 @@ export class KubernetesStoreClient implements StoreClient {
   /** One WATCH from `rv` until the server ends it; `onEvent` gets each new resourceVersion and, for a change, the Secret's name. */
   private async watchOnce(rv: string, signal: AbortSignal, onEvent: (rv: string, name: string | undefined) => void): Promise<void> {
     const action = `watch secrets in namespace ${goQuote(this.namespace)}`;
-    const q = new URLSearchParams({ watch: 'true', resourceVersion: rv, allowWatchBookmarks: 'true', timeoutSeconds: String(WATCH_SECONDS) });
+    const q = new URLSearchParams({ watch: 'true', resourceVersion: rv, allowWatchBookmarks: 'true', timeoutSeconds: String(this.watchSeconds) });
     const path = `/api/v1/namespaces/${encodeURIComponent(this.namespace)}/secrets?${q.toString()}`;
     const onLine = (line: Buffer): void => {
       let ev: JsonValue;
@@ -228,7 +230,8 @@ export class KubernetesStoreClient implements StoreClient {
           headers: { authorization: token ? `Bearer ${token}` : undefined, accept: META_WATCH },
           // One event is at most one Secret: the client's answer limit applies to each.
           maxLineBytes: this.http.maxResponseBytes,
-          idleTimeoutMs: WATCH_IDLE_MS,
+          // Silent (no event, no bookmark, no end) well past the server's own timeout: a dead connection.
+          idleTimeoutMs: (this.watchSeconds + 60) * 1000,
           onOpen: () => this.recordCall('WatchSecrets', 'success'),
           onLine,
         });

@@ -13,6 +13,10 @@ import { rawRefKey, rawRefOf, readMap, readValue } from '../../read/rawref.ts';
 import { DevEnvKube, devEnvSkipReason, loadDevEnv } from '../util/testing/devenvKube.ts';
 import { testStoreContext, type CallLog } from '../util/testing/memoryKube.ts';
 import { kubernetesProvider } from './provider.ts';
+import { resolveConnection } from './auth.ts';
+import { KubernetesStoreClient } from './client.ts';
+import { parseKubernetesSpec } from './spec.ts';
+import { HttpClient } from '../util/http.ts';
 
 const CANARY = 'CANARY-k8s-9d21ab';
 const signal = new AbortController().signal;
@@ -356,6 +360,29 @@ void describe('kubernetes provider against a real kube-apiserver', { skip: devEn
     await put('roomy', { v: CANARY + 'z'.repeat(20_000) });
     await until('onChange for a Secret whose value is far over the event limit', () => f.keys.includes('roomy'));
     assert.equal(f.error, undefined);
+    f.stop();
+  });
+  void it('feed: a watch the server ends in due course is opened again from the last resourceVersion, without onError or a new list', async () => {
+    // The store's client as provider.connect builds it, with 2 s server-side watches instead of 5 min.
+    const { ctx, log } = testStoreContext({ spec: { remoteNamespace: ns, ...tokenAuth('watcher-token') }, kube, namespace: ns });
+    const { spec } = parseKubernetesSpec(ctx.spec, ctx.storeKind);
+    assert.ok(spec);
+    const conn = await resolveConnection(kube, { storeKind: ctx.storeKind, namespace: ns }, spec);
+    const http = new HttpClient(conn.url, { ca: conn.ca, egress: ctx.egress });
+    const client = new KubernetesStoreClient({ http, conn, remoteNamespace: ns, recordCall: ctx.recordCall.bind(ctx), referentUnresolved: false, watchSeconds: 2 });
+    clients.push(client);
+    const f = subscribe(client);
+    await warm(f);
+    // Written while the first watch is still open, then again after the server has ended it twice.
+    await put('resumed', { v: '1' });
+    await until('the server to end two watches', () => log.count('WatchSecrets', 'success') >= 3, 15_000);
+    await put('resumed', { v: '2' });
+    await until('both writes of the Secret reported', () => f.keys.filter((k) => k === 'resumed').length >= 2);
+    f.keys.length = 0;
+    await put('resumed-too', { v: '1' });
+    await until('onChange after the re-opened watches', () => f.keys.includes('resumed-too'));
+    assert.equal(f.error, undefined);
+    assert.equal(log.count('ListSecrets'), 1, 'going on needs no new list');
     f.stop();
   });
 });
