@@ -15,12 +15,10 @@ import { HttpClient } from './http.ts';
 void describe('HttpClient.stream', () => {
   let server: http.Server;
   let base: string;
-  /** Set when the server saw the client close the connection of /silent. */
-  let silentClosed: Promise<void>;
+  /** For each request of /silent, in order: settles when the server saw the client close its connection. */
+  const silentClosed: Promise<void>[] = [];
 
   before(async () => {
-    let closed!: () => void;
-    silentClosed = new Promise((r) => (closed = r));
     server = http.createServer((req, res) => {
       if (req.url === '/lines') {
         res.writeHead(200, { 'content-type': 'application/json' });
@@ -35,7 +33,7 @@ void describe('HttpClient.stream', () => {
       } else if (req.url === '/silent') {
         res.writeHead(200);
         res.write('{"first":1}\n');
-        req.socket.on('close', () => closed());
+        silentClosed.push(new Promise((r) => req.socket.on('close', () => r())));
       } else {
         res.writeHead(403, { 'content-type': 'application/json' });
         res.end('{"message":"denied"}');
@@ -75,13 +73,17 @@ void describe('HttpClient.stream', () => {
 
   void it('fails a stream that goes silent (timeout), and an abort closes the connection', async () => {
     const c = client();
+    const t0 = Date.now();
     await assert.rejects(c.stream({ method: 'GET', path: '/silent', maxLineBytes: 100, idleTimeoutMs: 300, onLine: () => undefined }), { name: 'HttpTransportError', kind: 'timeout' });
+    assert.ok(Date.now() - t0 < 3000);
+    await silentClosed[0];
     const ctl = new AbortController();
     const lines: string[] = [];
     const p = c.stream({ method: 'GET', path: '/silent', maxLineBytes: 100, idleTimeoutMs: 60_000, signal: ctl.signal, onLine: (l) => (lines.push(l.toString()), ctl.abort()) });
     await assert.rejects(p, { kind: 'aborted' });
     assert.deepEqual(lines, ['{"first":1}']);
-    await silentClosed; // the server saw the connection go (else this test times out)
+    assert.equal(silentClosed.length, 2);
+    await silentClosed[1]; // the server saw the aborted stream's connection go (else this test times out)
     c.close();
   });
 
