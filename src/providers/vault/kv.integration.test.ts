@@ -343,6 +343,15 @@ void describe('vault provider against OpenBao (KV reads)', { skip: baoSkipReason
     assert.deepEqual(third, await readVersions());
     assert.equal(third[0], second[0]);
     assert.notEqual(third[2], second[2]);
+    // The key forms read() accepts reach the same metadata: with the mount and data/ prefixes, and without a store path.
+    const { client: noPath } = await connect({});
+    const forms: [StoreClient, RawRef][] = [
+      [client, { key: 'secret/data/polled' }],
+      [noPath, { key: 'secret/polled' }],
+      [noPath, { key: 'secret/data/polled' }],
+      [noPath, { key: 'secret/data/polled', metadataPolicy: 'Fetch' }],
+    ];
+    for (const [c, ref] of forms) assert.deepEqual(await poll(c, [ref]), [(await c.read(ref, signal)).version], JSON.stringify(ref));
   });
 
   void it('poll: N refs cost N metadata GETs and no data read, and the answer holds no value', async () => {
