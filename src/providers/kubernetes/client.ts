@@ -3,17 +3,27 @@
  * (possibly remote) cluster, read with the store's own credentials.
  */
 import { AccessDeniedError, AuthError, HushError, InternalError, InvalidConfigError, InvalidDataError, NotFoundError, NotSupportedError, PropertyNotFoundError, ThrottledError, TimeoutError, UnavailableError } from '../../util/errors.ts';
-import type { FindSpec, Projection, RawRef, RawSecret, RemoteRef, StoreClient, ValidationResult } from '../types.ts';
+import type { ChangeFeed, FindSpec, Projection, RawRef, RawSecret, RemoteRef, StoreClient, ValidationResult } from '../types.ts';
 import { rawSecret } from '../../read/rawref.ts';
 import { gjsonGet, gjsonString } from '../util/gjson.ts';
-import { goMarshal, goQuote, goStringFromBytes, isJsonObject, objectFromEntries, parseJson, type JsonValue } from '../util/gojson.ts';
-import { HttpTransportError, type HttpClient } from '../util/http.ts';
+import { goMarshal, goQuote, goStringFromBytes, isJsonObject, JsonNumber, objectFromEntries, parseJson, type JsonValue } from '../util/gojson.ts';
+import { HttpTransportError, type HttpClient, type HttpResponse } from '../util/http.ts';
 import { redactStoreText } from '../../util/redact.ts';
 import { compileGoRegexp, type GoRegexp } from '../../util/goregexp.ts';
 import { isObj } from '../util/spec.ts';
 import type { Connection } from './auth.ts';
 
 const utf8 = new TextEncoder();
+
+/**
+ * The watch asks for metadata only (PartialObjectMetadata, Kubernetes 1.15+): the events carry
+ * the name and resourceVersion, never a Secret's data. A server that cannot serve it answers
+ * full objects (the plain type is the fallback) and those are parsed for the same two fields.
+ */
+const META_LIST = 'application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1, application/json';
+const META_WATCH = 'application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1, application/json';
+/** The server ends each watch after this long (as client-go does); the feed goes on from the last resourceVersion seen. */
+const WATCH_SECONDS = 300;
 
 interface KubeSecret {
   name: string;
@@ -44,6 +54,15 @@ export class KubernetesStoreClient implements StoreClient {
   private readonly namespace: string;
   private readonly recordCall: (call: string, status: 'success' | 'error') => void;
   private readonly referentUnresolved: boolean;
+  /** Stops of the feeds still running, so that close() ends their watches. */
+  private readonly feeds = new Set<() => void>();
+  private readonly watchSeconds: number;
+
+  /**
+   * Push only: a WATCH on the namespace's Secrets tells of each change as it happens, so a
+   * poll (one GET per Secret, as costly as the read) would gain nothing.
+   */
+  readonly changes: ChangeFeed = { subscribe: (handlers) => this.subscribe(handlers) };
 
   constructor(opts: {
     http: HttpClient;
@@ -51,7 +70,10 @@ export class KubernetesStoreClient implements StoreClient {
     remoteNamespace: string;
     recordCall: (call: string, status: 'success' | 'error') => void;
     referentUnresolved: boolean;
+    /** How long the server keeps one watch open (tests shorten it to see the feed go on). */
+    watchSeconds?: number;
   }) {
+    this.watchSeconds = opts.watchSeconds ?? WATCH_SECONDS;
     this.http = opts.http;
     this.conn = opts.conn;
     this.namespace = opts.remoteNamespace;
@@ -114,8 +136,117 @@ export class KubernetesStoreClient implements StoreClient {
   }
 
   close(): Promise<void> {
+    for (const stop of [...this.feeds]) stop();
     this.http.close();
     return Promise.resolve();
+  }
+
+  // --- change feed ------------------------------------------------------------
+
+  /**
+   * Lists the namespace's Secrets (metadata, one item) for the collection's resourceVersion,
+   * then watches from it: every write after the list arrives as an event. A watch the server
+   * ends in due course is opened again from the last resourceVersion seen (no gap); an expired
+   * resourceVersion (410 Gone), an error answer or a broken connection end the feed with
+   * onError. Changes made before the list completes are not reported: the subscriber reads
+   * what it needs after subscribing.
+   */
+  private subscribe(handlers: { onChange(keys: string[]): void; onError(err: Error): void }): () => void {
+    const ctl = new AbortController();
+    let stopped = false;
+    const stop = (): void => {
+      stopped = true;
+      this.feeds.delete(stop);
+      ctl.abort();
+    };
+    this.feeds.add(stop);
+    const run = async (): Promise<void> => {
+      const list = await this.api('GET', `/api/v1/namespaces/${encodeURIComponent(this.namespace)}/secrets?limit=1`, 'ListSecrets', ctl.signal, undefined, META_LIST);
+      const listed = resourceVersionOf(isJsonObject(list) ? list.metadata : undefined);
+      if (listed === undefined) throw new InvalidDataError(`kubernetes: list secrets in namespace ${goQuote(this.namespace)}: the answer has no resourceVersion`);
+      let rv = listed;
+      for (;;) {
+        const opened = Date.now();
+        await this.watchOnce(rv, ctl.signal, (next, name) => {
+          rv = next;
+          if (name !== undefined && !stopped) handlers.onChange([name]);
+        });
+        if (stopped) return;
+        // The server's timeout is minutes: an end within a second is a server that will not watch.
+        if (Date.now() - opened < 1000) throw new UnavailableError(`kubernetes: watch secrets in namespace ${goQuote(this.namespace)}: the server ended the watch at once`);
+      }
+    };
+    run().then(
+      () => undefined,
+      (err: unknown) => {
+        if (stopped) return;
+        stop();
+        handlers.onError(err instanceof Error ? err : new InternalError('kubernetes: watch failed', { cause: err }));
+      },
+    );
+    return stop;
+  }
+
+  /** One WATCH from `rv` until the server ends it; `onEvent` gets each new resourceVersion and, for a change, the Secret's name. */
+  private async watchOnce(rv: string, signal: AbortSignal, onEvent: (rv: string, name: string | undefined) => void): Promise<void> {
+    const action = `watch secrets in namespace ${goQuote(this.namespace)}`;
+    const q = new URLSearchParams({ watch: 'true', resourceVersion: rv, allowWatchBookmarks: 'true', timeoutSeconds: String(this.watchSeconds) });
+    const path = `/api/v1/namespaces/${encodeURIComponent(this.namespace)}/secrets?${q.toString()}`;
+    const onLine = (line: Buffer): void => {
+      let ev: JsonValue;
+      try {
+        ev = parseJson(line.toString('utf8'));
+      } catch {
+        // Never the line itself: from a server that ignored the metadata-only type it holds values.
+        throw new InvalidDataError(`kubernetes: ${action}: an event is not JSON`);
+      }
+      const type = isJsonObject(ev) ? ev.type : undefined;
+      const object = isJsonObject(ev) ? ev.object : undefined;
+      const meta = isJsonObject(object) ? object.metadata : undefined;
+      if (type === 'ERROR') {
+        const code = isJsonObject(object) ? object.code : undefined;
+        const reason = isJsonObject(object) && typeof object.message === 'string' ? redactStoreText(object.message, this.conn.secrets) : 'no message';
+        // 410: the resourceVersion fell out of the server's watch window; only a new list can go on.
+        if (code instanceof JsonNumber && code.literal === '410') throw new UnavailableError(`kubernetes: ${action}: resourceVersion ${rv} expired (410 Gone): ${reason}`);
+        throw new UnavailableError(`kubernetes: ${action}: the server sent an error: ${reason}`);
+      }
+      const next = resourceVersionOf(meta) ?? rv;
+      if (type === 'BOOKMARK') return onEvent(next, undefined);
+      if (type === 'ADDED' || type === 'MODIFIED' || type === 'DELETED') {
+        const name = isJsonObject(meta) && typeof meta.name === 'string' ? meta.name : undefined;
+        if (name === undefined) throw new InvalidDataError(`kubernetes: ${action}: an event names no Secret`);
+        return onEvent(next, name);
+      }
+      throw new InvalidDataError(`kubernetes: ${action}: unknown event type`);
+    };
+    for (let attempt = 0; ; attempt++) {
+      const token = this.conn.bearer ? await this.conn.bearer(attempt > 0) : undefined;
+      let res: HttpResponse;
+      try {
+        res = await this.http.stream({
+          method: 'GET',
+          path,
+          signal,
+          headers: { authorization: token ? `Bearer ${token}` : undefined, accept: META_WATCH },
+          // One event is at most one Secret: the client's answer limit applies to each.
+          maxLineBytes: this.http.maxResponseBytes,
+          // Silent (no event, no bookmark, no end) well past the server's own timeout: a dead connection.
+          idleTimeoutMs: (this.watchSeconds + 60) * 1000,
+          onOpen: () => this.recordCall('WatchSecrets', 'success'),
+          onLine,
+        });
+      } catch (err) {
+        if (signal.aborted) return;
+        this.recordCall('WatchSecrets', 'error');
+        throw this.transportError(err, action);
+      }
+      if (res.status >= 200 && res.status < 300) return;
+      if (res.status === 401 && attempt === 0 && this.conn.bearer) continue;
+      this.recordCall('WatchSecrets', 'error');
+      // 410 Gone as the answer itself: the resourceVersion is already too old to watch from.
+      if (res.status === 410) throw new UnavailableError(`kubernetes: ${action}: resourceVersion ${rv} expired (410 Gone)`);
+      throw this.statusError(res, action);
+    }
   }
 
   // --- API --------------------------------------------------------------------
@@ -149,13 +280,13 @@ export class KubernetesStoreClient implements StoreClient {
     return out;
   }
 
-  private async api(method: string, path: string, call: string, signal: AbortSignal, json?: unknown): Promise<JsonValue> {
+  private async api(method: string, path: string, call: string, signal: AbortSignal, json?: unknown, accept = 'application/json'): Promise<JsonValue> {
     const action = describe(method, path, this.namespace);
     for (let attempt = 0; ; attempt++) {
       const token = this.conn.bearer ? await this.conn.bearer(attempt > 0) : undefined;
       let res;
       try {
-        res = await this.http.request({ method, path, json, signal, headers: { authorization: token ? `Bearer ${token}` : undefined, accept: 'application/json' } });
+        res = await this.http.request({ method, path, json, signal, headers: { authorization: token ? `Bearer ${token}` : undefined, accept } });
       } catch (err) {
         this.recordCall(call, 'error');
         throw this.transportError(err, action);
@@ -164,25 +295,34 @@ export class KubernetesStoreClient implements StoreClient {
       if (res.status === 401 && attempt === 0 && this.conn.bearer) continue;
       const ok = res.status >= 200 && res.status < 300;
       this.recordCall(call, ok ? 'success' : 'error');
-      let body: JsonValue | undefined;
+      if (!ok) throw this.statusError(res, action);
       try {
-        body = parseJson(res.body.toString('utf8'));
+        return parseJson(res.body.toString('utf8'));
       } catch {
-        body = undefined;
+        return null;
       }
-      if (ok) return body ?? null;
-      const reason = redactStoreText(isJsonObject(body) && typeof body.message === 'string' ? body.message : `HTTP ${res.status}`, this.conn.secrets);
-      const msg = `kubernetes: ${action}: ${reason} (${res.status})`;
-      if (res.status === 404) throw new NotFoundError(msg);
-      if (res.status === 401) throw new AuthError(msg);
-      if (res.status === 403) throw new AccessDeniedError(msg);
-      if (res.status === 429) {
-        const ra = Number(res.headers['retry-after']);
-        throw new ThrottledError(msg, Number.isFinite(ra) && ra > 0 ? { retryAfterMs: ra * 1000 } : {});
-      }
-      if (res.status >= 500) throw new UnavailableError(msg);
-      throw new InvalidConfigError(msg);
     }
+  }
+
+  /** The HushError for a non-2xx answer, with the API server's own message (credentials cut out). */
+  private statusError(res: HttpResponse, action: string): HushError {
+    let body: JsonValue | undefined;
+    try {
+      body = parseJson(res.body.toString('utf8'));
+    } catch {
+      body = undefined;
+    }
+    const reason = redactStoreText(isJsonObject(body) && typeof body.message === 'string' ? body.message : `HTTP ${res.status}`, this.conn.secrets);
+    const msg = `kubernetes: ${action}: ${reason} (${res.status})`;
+    if (res.status === 404) return new NotFoundError(msg);
+    if (res.status === 401) return new AuthError(msg);
+    if (res.status === 403) return new AccessDeniedError(msg);
+    if (res.status === 429) {
+      const ra = Number(res.headers['retry-after']);
+      return new ThrottledError(msg, Number.isFinite(ra) && ra > 0 ? { retryAfterMs: ra * 1000 } : {});
+    }
+    if (res.status >= 500) return new UnavailableError(msg);
+    return new InvalidConfigError(msg);
   }
 
   private transportError(err: unknown, action: string): HushError {
@@ -201,6 +341,11 @@ function describe(method: string, path: string, namespace: string): string {
   if (m) return `get secret ${goQuote(decodeURIComponent(m[1] as string))} in namespace ${goQuote(namespace)}`;
   if (path.includes('/secrets?')) return `list secrets in namespace ${goQuote(namespace)}`;
   return `${method} ${path.split('?')[0] as string}`;
+}
+
+function resourceVersionOf(meta: JsonValue | undefined): string | undefined {
+  const rv = isJsonObject(meta) ? meta.resourceVersion : undefined;
+  return typeof rv === 'string' && rv !== '' ? rv : undefined;
 }
 
 function toSecret(body: JsonValue | undefined): KubeSecret {

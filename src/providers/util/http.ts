@@ -11,6 +11,11 @@
  * answer's body is counted as it streams and the request is aborted once it
  * passes `maxResponseBytes` (InvalidDataError), so a hostile store cannot make
  * the controller buffer gigabytes.
+ *
+ * `stream()` serves long-lived answers (a Kubernetes watch): the same agent, so
+ * the same CA, client certificate and egress guard; the timeout covers only the
+ * wait for the answer's head, then an idle timeout applies; and the body is cut
+ * into lines, each capped at `maxLineBytes` instead of the whole answer.
  */
 import { request as httpRequest } from 'node:http';
 import type http from 'node:http';
@@ -49,6 +54,17 @@ export interface HttpRequest {
   body?: string;
   signal?: AbortSignal | undefined;
   timeoutMs?: number;
+}
+
+export interface HttpStreamRequest extends HttpRequest {
+  /** Largest line (one event) accepted; a longer one fails the stream with InvalidDataError. */
+  maxLineBytes: number;
+  /** The stream fails with a 'timeout' HttpTransportError when no byte arrives for this long. */
+  idleTimeoutMs: number;
+  /** A 2xx answer's head arrived: lines follow. */
+  onOpen?(status: number, headers: http.IncomingHttpHeaders): void;
+  /** One non-empty line of a 2xx answer (without its newline). A throw ends the stream with that error. */
+  onLine(line: Buffer): void;
 }
 
 export interface HttpResponse {
@@ -104,6 +120,21 @@ export class HttpClient {
    * what the limits refused; callers pass HushErrors on unchanged.
    */
   request(req: HttpRequest): Promise<HttpResponse> {
+    return this.send(req, undefined);
+  }
+
+  /**
+   * A long-lived request whose 2xx body is a stream of lines (newline-delimited JSON).
+   * Resolves when the server ends the answer: for a 2xx with an empty body (the lines went
+   * to `onLine`), otherwise with the whole (size-capped) body, like request(). Rejects like
+   * request(), and also for an idle stream, a line over `maxLineBytes` or a throwing `onLine`.
+   * Aborting `signal` closes the connection.
+   */
+  stream(req: HttpStreamRequest): Promise<HttpResponse> {
+    return this.send(req, req);
+  }
+
+  private send(req: HttpRequest, lines: HttpStreamRequest | undefined): Promise<HttpResponse> {
     const base = this.baseUrl.pathname.replace(/\/+$/, '');
     const headers: Record<string, string> = { ...this.headers };
     for (const [k, v] of Object.entries(req.headers ?? {})) if (v !== undefined) headers[k] = v;
@@ -122,6 +153,7 @@ export class HttpClient {
         return;
       }
       let settled = false;
+      let timer: NodeJS.Timeout | undefined;
       const finish = (err: Error | undefined, res?: HttpResponse): void => {
         if (settled) return;
         settled = true;
@@ -129,6 +161,14 @@ export class HttpClient {
         signal?.removeEventListener('abort', onAbort);
         if (err) reject(err);
         else resolve(res as HttpResponse);
+      };
+      const fail = (err: Error): void => {
+        finish(err);
+        r.destroy();
+      };
+      const arm = (ms: number, what: string): void => {
+        clearTimeout(timer);
+        timer = setTimeout(() => fail(new HttpTransportError('timeout', `${what} within ${ms} ms`)), ms);
       };
       const r = (this.baseUrl.protocol === 'https:' ? httpsRequest : httpRequest)(
         {
@@ -141,11 +181,51 @@ export class HttpClient {
           agent: this.agent,
         },
         (res) => {
+          const status = res.statusCode ?? 0;
+          res.on('error', (e) => finish(classify(e)));
+          if (lines && status >= 200 && status < 300) {
+            // A stream: no whole-answer limit (it may run for hours), but each line is capped
+            // and a silent connection is dropped.
+            arm(lines.idleTimeoutMs, 'no data from the stream');
+            try {
+              lines.onOpen?.(status, res.headers);
+            } catch (e) {
+              return fail(e as Error);
+            }
+            let pending: Buffer[] = [];
+            let pendingBytes = 0;
+            res.on('data', (c: Buffer) => {
+              if (settled) return;
+              arm(lines.idleTimeoutMs, 'no data from the stream');
+              let start = 0;
+              for (let nl = c.indexOf(10); nl !== -1; nl = c.indexOf(10, start)) {
+                const piece = c.subarray(start, nl);
+                start = nl + 1;
+                if (pendingBytes + piece.length > lines.maxLineBytes) return fail(responseTooLarge(this.baseUrl.host, lines.maxLineBytes));
+                const line = pending.length === 0 ? piece : Buffer.concat([...pending, piece]);
+                pending = [];
+                pendingBytes = 0;
+                if (line.length === 0 || (line.length === 1 && line[0] === 13)) continue;
+                try {
+                  lines.onLine(line);
+                } catch (e) {
+                  return fail(e as Error);
+                }
+                if (settled) return; // onLine may have aborted the request
+              }
+              const rest = c.subarray(start);
+              if (pendingBytes + rest.length > lines.maxLineBytes) return fail(responseTooLarge(this.baseUrl.host, lines.maxLineBytes));
+              if (rest.length > 0) {
+                pending.push(rest);
+                pendingBytes += rest.length;
+              }
+            });
+            // A last line without its newline is cut off mid-event: it is dropped, not parsed.
+            res.on('end', () => finish(undefined, { status, headers: res.headers, body: Buffer.alloc(0) }));
+            return;
+          }
           const limit = this.maxResponseBytes;
-          const tooLarge = (): void => {
-            finish(responseTooLarge(this.baseUrl.host, limit));
-            r.destroy();
-          };
+          const tooLarge = (): void => fail(responseTooLarge(this.baseUrl.host, limit));
           // A declared length over the limit is refused before a byte is read.
           if (Number(res.headers['content-length']) > limit) return tooLarge();
           const chunks: Buffer[] = [];
@@ -155,18 +235,11 @@ export class HttpClient {
             if (received > limit) return tooLarge();
             chunks.push(c);
           });
-          res.on('end', () => finish(undefined, { status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
-          res.on('error', (e) => finish(classify(e)));
+          res.on('end', () => finish(undefined, { status, headers: res.headers, body: Buffer.concat(chunks) }));
         },
       );
-      const timer = setTimeout(() => {
-        finish(new HttpTransportError('timeout', `no answer within ${timeoutMs} ms`));
-        r.destroy();
-      }, timeoutMs);
-      const onAbort = (): void => {
-        finish(new HttpTransportError('aborted', 'request aborted'));
-        r.destroy();
-      };
+      arm(timeoutMs, 'no answer');
+      const onAbort = (): void => fail(new HttpTransportError('aborted', 'request aborted'));
       signal?.addEventListener('abort', onAbort, { once: true });
       // The egress guard's refusal arrives as the request's error; it is no transport failure.
       r.on('error', (e) => finish(e instanceof HushError ? e : classify(e)));

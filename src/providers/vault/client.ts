@@ -3,7 +3,7 @@
  * pool and the token session, and implements ESO's read semantics (§7).
  */
 import { HushError, InternalError, InvalidConfigError, InvalidDataError, NotFoundError, NotSupportedError } from '../../util/errors.ts';
-import type { FindSpec, Projection, RawRef, RawSecret, RemoteRef, StoreClient, ValidationResult } from '../types.ts';
+import type { ChangeFeed, FindSpec, Projection, RawRef, RawSecret, RemoteRef, StoreClient, ValidationResult } from '../types.ts';
 import { rawSecret } from '../../read/rawref.ts';
 import { getOwn, goQuote, isJsonObject, JsonNumber, objectFromEntries, type JsonObject, type JsonValue } from '../util/gojson.ts';
 import type { HttpClient } from '../util/http.ts';
@@ -17,6 +17,12 @@ import { forEachLimited } from '../../util/fanout.ts';
 
 const systemMetadataKeys = ['created_time', 'current_version', 'delete_version_after'];
 const FIND_CONCURRENCY = 4;
+/**
+ * A version whose deletion_time is this close ahead counts as deleted already: Vault compares
+ * deletion_time with its own clock, and ours may run behind. (delete_version_after puts a
+ * future deletion_time on every version; until then the version reads as usual.)
+ */
+const DELETION_SKEW_MS = 60_000;
 
 export interface VaultClientParts {
   spec: VaultSpec;
@@ -35,10 +41,28 @@ export class VaultStoreClient implements StoreClient {
   private readonly p: VaultClientParts;
   private readonly paths: PathConfig;
   private closed = false;
+  /**
+   * KV v2 only: a poll of each key's metadata (Vault has no batch read, so one GET per ref).
+   * A KV v1 client has no feed at all: v1 keeps neither versions nor an update time, so the
+   * only way to tell a change is to read the value.
+   */
+  readonly changes?: ChangeFeed;
 
   constructor(parts: VaultClientParts) {
     this.p = parts;
     this.paths = { mount: parts.spec.path, version: parts.spec.version };
+    if (this.paths.version === 'v2') {
+      this.changes = {
+        poll: {
+          maxSize: 1,
+          markers: async (refs, signal) => {
+            const out: (string | undefined)[] = [];
+            for (const ref of refs) out.push(await this.marker(ref, signal));
+            return out;
+          },
+        },
+      };
+    }
   }
 
   async read(ref: RawRef, signal: AbortSignal): Promise<RawSecret> {
@@ -101,6 +125,52 @@ export class VaultStoreClient implements StoreClient {
     } finally {
       this.p.http.close();
     }
+  }
+
+  // --- change markers --------------------------------------------------------
+
+  /**
+   * What read(ref).version would be now, from the key's metadata (which holds no values):
+   * for a Fetch ref its updated_time; else the number of the version the read would answer,
+   * the current one or the pinned one, if that version is readable. Undefined when the read
+   * would fail (no such key or version, deleted, destroyed) or the answer is not understood:
+   * the read then decides. Store failures throw.
+   */
+  private async marker(ref: RawRef, signal: AbortSignal): Promise<string | undefined> {
+    let path: string;
+    try {
+      // The same metadata path read() uses for Fetch; for values, the metadata of the data path read() GETs.
+      path = ref.metadataPolicy === 'Fetch' ? metadataPath(ref.key, this.paths) : metadataPath(dataPath(ref.key, this.paths), this.paths);
+    } catch {
+      return undefined; // a key read() refuses too
+    }
+    const a = await this.call({ method: 'GET', path, signal }, `read ${path}`, 'ReadSecretMetadata');
+    const data = isJsonObject(a.body) ? getOwn(a.body, 'data') : undefined;
+    if (a.status === 404 || !isJsonObject(data)) return undefined;
+    if (ref.metadataPolicy === 'Fetch') {
+      const updated = getOwn(data, 'updated_time');
+      return typeof updated === 'string' && updated !== '' ? updated : undefined;
+    }
+    let target: string;
+    if (ref.version) {
+      // Only a plain version number is sure to come back as itself (Vault reads "0" as the current one).
+      if (!/^[1-9][0-9]*$/.test(ref.version)) return undefined;
+      target = ref.version;
+    } else {
+      const current = getOwn(data, 'current_version');
+      if (!(current instanceof JsonNumber)) return undefined;
+      target = current.literal;
+    }
+    const versions = getOwn(data, 'versions');
+    const v = isJsonObject(versions) ? getOwn(versions, target) : undefined;
+    if (!isJsonObject(v)) return undefined; // never written, or pruned by max_versions
+    if (getOwn(v, 'destroyed') !== false) return undefined;
+    const deletion = getOwn(v, 'deletion_time');
+    if (deletion !== '') {
+      const at = typeof deletion === 'string' ? Date.parse(deletion) : NaN;
+      if (!Number.isFinite(at) || at <= Date.now() + DELETION_SKEW_MS) return undefined;
+    }
+    return target;
   }
 
   // --- reads -----------------------------------------------------------------

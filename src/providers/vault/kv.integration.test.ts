@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { StoreClient } from '../types.ts';
+import type { RawRef, StoreClient } from '../types.ts';
 import { rawRefKey, rawRefOf, readMap, readValue } from '../../read/rawref.ts';
 import { MemoryKube, testStoreContext, type CallLog } from '../util/testing/memoryKube.ts';
 import { vaultProvider } from './provider.ts';
@@ -302,5 +302,118 @@ void describe('vault provider against OpenBao (KV reads)', { skip: baoSkipReason
     assert.deepEqual(vaultProvider.validateStore({ server: 'http://x', auth: { appRole: { secretRef: { name: 's', key: 'k' } } } }, 'SecretStore'), [
       { field: 'spec.provider.vault.auth.appRole', message: 'neither roleId nor roleRef was supplied' },
     ]);
+  });
+  // --- change feed: KV v2 metadata poll ---------------------------------------
+
+  const poll = (client: StoreClient, refs: RawRef[]): Promise<(string | undefined)[]> => {
+    const p = client.changes?.poll;
+    assert.ok(p, 'a KV v2 client polls');
+    assert.equal(p.maxSize, 1, 'Vault has no batch read: one metadata GET per ref');
+    return p.markers(refs, signal);
+  };
+  /** Vault's own answer for the key's data (or the given version): the version number it reports. */
+  const vaultVersion = async (key: string, version?: string): Promise<string> => {
+    const r = await bao.api('GET', `secret/data/${key}${version ? `?version=${version}` : ''}`);
+    assert.equal(r.status, 200);
+    return String(r.body.data.metadata.version);
+  };
+
+  void it('poll: the marker equals the version a read gives now, for current, pinned and Fetch refs; a write moves it', async () => {
+    const { client } = await connect({ path: 'secret' });
+    const w = async (body: unknown, path = 'secret/data/polled'): Promise<void> => {
+      assert.ok((await bao.api('POST', path, body)).status < 300);
+    };
+    await w({ data: { v: CANARY } });
+    await w({ custom_metadata: { owner: 'm-1' } }, 'secret/metadata/polled');
+    const refs: RawRef[] = [{ key: 'polled' }, { key: 'polled', version: '1' }, { key: 'polled', metadataPolicy: 'Fetch' }];
+    const readVersions = async (): Promise<(string | undefined)[]> => Promise.all(refs.map(async (r) => (await client.read(r, signal)).version));
+    const first = await poll(client, refs);
+    assert.deepEqual(first, await readVersions());
+    assert.equal(first[0], await vaultVersion('polled'));
+    assert.equal(first[0], '1');
+    await w({ data: { v: 'second' } });
+    const second = await poll(client, refs);
+    assert.deepEqual(second, await readVersions());
+    assert.equal(second[0], '2');
+    assert.equal(second[1], '1', 'a pinned version does not move');
+    assert.notEqual(second[2], first[2], 'a data write moves updated_time, the Fetch marker');
+    // custom_metadata alone: only the Fetch marker moves.
+    await w({ custom_metadata: { owner: 'm-2' } }, 'secret/metadata/polled');
+    const third = await poll(client, refs);
+    assert.deepEqual(third, await readVersions());
+    assert.equal(third[0], second[0]);
+    assert.notEqual(third[2], second[2]);
+    // The key forms read() accepts reach the same metadata: with the mount and data/ prefixes, and without a store path.
+    const { client: noPath } = await connect({});
+    const forms: [StoreClient, RawRef][] = [
+      [client, { key: 'secret/data/polled' }],
+      [noPath, { key: 'secret/polled' }],
+      [noPath, { key: 'secret/data/polled' }],
+      [noPath, { key: 'secret/data/polled', metadataPolicy: 'Fetch' }],
+    ];
+    for (const [c, ref] of forms) assert.deepEqual(await poll(c, [ref]), [(await c.read(ref, signal)).version], JSON.stringify(ref));
+  });
+
+  void it('poll: N refs cost N metadata GETs and no data read, and the answer holds no value', async () => {
+    const { client, log } = await connect({ path: 'secret' });
+    const refs: RawRef[] = [{ key: 'db' }, { key: 'rotating' }, { key: 'rotating', version: '1' }, { key: 'db', metadataPolicy: 'Fetch' }];
+    const markers = await poll(client, refs);
+    assert.equal(log.count('ReadSecretMetadata', 'success'), refs.length);
+    assert.equal(log.count('ReadSecretData'), 0);
+    assert.equal(log.calls.length, refs.length);
+    // Version numbers and a timestamp, nothing else: not the data (CANARY) nor custom_metadata (team-a).
+    assert.equal(markers.length, refs.length);
+    assert.deepEqual(markers.slice(0, 3), ['1', '2', '1']);
+    assert.match(markers[3] ?? '', /^\d{4}-\d\d-\d\dT[\d:.]+Z$/);
+    assert.ok(!JSON.stringify(markers).includes(CANARY) && !JSON.stringify(markers).includes('team-a'));
+  });
+
+  void it('poll: undefined (the read decides) for missing keys and versions, deleted or destroyed versions; a future deletion_time still counts', async () => {
+    const { client } = await connect({ path: 'secret' });
+    const w = async (path: string, body: unknown): Promise<void> => {
+      assert.ok((await bao.api('POST', path, body)).status < 300, path);
+    };
+    await w('secret/data/churn', { data: { v: '1' } });
+    await w('secret/data/churn', { data: { v: '2' } });
+    await w('secret/data/churn', { data: { v: '3' } });
+    await w('secret/delete/churn', { versions: [3] }); // the current version, soft-deleted
+    await w('secret/destroy/churn', { versions: [1] });
+    await w('secret/metadata/only-meta', { custom_metadata: { a: 'b' } }); // metadata but no version at all
+    const cannotTell: RawRef[] = [
+      { key: 'churn' },
+      { key: 'churn', version: '3' },
+      { key: 'churn', version: '1' },
+      { key: 'churn', version: '9' },
+      { key: 'churn', version: '01' },
+      { key: 'no-such-key' },
+      { key: 'no-such-key', metadataPolicy: 'Fetch' },
+      { key: 'only-meta' },
+    ];
+    assert.deepEqual(await poll(client, cannotTell), cannotTell.map(() => undefined));
+    // Where the marker said "cannot tell", the read fails, except for "01" (Vault reads it as 1, destroyed here too).
+    for (const ref of cannotTell) await assert.rejects(client.read(ref, signal), { code: 'NotFound' }, JSON.stringify(ref));
+    // The version still readable is judged.
+    assert.deepEqual(await poll(client, [{ key: 'churn', version: '2' }]), [await vaultVersion('churn', '2')]);
+    // delete_version_after sets a deletion_time an hour ahead: the version reads until then, and so is judged.
+    await w('secret/metadata/expiring', { delete_version_after: '1h' });
+    await w('secret/data/expiring', { data: { v: 'x' } });
+    const meta = await bao.api('GET', 'secret/metadata/expiring');
+    assert.notEqual(meta.body.data.versions['1'].deletion_time, '');
+    assert.deepEqual(await poll(client, [{ key: 'expiring' }]), [(await client.read({ key: 'expiring' }, signal)).version]);
+  });
+
+  void it('poll: a store failure throws, and a policy without metadata read is AccessDenied (not a guess)', async () => {
+    const { client: narrow } = await connect({ path: 'secret' }, 'narrow');
+    assert.equal((await narrow.read({ key: 'team/db-token' }, signal)).version, '1'); // data/ is allowed...
+    await assert.rejects(poll(narrow, [{ key: 'team/db-token' }]), { code: 'AccessDenied' }); // ...metadata/ is not
+    const { ctx } = testStoreContext({ spec: { server: 'http://127.0.0.1:1', path: 'secret', auth: { tokenSecretRef: { name: 'vault-root', key: 'token' } } }, kube });
+    const down = await vaultProvider.connect(ctx);
+    clients.push(down);
+    await assert.rejects(poll(down, [{ key: 'db' }]), { code: 'Unavailable' });
+  });
+
+  void it('poll: a KV v1 client has no change feed (v1 keeps no versions: only a read can tell)', async () => {
+    const { client } = await connect({ path: 'kv1', version: 'v1' });
+    assert.equal(client.changes, undefined);
   });
 });
