@@ -297,11 +297,13 @@ test('with a push feed, a change the store tells of is read at once; a read that
   assert.equal(store.subs.length, 1);
   mock.timers.tick(1);
   assert.equal(store.subs.length, 2, 'subscribed again after 1 s');
+  await flush();
+  assert.deepEqual([store.reads.get('a'), store.reads.get('b')], [3, 2], 'what changed while the feed was down is read again');
   store.put('b', 'b2');
   store.subs[1]!.onChange(['b']);
   mock.timers.tick(0);
   await flush();
-  assert.equal(store.reads.get('b'), 2);
+  assert.equal(store.reads.get('b'), 3);
   assert.equal(reader.feed.failing, undefined, 'a working feed clears the failure');
   reader.close();
   assert.equal(store.subs[1]!.stopped, true, 'closing the reader stops the feed');

@@ -421,7 +421,11 @@ export class StoreReader {
         this.resubscribeDelayMs = Math.min(60_000, delay * 2);
         this.resubscribeTimer = setTimeout(() => {
           this.resubscribeTimer = undefined;
-          if (this.byReader.size > 0) this.subscribe();
+          if (this.byReader.size === 0) return;
+          this.subscribe();
+          // What changed while the feed was down was told to nobody: every entry is read again,
+          // through the scheduler's pacing.
+          this.pushedAll();
         }, delay);
         this.resubscribeTimer.unref?.();
       },
@@ -446,6 +450,17 @@ export class StoreReader {
       this.due.set(e.key, now);
     }
     // Through the scheduler's pacing, so that a burst of changes stays within the budget.
+    this.arm();
+  }
+
+  /** Every entry with readers is read again now (the feed may have missed changes). */
+  private pushedAll(): void {
+    const now = this.now();
+    for (const e of this.entries.values()) {
+      if (e.readers.size === 0) continue;
+      e.dirtySince = now;
+      this.due.set(e.key, now);
+    }
     this.arm();
   }
 
