@@ -286,3 +286,32 @@ test('throttling: ThrottlingException backs the store off as a whole; the Extern
   await waitReady(h.kube, ExternalSecrets, ns, 't', 'True', 20_000);
   assert.deepEqual(secretStrings(await getSecret(h.kube, ns, 't')), { v: 'after-throttle' });
 });
+
+test('change feed: refreshes ask ListSecrets / DescribeParameters which values changed and read only those', { skip }, async (t) => {
+  const ns = await createNamespace(h.kube);
+  const p = `e2e/${ns}`;
+  for (let i = 0; i < 3; i++) await createSecret(`${p}/feed${i}`, `v${i}-1`);
+  await ssm.send(new PutParameterCommand({ Name: `/${p}/param`, Value: 'p-1', Type: 'String' }));
+  await awsStore(ns, 'aws', { service: 'SecretsManager' });
+  await awsStore(ns, 'ps', { service: 'ParameterStore' });
+  for (let i = 0; i < 3; i++) await es(ns, `feed${i}`, 'aws', { refreshInterval: '2s', data: [{ secretKey: 'v', remoteRef: { key: `${p}/feed${i}` } }] });
+  await es(ns, 'param', 'ps', { refreshInterval: '2s', data: [{ secretKey: 'v', remoteRef: { key: `/${p}/param` } }] });
+  const calls = (store: string, call: string) => ['success', 'error', 'throttled', 'timeout'].reduce((n, o) => n + ctl.metrics.storeCalls.get({ kind: 'SecretStore', namespace: ns, name: store, call, outcome: o }), 0);
+  const reads = { aws: calls('aws', 'read') + calls('aws', 'batchRead'), ps: calls('ps', 'read') + calls('ps', 'batchRead') };
+  const polls = { aws: calls('aws', 'poll'), ps: calls('ps', 'poll') };
+  // The positive sentinel: the feeds are asked, round after round ...
+  await waitFor(() => calls('aws', 'poll') - polls.aws >= 2 && calls('ps', 'poll') - polls.ps >= 2, { timeoutMs: 20_000, intervalMs: 50, message: 'two rounds of polls on both stores' });
+  // ... and while nothing changes, no value is read.
+  assert.equal(calls('aws', 'read') + calls('aws', 'batchRead'), reads.aws, 'no Secrets Manager value read while nothing changed');
+  assert.equal(calls('ps', 'read') + calls('ps', 'batchRead'), reads.ps, 'no Parameter Store value read while nothing changed');
+
+  await sm.send(new PutSecretValueCommand({ SecretId: `${p}/feed1`, SecretString: 'v1-2' }));
+  await ssm.send(new PutParameterCommand({ Name: `/${p}/param`, Value: 'p-2', Type: 'String', Overwrite: true }));
+  const t0 = performance.now();
+  await waitFor(async () => secretStrings(await getSecret(h.kube, ns, 'feed1')).v === 'v1-2' && secretStrings(await getSecret(h.kube, ns, 'param')).v === 'p-2', { timeoutMs: 20_000, intervalMs: 50, message: 'the changed values synced' });
+  t.diagnostic(`changes synced ${Math.round(performance.now() - t0)} ms after the writes (refreshInterval 2s)`);
+  assert.equal(calls('aws', 'read') + calls('aws', 'batchRead') - reads.aws, 1, 'one Secrets Manager value read: the one that changed');
+  assert.equal(calls('ps', 'read') + calls('ps', 'batchRead') - reads.ps, 1, 'one Parameter Store value read');
+  const store = await h.kube.get<{ metadata: { name: string }; status?: { conditions?: { type: string; status: string; reason?: string }[] } }>(SecretStores, 'aws', ns);
+  assert.deepEqual(store?.status?.conditions?.find((c) => c.type === 'ChangeDetection') && { status: 'True', reason: 'Polling' }, { status: 'True', reason: 'Polling' });
+});

@@ -34,7 +34,7 @@ import {
   type Harness,
   type RunningController,
 } from '../support/harness.ts';
-import { Events } from '../../src/kube/resources.ts';
+import { Events, RoleBindings, Roles, ServiceAccounts } from '../../src/kube/resources.ts';
 import { healthyProbe } from '../support/hostile.ts';
 import { waitFor } from '../support/index.ts';
 
@@ -53,12 +53,17 @@ after(async () => {
   }
 });
 
-/** Successful and failed read calls the governor sent to one SecretStore. */
-function readCalls(ns: string, store = 'vault'): number {
+/** Calls of these kinds (read, poll, batchRead, find) the governor sent to one SecretStore, whatever their outcome. */
+function storeCalls(ns: string, calls: string[], store = 'vault'): number {
   let n = 0;
-  for (const outcome of ['success', 'error', 'throttled', 'timeout']) n += ctl.metrics.storeCalls.get({ kind: 'SecretStore', namespace: ns, name: store, call: 'read', outcome });
+  for (const call of calls) for (const outcome of ['success', 'error', 'throttled', 'timeout']) n += ctl.metrics.storeCalls.get({ kind: 'SecretStore', namespace: ns, name: store, call, outcome });
   return n;
 }
+
+/** Value reads sent to one SecretStore. */
+const readCalls = (ns: string, store = 'vault'): number => storeCalls(ns, ['read'], store);
+/** Every call a refresh may make: value reads, and metadata polls (Vault KV v2's change feed). */
+const refreshCalls = (ns: string, store = 'vault'): number => storeCalls(ns, ['read', 'poll'], store);
 
 function externalSecret(ns: string, name: string, spec: Record<string, unknown>): Promise<unknown> {
   return h.kube.create(ExternalSecrets, { apiVersion: 'external-secrets.io/v1', kind: 'ExternalSecret', metadata: { name, namespace: ns }, spec } as never);
@@ -103,14 +108,16 @@ describe('read engine', () => {
       return out;
     };
     const versionsBefore = await versions();
-    const start = readCalls(ns);
+    const start = refreshCalls(ns);
+    const readsBefore = readCalls(ns);
     const t0 = performance.now();
-    await waitFor(() => readCalls(ns) - start >= 3 * KEYS, { timeoutMs: 30_000, intervalMs: 50, message: 'three refresh rounds of reads' });
+    await waitFor(() => refreshCalls(ns) - start >= 3 * KEYS, { timeoutMs: 30_000, intervalMs: 50, message: 'three refresh rounds' });
     const elapsed = performance.now() - t0;
     const rounds = elapsed / 3000;
-    const reads = readCalls(ns) - start;
-    t.diagnostic(`steady state: ${reads} reads in ${(elapsed / 1000).toFixed(1)} s (${rounds.toFixed(2)} rounds of 3 s; ESO: ${ES * (KEYS + 1)} per round)`);
-    assert.ok(reads <= KEYS * (Math.ceil(rounds) + 1), `at most one read per key per round: ${reads}`);
+    const calls = refreshCalls(ns) - start;
+    t.diagnostic(`steady state: ${calls} calls (${readCalls(ns) - readsBefore} value reads, the rest metadata polls) in ${(elapsed / 1000).toFixed(1)} s (${rounds.toFixed(2)} rounds of 3 s; ESO: ${ES * (KEYS + 1)} reads per round)`);
+    assert.ok(calls <= KEYS * (Math.ceil(rounds) + 1), `at most one call per key per round: ${calls}`);
+    assert.equal(readCalls(ns), readsBefore, 'nothing changed: no value read, only metadata polled');
     assert.deepEqual(await versions(), versionsBefore, 'no Secret and no status written');
   });
 
@@ -127,14 +134,14 @@ describe('read engine', () => {
     for (const name of ['reads-a', 'also-a', 'reads-b']) await waitReady(h.kube, ExternalSecrets, ns, name);
     const bSecret = (await getSecret(h.kube, ns, 'reads-b'))!.metadata.resourceVersion;
     const bEs = (await getEs(h.kube, ns, 'reads-b'))!.metadata.resourceVersion;
-    const calls = readCalls(ns);
+    const calls = refreshCalls(ns);
 
     const t0 = performance.now();
     await putVaultKv2(h.env, `${p}/a`, { v: 'a2' });
     await waitFor(async () => secretStrings(await getSecret(h.kube, ns, 'reads-a')).v === 'a2' && secretStrings(await getSecret(h.kube, ns, 'also-a')).v === 'a2', { timeoutMs: 10_000, intervalMs: 50, message: 'both readers of a updated' });
     t.diagnostic(`change reached both readers ${Math.round(performance.now() - t0)} ms after the write (refreshInterval 2s)`);
     // Let the scheduler read b at least once more after the change: b is read, and b's readers stay untouched.
-    await waitFor(() => readCalls(ns) - calls >= 4, { timeoutMs: 10_000, intervalMs: 50, message: 'two more rounds of reads' });
+    await waitFor(() => refreshCalls(ns) - calls >= 4, { timeoutMs: 10_000, intervalMs: 50, message: 'two more rounds of refreshes' });
     assert.equal((await getSecret(h.kube, ns, 'reads-b'))!.metadata.resourceVersion, bSecret, 'the reader of b did not write its Secret');
     assert.equal((await getEs(h.kube, ns, 'reads-b'))!.metadata.resourceVersion, bEs, 'nor its status');
   });
@@ -163,14 +170,59 @@ describe('read engine', () => {
     }, { timeoutMs: 10_000, message: 'a BudgetExceeded event' });
     assert.match(events.message ?? '', /need 3 calls\/s but the budget allows 1/);
 
-    const start = readCalls(ns);
+    const start = refreshCalls(ns);
     const t0 = performance.now();
-    await waitFor(() => readCalls(ns) - start >= 6, { timeoutMs: 20_000, intervalMs: 50, message: 'six more reads' });
+    await waitFor(() => refreshCalls(ns) - start >= 6, { timeoutMs: 20_000, intervalMs: 50, message: 'six more calls' });
     const seconds = (performance.now() - t0) / 1000;
-    const reads = readCalls(ns) - start;
-    t.diagnostic(`${reads} reads in ${seconds.toFixed(1)} s at a budget of 1 call/s (asked: 3/s)`);
-    assert.ok(reads <= Math.floor(seconds) + 2, `within the budget: ${reads} reads in ${seconds.toFixed(1)} s`);
+    const calls = refreshCalls(ns) - start;
+    t.diagnostic(`${calls} calls in ${seconds.toFixed(1)} s at a budget of 1 call/s (asked: 3/s)`);
+    assert.ok(calls <= Math.floor(seconds) + 2, `within the budget: ${calls} calls in ${seconds.toFixed(1)} s`);
     for (let i = 0; i < N; i++) assert.equal(readyOf(await getEs(h.kube, ns, `es-${i}`))?.status, 'True', 'late, not failing');
+  });
+
+  test('Vault KV v2: refreshes poll the metadata (current_version) and read a value only when it changed', async () => {
+    const ns = await createNamespace(h.kube);
+    const p = uniqueName('vpoll');
+    await putVaultKv2(h.env, `${p}/a`, { v: 'a1' });
+    await putVaultKv2(h.env, `${p}/b`, { v: 'b1' });
+    await createVaultTokenStore(h, ns);
+    await waitReady(h.kube, SecretStores, ns, 'vault');
+    for (const k of ['a', 'b']) await externalSecret(ns, k, { refreshInterval: '2s', secretStoreRef: { name: 'vault' }, data: [{ secretKey: 'v', remoteRef: { key: `${p}/${k}`, property: 'v' } }] });
+    for (const k of ['a', 'b']) await waitReady(h.kube, ExternalSecrets, ns, k);
+    const polls = () => storeCalls(ns, ['poll']);
+    const reads0 = readCalls(ns);
+    const polls0 = polls();
+    await waitFor(() => polls() - polls0 >= 4, { timeoutMs: 20_000, intervalMs: 50, message: 'two rounds of metadata polls' });
+    assert.equal(readCalls(ns), reads0, 'no value read while nothing changed');
+    await putVaultKv2(h.env, `${p}/a`, { v: 'a2' });
+    await waitFor(async () => secretStrings(await getSecret(h.kube, ns, 'a')).v === 'a2', { timeoutMs: 10_000, intervalMs: 50, message: 'a synced' });
+    assert.equal(readCalls(ns) - reads0, 1, 'one value read: the changed one');
+  });
+
+  test('kubernetes provider: a change to the source Secret arrives through the watch, long before refreshInterval', async (t) => {
+    const ns = await createNamespace(h.kube);
+    const remote = await createNamespace(h.kube, 'remote');
+    await h.kube.create(Secrets, { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'source', namespace: remote }, stringData: { password: 'one' } } as never);
+    await h.kube.create(ServiceAccounts, { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'reader', namespace: ns } } as never);
+    await h.kube.create(Roles, { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata: { name: 'read', namespace: remote }, rules: [{ apiGroups: [''], resources: ['secrets'], verbs: ['get', 'list', 'watch'] }, { apiGroups: ['authorization.k8s.io'], resources: ['selfsubjectrulesreviews'], verbs: ['create'] }] } as never);
+    await h.kube.create(RoleBindings, { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', metadata: { name: 'read', namespace: remote }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'read' }, subjects: [{ kind: 'ServiceAccount', name: 'reader', namespace: ns }] } as never);
+    await h.kube.create(SecretStores, { apiVersion: 'external-secrets.io/v1', kind: 'SecretStore', metadata: { name: 'k8s', namespace: ns }, spec: { provider: { kubernetes: { remoteNamespace: remote, auth: { serviceAccount: { name: 'reader' } } } } } } as never);
+    await waitReady(h.kube, SecretStores, ns, 'k8s');
+    await externalSecret(ns, 'k', { refreshInterval: '1h', secretStoreRef: { name: 'k8s' }, data: [{ secretKey: 'p', remoteRef: { key: 'source', property: 'password' } }] });
+    await waitReady(h.kube, ExternalSecrets, ns, 'k');
+    const store = await waitFor(async () => {
+      const s = await h.kube.get<{ metadata: { name: string }; status?: { conditions?: { type: string; status: string; reason?: string }[] } }>(SecretStores, 'k8s', ns);
+      return s?.status?.conditions?.find((c) => c.type === 'ChangeDetection');
+    }, { timeoutMs: 15_000, message: 'ChangeDetection on the store' });
+    assert.equal(store.reason, 'Watching');
+    const durations: number[] = [];
+    for (const v of ['two', 'three', 'four']) {
+      const t0 = performance.now();
+      await h.kube.patch(Secrets, 'source', remote, { stringData: { password: v } }, 'merge');
+      await waitFor(async () => secretStrings(await getSecret(h.kube, ns, 'k')).p === v, { timeoutMs: 10_000, intervalMs: 20, message: `the watch brought ${v}` });
+      durations.push(performance.now() - t0);
+    }
+    t.diagnostic(`source Secret → target Secret through the watch: ${durations.map((d) => Math.round(d)).join(', ')} ms (refreshInterval 1h)`);
   });
 
   test('a hung store holds only its own slots: another store syncs in seconds, and its own ExternalSecrets say so within one call timeout', async (t) => {
