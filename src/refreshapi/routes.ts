@@ -20,13 +20,17 @@ const DNS_SUBDOMAIN = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-
 export type ParseResult = { ok: true; route: Route } | { ok: false; status: 400 | 404; message: string };
 
 export function parseRoute(rawUrl: string): ParseResult {
-  let url: URL;
+  // The raw path, not a URL-normalised one: "a/externalsecrets/../../b" must not turn into
+  // another route. Segments are not decoded either; names never hold an escaped byte.
+  const q = rawUrl.indexOf('?');
+  const pathname = q < 0 ? rawUrl : rawUrl.slice(0, q);
+  let params: URLSearchParams;
   try {
-    url = new URL(rawUrl, 'http://refresh.invalid');
+    params = new URLSearchParams(q < 0 ? '' : rawUrl.slice(q + 1));
   } catch {
-    return { ok: false, status: 400, message: 'the request URL cannot be parsed' };
+    return bad('the query string cannot be parsed');
   }
-  const parts = url.pathname.split('/');
+  const parts = pathname.split('/');
   // ['', 'v1', 'refresh', ...]
   if (parts[0] !== '' || parts[1] !== 'v1' || parts[2] !== 'refresh') return notFound();
   const rest = parts.slice(3);
@@ -44,7 +48,7 @@ export function parseRoute(rawUrl: string): ParseResult {
   const storeRoute = (storeKind: 'SecretStore' | 'ClusterSecretStore', namespace: string | undefined, name: string): ParseResult => {
     if (namespace !== undefined && !DNS_LABEL.test(namespace)) return bad('the namespace is not a valid namespace name');
     if (!DNS_SUBDOMAIN.test(name)) return bad(`the ${storeKind} name is not a valid object name`);
-    const keys = url.searchParams.getAll('key');
+    const keys = params.getAll('key');
     if (keys.length !== 1 || keys[0] === '') return bad('give the remote key once, as ?key=<remote key>');
     const remoteKey = keys[0]!;
     if (remoteKey.length > MAX_REMOTE_KEY_LENGTH) return bad(`the remote key is longer than ${MAX_REMOTE_KEY_LENGTH} characters`);

@@ -225,21 +225,25 @@ describe('refresh API', () => {
   });
 
   test('a ClusterSecretStore key refresh wakes only the readers the caller may patch', async () => {
-    const tokenNs = await createNamespace(h.kube, 'refresh-css');
-    await h.kube.create(Secrets, { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'token', namespace: tokenNs }, stringData: { token: h.env.vaultToken } } as never);
+    // Referent auth (the token Secret in each ExternalSecret's namespace): one store client per
+    // namespace, so the two readers share no read. Through one shared client, the fresh read for
+    // one reader would hand the changed value to the other as well (the read engine wakes every
+    // reader of a changed answer), which would hide what the API itself asked for.
+    const mine = await createNamespace(h.kube, 'refresh-mine');
+    const theirs = await createNamespace(h.kube, 'refresh-theirs');
+    for (const ns of [mine, theirs]) {
+      await h.kube.create(Secrets, { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'vault-token', namespace: ns }, stringData: { token: h.env.vaultToken } } as never);
+    }
     const css = uniqueName('refresh-css');
     trackClusterObject(h.kube, ClusterSecretStores, css);
     await h.kube.create(ClusterSecretStores, {
       apiVersion: 'external-secrets.io/v1',
       kind: 'ClusterSecretStore',
       metadata: { name: css },
-      spec: { provider: { vault: { server: h.env.vaultAddr, path: 'secret', version: 'v2', auth: { tokenSecretRef: { name: 'token', key: 'token', namespace: tokenNs } } } } },
+      spec: { provider: { vault: { server: h.env.vaultAddr, path: 'secret', version: 'v2', auth: { tokenSecretRef: { name: 'vault-token', key: 'token' } } } } },
     } as never);
-    await waitReady(h.kube, ClusterSecretStores, undefined, css);
     const path = `refresh/${uniqueName('css')}`;
     await putVaultKv2(h.env, path, { v: 'old' });
-    const mine = await createNamespace(h.kube, 'refresh-mine');
-    const theirs = await createNamespace(h.kube, 'refresh-theirs');
     for (const ns of [mine, theirs]) await es(ns, 'app', path, { name: css, kind: 'ClusterSecretStore' });
     for (const ns of [mine, theirs]) await waitValue(ns, 'app', 'old', 30_000);
     const token = await caller(mine, { [mine]: [PATCH_ES] });
