@@ -10,6 +10,7 @@
  */
 import assert from 'node:assert/strict';
 import type { Server } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { KubeClient } from '../../src/kube/client.ts';
@@ -36,10 +37,12 @@ import {
   type RunningController,
 } from '../support/harness.ts';
 import { baoExpect, waitFor } from '../support/index.ts';
+import { makeTestPki } from '../../src/providers/util/testing/pki.ts';
 
 let h: Harness;
 let ctl: RunningController;
 let controllerKube: KubeClient;
+let api: RefreshApi;
 let server: Server;
 let base: string;
 const apiLogs: string[] = [];
@@ -53,7 +56,7 @@ before(async () => {
   ctl = await startController(h);
   // The controller's own identity (here the test cluster's admin, which may create reviews).
   controllerKube = KubeClient.fromKubeconfig(h.env.kubeconfig);
-  const api = new RefreshApi({
+  api = new RefreshApi({
     kube: controllerKube,
     engine: ctl.manager.readEngine,
     externalSecrets: ctl.manager.caches.externalSecrets,
@@ -295,15 +298,50 @@ describe('refresh API', () => {
     assert.ok(made <= 2 * seconds + 2, `${made} store reads in ${seconds.toFixed(1)} s: over the budget of 2/s, burst 2`);
   });
 
+  test('HTTPS with the given certificate; wrong method, unknown path and big bodies are refused before any review', async () => {
+    const { ns, paths } = await setup({ app: 'k' });
+    const token = await caller(ns, { [ns]: [PATCH_ES] });
+    const pki = makeTestPki();
+    const tls = await startRefreshApi('127.0.0.1:0', api, { certFile: pki.serverCertPath, keyFile: pki.serverKeyPath });
+    try {
+      const port = (tls.address() as AddressInfo).port;
+      const post = (path: string, headers: Record<string, string> = {}, method = 'POST', body?: string) =>
+        new Promise<{ status: number; text: string }>((resolve, reject) => {
+          const req = httpsRequest({ host: '127.0.0.1', port, path, method, ca: pki.caPem, servername: 'localhost', headers }, (res) => {
+            let text = '';
+            res.on('data', (c: Buffer) => (text += c.toString()));
+            res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+          });
+          req.on('error', reject);
+          req.end(body);
+        });
+      await setValue(paths.k!, 'new');
+      const auth = { authorization: `Bearer ${token}` };
+      assert.equal((await post(`/v1/refresh/namespaces/${ns}/externalsecrets/app`, auth, 'GET')).status, 405);
+      assert.equal((await post(`/v1/refresh/namespaces/${ns}/secrets/app`, auth)).status, 404);
+      assert.equal((await post(`/v1/refresh/namespaces/${ns}/externalsecrets/app`, { ...auth, 'content-type': 'application/json' }, 'POST', 'x'.repeat(10_000))).status, 413);
+      await sleep(2000);
+      assert.equal(await secretValue(ns, 'app'), 'old', 'a refused call refreshed the ExternalSecret');
+      const ok = await post(`/v1/refresh/namespaces/${ns}/externalsecrets/app`, auth);
+      assert.equal(ok.status, 202, ok.text);
+      await waitValue(ns, 'app', 'new');
+    } finally {
+      tls.closeAllConnections();
+      tls.close();
+      pki.cleanup();
+    }
+  });
+
   test('every call is audited at info with user, path, decision and count; no token in any log line', () => {
     const lines = apiLogs.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.msg === 'refresh api call');
     const decisions = new Set(lines.map((l) => l.decision));
-    for (const d of ['allowed', 'denied', 'unauthenticated', 'limited']) assert.ok(decisions.has(d), `no audit line with decision ${d}`);
+    for (const d of ['allowed', 'denied', 'unauthenticated', 'limited', 'rejected']) assert.ok(decisions.has(d), `no audit line with decision ${d}`);
     for (const l of lines) {
       assert.equal(l.level, 'info');
       assert.equal(typeof l.path, 'string');
       assert.equal(typeof l.externalSecrets, 'number');
-      if (l.decision !== 'unauthenticated') assert.match(String(l.user), /^system:serviceaccount:/);
+      // Refusals before authentication (unauthenticated, and rejected: method, path, body) have no user.
+      if (['allowed', 'denied', 'limited'].includes(String(l.decision))) assert.match(String(l.user), /^system:serviceaccount:/);
     }
     const allowed = lines.find((l) => l.decision === 'allowed' && String(l.path).endsWith('/externalsecrets/app'));
     assert.equal(allowed?.externalSecrets, 1);
