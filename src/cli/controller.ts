@@ -21,6 +21,7 @@ import { DEFAULT_MAX_OLD_GENERATION_MB } from '../sandbox/pool.ts';
 import { DEFAULT_CREDENTIAL_POLICY, parseList, type CredentialPolicyOptions } from '../providers/ambient.ts';
 import { EgressPolicy, splitList } from '../net/egress.ts';
 import { parseByteSize } from '../net/limits.ts';
+import { RefreshApi, checkListenPlan, startRefreshApi, type TlsFiles } from '../refreshapi/server.ts';
 
 export const controllerUsage = `usage: hush controller [flags]
 
@@ -75,6 +76,17 @@ egress and response limits (docs/security.md, "Egress policy and response limits
                                     serve the webhook provider only in ClusterSecretStores (default false)
   --max-response-bytes N            largest answer accepted from a store (default 4Mi; Ki/Mi/Gi suffixes)
   --kube-max-response-bytes N       largest Kubernetes API response or watch event (default 128Mi)
+
+refresh API (docs/refresh-api.md): POST /v1/refresh/... syncs ExternalSecrets from fresh reads now;
+callers authenticate with a Kubernetes bearer token and need patch on those ExternalSecrets:
+  --refresh-api-addr ADDR           listen address, e.g. ":8443" (default "0" = off)
+  --refresh-api-tls-cert-file PATH  serve HTTPS with this certificate (PEM; re-read when it changes)
+  --refresh-api-tls-key-file PATH   and this key
+  --refresh-api-insecure            allow plain HTTP on a non-loopback address: bearer tokens then cross
+                                    the network in clear, and anyone on the path can replay them
+                                    (default false; plain HTTP on 127.0.0.1/::1 needs no flag)
+  --refresh-api-token-audiences LIST  audiences a caller's token must be valid for (comma-separated;
+                                    default: the API server's own)
 `;
 
 export async function runController(argv: string[]): Promise<number> {
@@ -111,6 +123,11 @@ export async function runController(argv: string[]): Promise<number> {
       'webhook-provider-cluster-stores-only': { type: 'boolean', default: false },
       'max-response-bytes': { type: 'string' },
       'kube-max-response-bytes': { type: 'string' },
+      'refresh-api-addr': { type: 'string', default: '0' },
+      'refresh-api-tls-cert-file': { type: 'string' },
+      'refresh-api-tls-key-file': { type: 'string' },
+      'refresh-api-insecure': { type: 'boolean', default: false },
+      'refresh-api-token-audiences': { type: 'string', default: '' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -163,6 +180,15 @@ export async function runController(argv: string[]): Promise<number> {
     }
     sizes[flag] = n;
   }
+  const refreshAddr = values['refresh-api-addr'];
+  const refreshTls = { certFile: values['refresh-api-tls-cert-file'], keyFile: values['refresh-api-tls-key-file'] };
+  if (refreshAddr !== '0') {
+    const problem = checkListenPlan(refreshAddr, refreshTls, values['refresh-api-insecure']);
+    if (problem) {
+      process.stderr.write(`hush controller: ${problem}\n`);
+      return 2;
+    }
+  }
   const logger = createLogger({ level });
   if (credentialPolicy.storeAmbient) {
     logger.warn(
@@ -207,7 +233,22 @@ export async function runController(argv: string[]): Promise<number> {
 
   const stop = new AbortController();
   const servers: Server[] = [];
+  // Only the leader's reconciles run: a standby answers the refresh API with 503 (clients retry).
+  let leading = !values['enable-leader-election'];
   try {
+    if (refreshAddr !== '0') {
+      const api = new RefreshApi({
+        kube,
+        engine: manager.readEngine,
+        externalSecrets: manager.caches.externalSecrets,
+        logger: logger.child({ component: 'refresh-api' }),
+        ready: () => leading && manager.isSynced(),
+        audiences: parseList(values['refresh-api-token-audiences']),
+      });
+      const tls: TlsFiles | undefined = refreshTls.certFile && refreshTls.keyFile ? { certFile: refreshTls.certFile, keyFile: refreshTls.keyFile } : undefined;
+      servers.push(await startRefreshApi(refreshAddr, api, tls, logger));
+      if (!tls) logger.warn('the refresh API serves plain HTTP: bearer tokens are sent in clear', { addr: refreshAddr });
+    }
     if (values['metrics-addr'] !== '0') servers.push(await startProbeServer(values['metrics-addr'], { registry: metrics.registry, ready: () => true }));
     if (values['health-addr'] !== '0') {
       // Ready when caches are synced, or while standing by as a healthy follower.
@@ -248,10 +289,13 @@ export async function runController(argv: string[]): Promise<number> {
       await elector.run(stop.signal, {
         onStartedLeading: async (leaderSignal) => {
           logger.info('became leader', { identity });
+          leading = true;
           try {
             await manager.runControllers(leaderSignal);
           } catch (err) {
             logger.error('controllers failed', { error: describeError(err) });
+          } finally {
+            leading = false;
           }
           if (!leaderSignal.aborted) {
             // The work stopped while we still hold the Lease: give it up (by exiting) so another
