@@ -21,6 +21,12 @@ import { DEFAULT_MAX_OLD_GENERATION_MB } from '../sandbox/pool.ts';
 import { DEFAULT_CREDENTIAL_POLICY, parseList, type CredentialPolicyOptions } from '../providers/ambient.ts';
 import { EgressPolicy, splitList } from '../net/egress.ts';
 import { parseByteSize } from '../net/limits.ts';
+import type { Provider } from '../providers/types.ts';
+import { providerFor as defaultProviderFor } from '../providers/registry.ts';
+import { createVaultProvider } from '../providers/vault/provider.ts';
+import { AuditHub } from '../providers/vault/audit/hub.ts';
+import { AuditListener } from '../providers/vault/audit/listener.ts';
+import { isLoopback, parseListenAddress, type ListenAddress } from '../providers/vault/audit/address.ts';
 
 export const controllerUsage = `usage: hush controller [flags]
 
@@ -75,6 +81,12 @@ egress and response limits (docs/security.md, "Egress policy and response limits
                                     serve the webhook provider only in ClusterSecretStores (default false)
   --max-response-bytes N            largest answer accepted from a store (default 4Mi; Ki/Mi/Gi suffixes)
   --kube-max-response-bytes N       largest Kubernetes API response or watch event (default 128Mi)
+
+change feeds:
+  --vault-audit-listen-addr ADDR    listen for a Vault/OpenBao "socket" audit device (HOST:PORT, :PORT or
+                                    unix:/path) and refresh vault stores when their secrets are written
+                                    (default off: vault stores are polled). Never make it Vault's only
+                                    audit device; bind to loopback or fence it (docs/vault-audit-socket.md)
 `;
 
 export async function runController(argv: string[]): Promise<number> {
@@ -111,6 +123,7 @@ export async function runController(argv: string[]): Promise<number> {
       'webhook-provider-cluster-stores-only': { type: 'boolean', default: false },
       'max-response-bytes': { type: 'string' },
       'kube-max-response-bytes': { type: 'string' },
+      'vault-audit-listen-addr': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -163,6 +176,15 @@ export async function runController(argv: string[]): Promise<number> {
     }
     sizes[flag] = n;
   }
+  let auditAddr: ListenAddress | undefined;
+  if (values['vault-audit-listen-addr'] !== undefined && values['vault-audit-listen-addr'] !== '') {
+    try {
+      auditAddr = parseListenAddress(values['vault-audit-listen-addr']);
+    } catch (err) {
+      process.stderr.write(`hush controller: --vault-audit-listen-addr: ${err instanceof Error ? err.message : String(err)}\n`);
+      return 2;
+    }
+  }
   const logger = createLogger({ level });
   if (credentialPolicy.storeAmbient) {
     logger.warn(
@@ -179,6 +201,24 @@ export async function runController(argv: string[]): Promise<number> {
     return 1;
   }
   const metrics = createControllerMetrics();
+  // Started before the stores connect, so that their clients find the feed; one hub for the process.
+  let auditListener: AuditListener | undefined;
+  let providerFor: ((key: string) => Provider | undefined) | undefined;
+  if (auditAddr) {
+    if (!isLoopback(auditAddr)) {
+      logger.warn('--vault-audit-listen-addr is not a loopback address: anyone who can reach it can make Hush re-read vault stores; fence it with a NetworkPolicy');
+    }
+    const hub = new AuditHub();
+    try {
+      auditListener = await AuditListener.start({ address: auditAddr, hub, logger: logger.child({ component: 'vault-audit' }) });
+    } catch (err) {
+      process.stderr.write(`hush controller: ${describeError(err)}\n`);
+      kube.close();
+      return 1;
+    }
+    const vault = createVaultProvider({ auditFeed: hub });
+    providerFor = (key) => (key === vault.name ? vault : defaultProviderFor(key));
+  }
   let enableSops = values['enable-sopssecret-reconciler'];
   if (enableSops && !(await servesSopsSecrets(kube))) {
     // An ESO-only install (its CRDs, not Hush's) must work unchanged: skip what it lacks.
@@ -199,6 +239,7 @@ export async function runController(argv: string[]): Promise<number> {
     egress,
     maxResponseBytes: sizes['max-response-bytes'],
     webhookClusterStoresOnly: values['webhook-provider-cluster-stores-only'],
+    ...(providerFor ? { providerFor } : {}),
   });
 
   // Tenant templates and SOPS files are parsed and run in these workers, never on the event loop.
@@ -216,6 +257,7 @@ export async function runController(argv: string[]): Promise<number> {
     }
   } catch (err) {
     process.stderr.write(`hush controller: cannot listen: ${describeError(err)}\n`);
+    await auditListener?.close();
     return 1;
   }
 
@@ -280,6 +322,7 @@ export async function runController(argv: string[]): Promise<number> {
     exitCode = 1;
   } finally {
     for (const s of servers) s.close();
+    await auditListener?.close();
     kube.close();
     // After the controllers have stopped: no reconcile is waiting for a template any more.
     installSandbox(undefined);

@@ -3,7 +3,7 @@
  * pool and the token session, and implements ESO's read semantics (§7).
  */
 import { HushError, InternalError, InvalidConfigError, InvalidDataError, NotFoundError, NotSupportedError } from '../../util/errors.ts';
-import type { FindSpec, Projection, RawRef, RawSecret, RemoteRef, StoreClient, ValidationResult } from '../types.ts';
+import type { ChangeFeed, FindSpec, Projection, RawRef, RawSecret, RemoteRef, StoreClient, ValidationResult } from '../types.ts';
 import { rawSecret } from '../../read/rawref.ts';
 import { getOwn, goQuote, isJsonObject, JsonNumber, objectFromEntries, type JsonObject, type JsonValue } from '../util/gojson.ts';
 import type { HttpClient } from '../util/http.ts';
@@ -14,6 +14,7 @@ import type { TokenSession } from './session.ts';
 import type { VaultSpec } from './spec.ts';
 import { secretMap, secretValue } from './values.ts';
 import { forEachLimited } from '../../util/fanout.ts';
+import type { AuditHub } from './audit/hub.ts';
 
 const systemMetadataKeys = ['created_time', 'current_version', 'delete_version_after'];
 const FIND_CONCURRENCY = 4;
@@ -28,10 +29,13 @@ export interface VaultClientParts {
   storeSignal: AbortSignal;
   /** Set when the store's credentials depend on an ExternalSecret namespace not known here. */
   referentUnresolved: boolean;
+  /** The controller's audit-device feed (--vault-audit-listen-addr); without it the store is polled only. */
+  auditFeed?: AuditHub | undefined;
 }
 
 export class VaultStoreClient implements StoreClient {
   readonly projection: Projection = vaultProjection;
+  readonly changes?: ChangeFeed;
   private readonly p: VaultClientParts;
   private readonly paths: PathConfig;
   private closed = false;
@@ -39,6 +43,12 @@ export class VaultStoreClient implements StoreClient {
   constructor(parts: VaultClientParts) {
     this.p = parts;
     this.paths = { mount: parts.spec.path, version: parts.spec.version };
+    const hub = parts.auditFeed;
+    if (hub) {
+      // Reads go to spec.namespace (the auth namespace only matters for logging in), so that is the one to watch.
+      const scope = { namespace: parts.spec.namespace ?? '', mount: parts.spec.path, version: parts.spec.version };
+      this.changes = { subscribe: (handlers) => hub.subscribe(scope, handlers) };
+    }
   }
 
   async read(ref: RawRef, signal: AbortSignal): Promise<RawSecret> {
