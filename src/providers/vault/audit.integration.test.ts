@@ -122,6 +122,8 @@ void describe('vault audit-socket change feed against OpenBao', { skip }, () => 
     await listener?.close();
     await bao('DELETE', `sys/mounts/${run}-other`);
     await bao('DELETE', `sys/mounts/${run}-kv1`);
+    await fetch(`${env.vaultAddr}/v1/sys/mounts/secret`, { method: 'DELETE', headers: { 'x-vault-token': env.vaultToken, 'x-vault-namespace': `${run}-ns` } });
+    await bao('DELETE', `sys/namespaces/${run}-ns`);
   });
 
   void it('a KV v2 write reaches a subscriber of its mount within a second, as the key relative to the mount', async () => {
@@ -192,6 +194,30 @@ void describe('vault audit-socket change feed against OpenBao', { skip }, () => 
     await mine.heard.until(() => mine.heard.keys.includes(`${run}/sentinel-mount`), 'the sentinel');
     assert.deepEqual(mine.heard.keys.filter((k) => k.includes('elsewhere')), []);
     assert.deepEqual(theirs.heard.keys.filter((k) => k.includes('sentinel')), []);
+  });
+
+  void it('a store with a Vault namespace hears that namespace only (sentinels both ways)', async () => {
+    const ns = `${run}-ns`;
+    assert.equal((await bao('POST', `sys/namespaces/${ns}`)).status, 200);
+    const inNs = { 'x-vault-token': env.vaultToken, 'x-vault-namespace': ns };
+    const nsCall = async (path: string, body: unknown): Promise<void> => {
+      const r = await fetch(`${env.vaultAddr}/v1/${path}`, { method: 'POST', headers: inNs, body: JSON.stringify(body) });
+      assert.ok(r.status < 300, `${path} in ${ns}: HTTP ${r.status}`);
+    };
+    await nsCall('sys/mounts/secret', { type: 'kv', options: { version: '2' } });
+    const scoped = await subscribe({ path: 'secret', version: 'v2', namespace: ns });
+    const root = await subscribe({ path: 'secret', version: 'v2' });
+    await nsCall(`secret/data/${run}/in-ns`, { data: { a: 'b' } });
+    await scoped.heard.until(() => scoped.heard.keys.includes(`${run}/in-ns`), 'the namespaced write');
+    // The namespace in the path rather than the header is the same write.
+    await ok('POST', `${ns}/secret/data/${run}/in-ns-by-path`, { data: { a: 'b' } });
+    await scoped.heard.until(() => scoped.heard.keys.includes(`${run}/in-ns-by-path`), 'the write with the namespace in its path');
+    await ok('POST', `secret/data/${run}/in-root`, { data: { a: 'b' } });
+    await root.heard.until(() => root.heard.keys.includes(`${run}/in-root`), 'the root write');
+    await nsCall(`secret/data/${run}/ns-sentinel`, { data: { a: 'b' } });
+    await scoped.heard.until(() => scoped.heard.keys.includes(`${run}/ns-sentinel`), 'the namespaced sentinel');
+    assert.deepEqual(scoped.heard.keys.filter((k) => k.includes('in-root')), []);
+    assert.deepEqual(root.heard.keys.filter((k) => k.includes('in-ns')), []);
   });
 
   void it('stop() stops: a later write reaches a second subscription but not the stopped one', async () => {

@@ -11,7 +11,7 @@ export interface AuditWrite {
   namespace: string;
   /** Path relative to the namespace, as Vault logged it ("secret/data/app/db"). */
   path: string;
-  /** The mount Vault resolved the path to, without its trailing slash, when the record says so. */
+  /** The mount Vault resolved the path to, relative to the namespace and without slashes, when the record says so. */
   mountPoint: string | undefined;
   operation: 'create' | 'update' | 'patch' | 'delete';
 }
@@ -55,7 +55,9 @@ export function parseAuditLine(line: string): ParsedLine {
   const resp = rec.response;
   if (isObject(resp) && isObject(resp.data) && resp.data.error !== undefined) return { kind: 'ignored' };
   const ns = isObject(req.namespace) && typeof req.namespace.path === 'string' ? trimSlashes(req.namespace.path) : '';
-  const mountPoint = typeof req.mount_point === 'string' && req.mount_point !== '' ? trimSlashes(req.mount_point) : undefined;
+  let mountPoint = typeof req.mount_point === 'string' && req.mount_point !== '' ? trimSlashes(req.mount_point) : undefined;
+  // Inside a namespace OpenBao logs the path relative to it but the mount point with it ("team1/secret").
+  if (mountPoint !== undefined && ns !== '' && mountPoint.startsWith(ns + '/')) mountPoint = mountPoint.slice(ns.length + 1);
   return {
     kind: 'write',
     write: { namespace: ns, path: trimSlashes(req.path), mountPoint, operation: req.operation as AuditWrite['operation'] },
