@@ -68,7 +68,9 @@ void describe('AuditListener', () => {
     const b = await dial(l.port);
     await until(() => l.stats.connections === 2, 'two accepted');
     const c = await dial(l.port);
-    await once(c, 'close');
+    let closed = false;
+    c.on('close', () => (closed = true));
+    await until(() => closed, 'the third connection to be closed by the listener');
     a.write(record('secret/data/from-a'));
     b.write(record('secret/data/from-b'));
     await until(() => keys.includes('from-a') && keys.includes('from-b'), 'both records');
