@@ -11,3 +11,19 @@ test('sandbox flags: defaults, Go durations, and a clear error for each bad valu
   assert.deepEqual(sandboxOptions(undefined, '2s', '64', '5000000'), { templateMaxSteps: 5_000_000, timeoutMs: 2000, maxOldGenerationSizeMb: 64 });
   assert.equal(sandboxOptions(undefined, '2s', '64', '10'), '--template-max-steps must be an integer of at least 1000, not "10"');
 });
+
+test('--vault-audit-listen-addr: a bad address stops the controller before it starts (exit 2); the usage names the flag', async () => {
+  const { runController, controllerUsage } = await import('./controller.ts');
+  const errors: string[] = [];
+  const write = process.stderr.write.bind(process.stderr);
+  process.stderr.write = (chunk: string | Uint8Array) => (errors.push(String(chunk)), true);
+  try {
+    assert.equal(await runController(['--vault-audit-listen-addr', 'localhost']), 2);
+    assert.equal(await runController(['--vault-audit-listen-addr', 'unix:relative.sock']), 2);
+  } finally {
+    process.stderr.write = write;
+  }
+  assert.match(errors[0] ?? '', /--vault-audit-listen-addr: .*expected HOST:PORT/);
+  assert.match(errors[1] ?? '', /absolute path/);
+  assert.match(controllerUsage, /--vault-audit-listen-addr ADDR/);
+});

@@ -100,13 +100,14 @@ void describe('vault audit-socket change feed against OpenBao', { skip }, () => 
     const client = await createVaultProvider({ auditFeed: hub }).connect(ctx);
     clients.push(client);
     const heard = new Heard();
-    assert.ok(client.changes?.subscribe, 'a client with a hub offers subscribe');
-    const stop = client.changes.subscribe(heard.handlers);
+    const feed = client.changes;
+    assert.ok(feed?.subscribe !== undefined, 'a client with a hub offers subscribe');
+    const stop = feed.subscribe(heard.handlers);
     return { client, heard, stop };
   };
 
   before(async () => {
-    env = await loadEnv(stateDir!);
+    env = await loadEnv(stateDir ?? '');
     assert.ok(env.vaultAuditAddr, 'the dev env has an audit socket port');
     kube.setSecret('default', 'vault-root', { token: env.vaultToken });
     hub = new AuditHub();
@@ -156,6 +157,13 @@ void describe('vault audit-socket change feed against OpenBao', { skip }, () => 
       await ok(method, `secret/${segment}/${key}`, body);
       await heard.until(() => heard.keys.includes(key), `${method} secret/${segment}/${key}`);
     }
+  });
+
+  void it('a client of a provider without the feed offers no subscribe (it is polled)', async () => {
+    const { ctx } = testStoreContext({ spec: { server: env.vaultAddr, path: 'secret', version: 'v2', auth: { tokenSecretRef: { name: 'vault-root', key: 'token' } } }, kube });
+    const client = await createVaultProvider().connect(ctx);
+    clients.push(client);
+    assert.equal(client.changes === undefined || !('subscribe' in client.changes), true);
   });
 
   void it('a KV v1 write reaches a v1 subscriber', async () => {
