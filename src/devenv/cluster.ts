@@ -70,7 +70,8 @@ function wantedComponents(options: UpOptions): readonly ComponentName[] {
 }
 
 async function newState(progress: ProgressSink, wanted: readonly ComponentName[], apiserverArgs: readonly string[] | undefined): Promise<DevEnvState> {
-  const [etcd, etcdPeer, apiserver, controllerManager, openbao, openbaoAudit] = (await freePorts(6)) as [number, number, number, number, number, number];
+  const [etcd, etcdPeer, apiserver, controllerManager, openbao] = (await freePorts(5)) as [number, number, number, number, number];
+  const openbaoAudit = await auditPort(openbao, [etcd, etcdPeer, apiserver, controllerManager]);
   return {
     version: 1,
     createdAt: new Date().toISOString(),
@@ -81,6 +82,14 @@ async function newState(progress: ProgressSink, wanted: readonly ComponentName[]
     ...(apiserverArgs ? { apiserverArgs: [...apiserverArgs] } : {}),
     processes: {},
   };
+}
+
+/** A free port for the audit socket, neither taken nor OpenBao's cluster port (the dev listener's port + 1). */
+async function auditPort(openbao: number, taken: number[]): Promise<number> {
+  for (;;) {
+    const p = await freePort();
+    if (p !== openbao + 1 && p !== openbao && !taken.includes(p)) return p;
+  }
 }
 
 function sameArgs(a: readonly string[] | undefined, b: readonly string[] | undefined): boolean {
@@ -204,7 +213,8 @@ export async function up(options: UpOptions = {}): Promise<DevEnv> {
       }
       if (state.ports.openbaoAudit === undefined && wants('openbao')) {
         // Created before the audit socket existed: give it a port now; a running OpenBao gets the device when it restarts.
-        state.ports.openbaoAudit = await freePort();
+        const p = state.ports;
+        p.openbaoAudit = await auditPort(p.openbao, [p.etcd, p.etcdPeer, p.apiserver, p.controllerManager]);
         await writeState(l, state);
       }
       if (missing.length > 0) {
