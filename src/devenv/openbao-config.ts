@@ -5,12 +5,17 @@
  *
  * Two devices: a file in the logs dir, and a socket to the port where
  * `hush controller --vault-audit-listen-addr` listens (docs/vault-audit-socket.md).
- * Measured with OpenBao 2.7.2: with nothing listening on the socket, requests
- * are still answered at once; but without skip_test the server does not start
- * at all ("audit backend failed test message: dial tcp ...: connection
- * refused"), because a new device must take a test record. The file device is
- * there so that the socket is never the only device, which Vault's docs warn
- * can stop a server when that device fails.
+ * Measured with OpenBao 2.7.2 (docs/vault-audit-socket.md, "What we measured"):
+ * - without skip_test the server does not start while nothing listens ("audit
+ *   backend failed test message: dial tcp ...: connection refused"): a new
+ *   device must take a test record;
+ * - with the socket as the ONLY device and nothing listening, every audited
+ *   request fails with HTTP 500 ("no audit backend succeeded in logging the
+ *   request"), and -dev cannot even create its root token;
+ * - with the file device beside it, requests are answered in ~10 ms while
+ *   nothing listens; a listener that accepts but stops reading delays a
+ *   request by up to write_timeout whenever the socket buffers fill.
+ * So the file device is not optional.
  */
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
