@@ -22,8 +22,7 @@ import { DEFAULT_CREDENTIAL_POLICY, parseList, type CredentialPolicyOptions } fr
 import { EgressPolicy, splitList } from '../net/egress.ts';
 import { parseByteSize } from '../net/limits.ts';
 import type { Provider } from '../providers/types.ts';
-import { providerFor as defaultProviderFor } from '../providers/registry.ts';
-import { createVaultProvider } from '../providers/vault/provider.ts';
+import { providerForWithAuditFeed } from '../providers/registry.ts';
 import { AuditHub } from '../providers/vault/audit/hub.ts';
 import { AuditListener } from '../providers/vault/audit/listener.ts';
 import { isLoopback, parseListenAddress, type ListenAddress } from '../providers/vault/audit/address.ts';
@@ -216,8 +215,7 @@ export async function runController(argv: string[]): Promise<number> {
       kube.close();
       return 1;
     }
-    const vault = createVaultProvider({ auditFeed: hub });
-    providerFor = (key) => (key === vault.name ? vault : defaultProviderFor(key));
+    providerFor = providerForWithAuditFeed(hub);
   }
   let enableSops = values['enable-sopssecret-reconciler'];
   if (enableSops && !(await servesSopsSecrets(kube))) {

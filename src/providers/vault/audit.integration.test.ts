@@ -20,6 +20,7 @@ import { MemoryKube, testStoreContext } from '../util/testing/memoryKube.ts';
 import { parseListenAddress } from './audit/address.ts';
 import { AuditHub } from './audit/hub.ts';
 import { AuditListener } from './audit/listener.ts';
+import { providerForWithAuditFeed } from '../registry.ts';
 import { createVaultProvider } from './provider.ts';
 
 const stateDir = process.env.HUSH_TEST_STATE_DIR;
@@ -97,7 +98,10 @@ void describe('vault audit-socket change feed against OpenBao', { skip }, () => 
   };
   const subscribe = async (spec: Record<string, unknown>): Promise<{ client: StoreClient; heard: Heard; stop: () => void }> => {
     const { ctx } = testStoreContext({ spec: { server: env.vaultAddr, auth: { tokenSecretRef: { name: 'vault-root', key: 'token' } }, ...spec }, kube });
-    const client = await createVaultProvider({ auditFeed: hub }).connect(ctx);
+    // The way the controller builds it (--vault-audit-listen-addr).
+    const provider = providerForWithAuditFeed(hub)('vault');
+    assert.ok(provider);
+    const client = await provider.connect(ctx);
     clients.push(client);
     const heard = new Heard();
     const feed = client.changes;
