@@ -25,3 +25,19 @@ test('refresh API flags: plain HTTP off loopback, or half a TLS pair, stops the 
   assert.match(said[0] ?? '', /not a loopback address: give --refresh-api-tls-cert-file and --refresh-api-tls-key-file, or --refresh-api-insecure/);
   assert.match(said[1] ?? '', /go together/);
 });
+
+test('--vault-audit-listen-addr: a bad address stops the controller before it starts (exit 2); the usage names the flag', async () => {
+  const { runController, controllerUsage } = await import('./controller.ts');
+  const errors: string[] = [];
+  const write = process.stderr.write.bind(process.stderr);
+  process.stderr.write = (chunk: string | Uint8Array) => (errors.push(String(chunk)), true);
+  try {
+    assert.equal(await runController(['--vault-audit-listen-addr', 'localhost']), 2);
+    assert.equal(await runController(['--vault-audit-listen-addr', 'unix:relative.sock']), 2);
+  } finally {
+    process.stderr.write = write;
+  }
+  assert.match(errors[0] ?? '', /--vault-audit-listen-addr: .*expected HOST:PORT/);
+  assert.match(errors[1] ?? '', /absolute path/);
+  assert.match(controllerUsage, /--vault-audit-listen-addr ADDR/);
+});

@@ -22,6 +22,11 @@ import { DEFAULT_CREDENTIAL_POLICY, parseList, type CredentialPolicyOptions } fr
 import { EgressPolicy, splitList } from '../net/egress.ts';
 import { parseByteSize } from '../net/limits.ts';
 import { RefreshApi, checkListenPlan, startRefreshApi, type TlsFiles } from '../refreshapi/server.ts';
+import type { Provider } from '../providers/types.ts';
+import { providerForWithAuditFeed } from '../providers/registry.ts';
+import { AuditHub } from '../providers/vault/audit/hub.ts';
+import { AuditListener } from '../providers/vault/audit/listener.ts';
+import { isLoopback, parseListenAddress, type ListenAddress } from '../providers/vault/audit/address.ts';
 
 export const controllerUsage = `usage: hush controller [flags]
 
@@ -87,6 +92,12 @@ callers authenticate with a Kubernetes bearer token and need patch on those Exte
                                     (default false; plain HTTP on 127.0.0.1/::1 needs no flag)
   --refresh-api-token-audiences LIST  audiences a caller's token must be valid for (comma-separated;
                                     default: the API server's own)
+
+change feeds:
+  --vault-audit-listen-addr ADDR    listen for a Vault/OpenBao "socket" audit device (HOST:PORT, :PORT or
+                                    unix:/path) and refresh vault stores when their secrets are written
+                                    (default off: vault stores are polled). Never make it Vault's only
+                                    audit device; bind to loopback or fence it (docs/vault-audit-socket.md)
 `;
 
 export async function runController(argv: string[]): Promise<number> {
@@ -128,6 +139,7 @@ export async function runController(argv: string[]): Promise<number> {
       'refresh-api-tls-key-file': { type: 'string' },
       'refresh-api-insecure': { type: 'boolean', default: false },
       'refresh-api-token-audiences': { type: 'string', default: '' },
+      'vault-audit-listen-addr': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -189,6 +201,15 @@ export async function runController(argv: string[]): Promise<number> {
       return 2;
     }
   }
+  let auditAddr: ListenAddress | undefined;
+  if (values['vault-audit-listen-addr'] !== undefined && values['vault-audit-listen-addr'] !== '') {
+    try {
+      auditAddr = parseListenAddress(values['vault-audit-listen-addr']);
+    } catch (err) {
+      process.stderr.write(`hush controller: --vault-audit-listen-addr: ${err instanceof Error ? err.message : String(err)}\n`);
+      return 2;
+    }
+  }
   const logger = createLogger({ level });
   if (credentialPolicy.storeAmbient) {
     logger.warn(
@@ -205,6 +226,23 @@ export async function runController(argv: string[]): Promise<number> {
     return 1;
   }
   const metrics = createControllerMetrics();
+  // Started before the stores connect, so that their clients find the feed; one hub for the process.
+  let auditListener: AuditListener | undefined;
+  let providerFor: ((key: string) => Provider | undefined) | undefined;
+  if (auditAddr) {
+    if (!isLoopback(auditAddr)) {
+      logger.warn('--vault-audit-listen-addr is not a loopback address: anyone who can reach it can make Hush re-read vault stores; fence it with a NetworkPolicy');
+    }
+    const hub = new AuditHub();
+    try {
+      auditListener = await AuditListener.start({ address: auditAddr, hub, logger: logger.child({ component: 'vault-audit' }) });
+    } catch (err) {
+      process.stderr.write(`hush controller: ${describeError(err)}\n`);
+      kube.close();
+      return 1;
+    }
+    providerFor = providerForWithAuditFeed(hub);
+  }
   let enableSops = values['enable-sopssecret-reconciler'];
   if (enableSops && !(await servesSopsSecrets(kube))) {
     // An ESO-only install (its CRDs, not Hush's) must work unchanged: skip what it lacks.
@@ -225,6 +263,7 @@ export async function runController(argv: string[]): Promise<number> {
     egress,
     maxResponseBytes: sizes['max-response-bytes'],
     webhookClusterStoresOnly: values['webhook-provider-cluster-stores-only'],
+    ...(providerFor ? { providerFor } : {}),
   });
 
   // Tenant templates and SOPS files are parsed and run in these workers, never on the event loop.
@@ -257,6 +296,7 @@ export async function runController(argv: string[]): Promise<number> {
     }
   } catch (err) {
     process.stderr.write(`hush controller: cannot listen: ${describeError(err)}\n`);
+    await auditListener?.close();
     return 1;
   }
 
@@ -324,6 +364,7 @@ export async function runController(argv: string[]): Promise<number> {
     exitCode = 1;
   } finally {
     for (const s of servers) s.close();
+    await auditListener?.close();
     kube.close();
     // After the controllers have stopped: no reconcile is waiting for a template any more.
     installSandbox(undefined);

@@ -36,6 +36,8 @@ export function devEnvVars(env: DevEnv): [string, string][] {
     ['KUBECONFIG', env.kubeconfig],
     ['VAULT_ADDR', env.vaultAddr],
     ['VAULT_TOKEN', env.vaultToken],
+    // For `hush controller --vault-audit-listen-addr "$HUSH_DEV_VAULT_AUDIT_ADDR"` (docs/vault-audit-socket.md).
+    ...(env.vaultAuditAddr !== undefined ? ([['HUSH_DEV_VAULT_AUDIT_ADDR', env.vaultAuditAddr]] as [string, string][]) : []),
     ['HUSH_EGRESS_ALLOW', DEV_EGRESS_ALLOW],
   ];
 }

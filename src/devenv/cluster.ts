@@ -16,7 +16,8 @@ import { writeKubeconfig } from './kubeconfig.ts';
 import { withLock } from './lock.ts';
 import { configureOpenBao } from './openbao.ts';
 import { ensurePki, pkiPaths } from './pki.ts';
-import { freePorts, portIsFree } from './ports.ts';
+import { freePort, freePorts, portIsFree } from './ports.ts';
+import { writeOpenbaoConfig } from './openbao-config.ts';
 import { isRunning, startDetached, stopProcess, tailFile, type StartedProcess } from './processes.ts';
 import {
   componentNames,
@@ -70,16 +71,25 @@ function wantedComponents(options: UpOptions): readonly ComponentName[] {
 
 async function newState(progress: ProgressSink, wanted: readonly ComponentName[], apiserverArgs: readonly string[] | undefined): Promise<DevEnvState> {
   const [etcd, etcdPeer, apiserver, controllerManager, openbao] = (await freePorts(5)) as [number, number, number, number, number];
+  const openbaoAudit = await auditPort(openbao, [etcd, etcdPeer, apiserver, controllerManager]);
   return {
     version: 1,
     createdAt: new Date().toISOString(),
-    ports: { etcd, etcdPeer, apiserver, controllerManager, openbao },
+    ports: { etcd, etcdPeer, apiserver, controllerManager, openbao, openbaoAudit },
     openbaoRootToken: `hush-dev-${randomBytes(12).toString('hex')}`,
     kubeBinDir: await resolveKubeBinDir(progress),
     baoBin: wanted.includes('openbao') ? resolveBaoBin(progress) : '',
     ...(apiserverArgs ? { apiserverArgs: [...apiserverArgs] } : {}),
     processes: {},
   };
+}
+
+/** A free port for the audit socket, neither taken nor OpenBao's cluster port (the dev listener's port + 1). */
+async function auditPort(openbao: number, taken: number[]): Promise<number> {
+  for (;;) {
+    const p = await freePort();
+    if (p !== openbao + 1 && p !== openbao && !taken.includes(p)) return p;
+  }
 }
 
 function sameArgs(a: readonly string[] | undefined, b: readonly string[] | undefined): boolean {
@@ -105,6 +115,7 @@ async function prepareContext(l: Layout, state: DevEnvState): Promise<ComponentC
     keyFile: pki.controllerManagerKey,
     user: 'system:kube-controller-manager',
   });
+  await writeOpenbaoConfig(l, state);
   return { layout: l, state, pki };
 }
 
@@ -199,6 +210,12 @@ export async function up(options: UpOptions = {}): Promise<DevEnv> {
     } else {
       if (options.apiserverArgs && !sameArgs(options.apiserverArgs, state.apiserverArgs)) {
         throw new InvalidConfigError(`the dev environment in ${stateDir} was created with other kube-apiserver flags; use a new state dir`);
+      }
+      if (state.ports.openbaoAudit === undefined && wants('openbao')) {
+        // Created before the audit socket existed: give it a port now; a running OpenBao gets the device when it restarts.
+        const p = state.ports;
+        p.openbaoAudit = await auditPort(p.openbao, [p.etcd, p.etcdPeer, p.apiserver, p.controllerManager]);
+        await writeState(l, state);
       }
       if (missing.length > 0) {
         // Pick up a rebuilt cache (e.g. a new Go version) for what we start now.

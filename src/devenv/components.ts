@@ -156,6 +156,8 @@ const openbao: ComponentSpec = {
     `-dev-listen-address=${LOOPBACK}:${c.state.ports.openbao}`,
     // Do not write the root token into ~/.bao-token of whoever runs this.
     '-dev-no-store-token',
+    // Its audit devices (openbao-config.ts): OpenBao 2.x takes them only from a config file.
+    `-config=${c.layout.openbaoConfig}`,
   ],
   env: (c) => {
     // `bao` reads its settings from the environment; a developer's BAO_ADDR or

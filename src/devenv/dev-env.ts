@@ -1,6 +1,7 @@
 /** What a running dev environment offers to its users: addresses, credentials, files. */
 import { join } from 'node:path';
 import { apiserverUrl, openbaoUrl } from './components.ts';
+import { auditSocketAddr } from './openbao-config.ts';
 import { pkiPaths } from './pki.ts';
 import { layout, type DevEnvState, type Ports } from './state.ts';
 
@@ -19,6 +20,11 @@ export interface DevEnv {
   /** OpenBao dev server, http://127.0.0.1:<port>, and its root token. */
   vaultAddr: string;
   vaultToken: string;
+  /**
+   * Where the dev OpenBao's socket audit device connects ("127.0.0.1:<port>"): run
+   * `hush controller --vault-audit-listen-addr` on it. Undefined in environments created before it.
+   */
+  vaultAuditAddr: string | undefined;
   kubeBinDir: string;
   /** The kubectl built with the cluster (same version). */
   kubectl: string;
@@ -39,6 +45,7 @@ export function describeEnv(stateDir: string, state: DevEnvState): DevEnv {
     adminKeyFile: pki.adminKey,
     vaultAddr: openbaoUrl(state),
     vaultToken: state.openbaoRootToken,
+    vaultAuditAddr: auditSocketAddr(state),
     kubeBinDir: state.kubeBinDir,
     kubectl: join(state.kubeBinDir, 'kubectl'),
     logsDir: l.logsDir,

@@ -19,6 +19,8 @@ export interface Ports {
   apiserver: number;
   controllerManager: number;
   openbao: number;
+  /** Where the dev OpenBao's socket audit device connects (Hush's --vault-audit-listen-addr); absent in environments created before it. */
+  openbaoAudit?: number;
 }
 
 export interface DevEnvState {
@@ -54,6 +56,8 @@ export interface Layout {
   logsDir: string;
   kubeconfig: string;
   controllerManagerKubeconfig: string;
+  /** The dev OpenBao's -config file (its audit devices). */
+  openbaoConfig: string;
 }
 
 export function layout(stateDir: string): Layout {
@@ -66,6 +70,7 @@ export function layout(stateDir: string): Layout {
     logsDir: join(stateDir, 'logs'),
     kubeconfig: join(stateDir, 'kubeconfig'),
     controllerManagerKubeconfig: join(stateDir, 'controller-manager.kubeconfig'),
+    openbaoConfig: join(stateDir, 'openbao.hcl'),
   };
 }
 

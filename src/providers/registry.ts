@@ -8,7 +8,8 @@ import { fakeProvider } from './fake/provider.ts';
 import { gcpsmProvider } from './gcpsm/provider.ts';
 import { kubernetesProvider } from './kubernetes/provider.ts';
 import type { Provider } from './types.ts';
-import { vaultProvider } from './vault/provider.ts';
+import type { AuditHub } from './vault/audit/hub.ts';
+import { createVaultProvider, vaultProvider } from './vault/provider.ts';
 import { webhookProvider } from './webhook/provider.ts';
 
 const providers = new Map<string, Provider>([
@@ -25,4 +26,13 @@ export const implementedProviders: string[] = [...providers.keys()];
 
 export function providerFor(key: string): Provider | undefined {
   return providers.get(key);
+}
+
+/**
+ * providerFor, with vault stores fed by the controller's audit-device listener
+ * (--vault-audit-listen-addr): their clients offer changes.subscribe.
+ */
+export function providerForWithAuditFeed(auditFeed: AuditHub): (key: string) => Provider | undefined {
+  const vault = createVaultProvider({ auditFeed });
+  return (key) => (key === vault.name ? vault : providerFor(key));
 }

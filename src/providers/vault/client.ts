@@ -14,6 +14,7 @@ import type { TokenSession } from './session.ts';
 import type { VaultSpec } from './spec.ts';
 import { secretMap, secretValue } from './values.ts';
 import { forEachLimited } from '../../util/fanout.ts';
+import type { AuditHub } from './audit/hub.ts';
 
 const systemMetadataKeys = ['created_time', 'current_version', 'delete_version_after'];
 const FIND_CONCURRENCY = 4;
@@ -34,6 +35,8 @@ export interface VaultClientParts {
   storeSignal: AbortSignal;
   /** Set when the store's credentials depend on an ExternalSecret namespace not known here. */
   referentUnresolved: boolean;
+  /** The controller's audit-device feed (--vault-audit-listen-addr); without it the store is polled only. */
+  auditFeed?: AuditHub | undefined;
 }
 
 export class VaultStoreClient implements StoreClient {
@@ -42,27 +45,31 @@ export class VaultStoreClient implements StoreClient {
   private readonly paths: PathConfig;
   private closed = false;
   /**
-   * KV v2 only: a poll of each key's metadata (Vault has no batch read, so one GET per ref).
-   * A KV v1 client has no feed at all: v1 keeps neither versions nor an update time, so the
-   * only way to tell a change is to read the value.
+   * Poll, KV v2 only: each key's metadata (Vault has no batch read, so one GET per ref); KV v1
+   * keeps neither versions nor an update time, so a change is told only by reading the value.
+   * Push, when the provider has the audit-socket hub (docs/vault-audit-socket.md).
    */
   readonly changes?: ChangeFeed;
 
   constructor(parts: VaultClientParts) {
     this.p = parts;
     this.paths = { mount: parts.spec.path, version: parts.spec.version };
-    if (this.paths.version === 'v2') {
-      this.changes = {
-        poll: {
-          maxSize: 1,
-          markers: async (refs, signal) => {
-            const out: (string | undefined)[] = [];
-            for (const ref of refs) out.push(await this.marker(ref, signal));
-            return out;
-          },
-        },
-      };
-    }
+    const poll: ChangeFeed['poll'] =
+      this.paths.version === 'v2'
+        ? {
+            maxSize: 1,
+            markers: async (refs, signal) => {
+              const out: (string | undefined)[] = [];
+              for (const ref of refs) out.push(await this.marker(ref, signal));
+              return out;
+            },
+          }
+        : undefined;
+    const hub = parts.auditFeed;
+    // Reads go to spec.namespace (the auth namespace only matters for logging in), so that is the one to watch.
+    const scope = { namespace: parts.spec.namespace ?? '', mount: parts.spec.path, version: parts.spec.version };
+    const subscribe: ChangeFeed['subscribe'] = hub ? (handlers) => hub.subscribe(scope, handlers) : undefined;
+    if (poll || subscribe) this.changes = { ...(poll ? { poll } : {}), ...(subscribe ? { subscribe } : {}) };
   }
 
   async read(ref: RawRef, signal: AbortSignal): Promise<RawSecret> {

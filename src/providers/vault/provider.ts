@@ -13,6 +13,7 @@ import { VaultApi } from './api.ts';
 import { readCertAuthKeyPair } from './auth/cert.ts';
 import { authMethodFor } from './auth/index.ts';
 import type { AuthContext } from './auth/types.ts';
+import type { AuditHub } from './audit/hub.ts';
 import { VaultStoreClient } from './client.ts';
 import { TokenSession } from './session.ts';
 import { authRefNamespaces, parseVaultSpec, ROOT } from './spec.ts';
@@ -24,6 +25,11 @@ const DEFAULT_RETRY_WAIT_MS = 1000;
 export interface VaultProviderOptions {
   /** Where the controller's own ServiceAccount token is mounted (auth.kubernetes without serviceAccountRef or secretRef); tests point it elsewhere. */
   mountedTokenPath?: string;
+  /**
+   * Writes seen by the controller's audit-device listener (--vault-audit-listen-addr,
+   * docs/vault-audit-socket.md). Stores then offer `changes.subscribe`; without it they are polled.
+   */
+  auditFeed?: AuditHub;
 }
 
 export function createVaultProvider(options: VaultProviderOptions = {}): Provider {
@@ -73,7 +79,7 @@ export function createVaultProvider(options: VaultProviderOptions = {}): Provide
         },
       };
       const session = new TokenSession(method, authCtx);
-      const client = new VaultStoreClient({ spec, http, api, session, recordCall: ctx.recordCall.bind(ctx), storeSignal: ctx.signal, referentUnresolved });
+      const client = new VaultStoreClient({ spec, http, api, session, recordCall: ctx.recordCall.bind(ctx), storeSignal: ctx.signal, referentUnresolved, auditFeed: options.auditFeed });
       if (!referentUnresolved) {
         try {
           // Log in now, so a store with bad credentials fails at connect (ESO's "unable to create client").

@@ -68,7 +68,8 @@ async function freePortPair(): Promise<number> {
   throw new Error('no free port pair');
 }
 
-export async function startOpenBao(opts: { pki?: TestPki } = {}): Promise<OpenBao> {
+/** `hcl`: more server configuration (audit devices, say), added to the -config file. */
+export async function startOpenBao(opts: { pki?: TestPki; hcl?: string } = {}): Promise<OpenBao> {
   const bin = baoBinary();
   if (!bin) throw new Error('bao binary not found: run scripts/setup.sh');
   const dir = mkdtempSync(join(tmpdir(), 'hush-bao-'));
@@ -86,6 +87,7 @@ export async function startOpenBao(opts: { pki?: TestPki } = {}): Promise<OpenBa
     tlsAddr = `https://127.0.0.1:${p2}`;
     mtlsAddr = `https://127.0.0.1:${p3}`;
   }
+  if (opts.hcl) hcl += opts.hcl;
   if (hcl) {
     writeFileSync(join(dir, 'extra.hcl'), hcl);
     args.push(`-config=${join(dir, 'extra.hcl')}`);
