@@ -36,6 +36,11 @@ import {
 } from '../support/harness.ts';
 import { Events, RoleBindings, Roles, ServiceAccounts } from '../../src/kube/resources.ts';
 import { healthyProbe } from '../support/hostile.ts';
+import { AuditHub } from '../../src/providers/vault/audit/hub.ts';
+import { AuditListener } from '../../src/providers/vault/audit/listener.ts';
+import { parseListenAddress } from '../../src/providers/vault/audit/address.ts';
+import { providerForWithAuditFeed } from '../../src/providers/registry.ts';
+import { silentLogger } from '../../src/util/log.ts';
 import { waitFor } from '../support/index.ts';
 
 let h: Harness;
@@ -223,6 +228,39 @@ describe('read engine', () => {
       durations.push(performance.now() - t0);
     }
     t.diagnostic(`source Secret → target Secret through the watch: ${durations.map((d) => Math.round(d)).join(', ')} ms (refreshInterval 1h)`);
+  });
+
+  test('Vault audit socket: a write reaches the Secret at once through the audit device, with refreshInterval 1h', async (t) => {
+    assert.ok(h.env.vaultAuditAddr, 'the dev OpenBao has a socket audit device');
+    const hub = new AuditHub();
+    const listener = await AuditListener.start({ address: parseListenAddress(h.env.vaultAuditAddr), hub, logger: silentLogger });
+    // A controller of its own class, with the feed; the suite's controller leaves its store alone.
+    const fed = await startController(h, { controllerClass: 'audit-feed', providerFor: providerForWithAuditFeed(hub) });
+    try {
+      const ns = await createNamespace(h.kube);
+      const p = uniqueName('audit');
+      await putVaultKv2(h.env, `${p}/k`, { v: 'v0' });
+      await h.kube.create(Secrets, { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'vault-token', namespace: ns }, stringData: { token: h.env.vaultToken } } as never);
+      await h.kube.create(SecretStores, {
+        apiVersion: 'external-secrets.io/v1', kind: 'SecretStore', metadata: { name: 'vault', namespace: ns },
+        spec: { controller: 'audit-feed', provider: { vault: { server: h.env.vaultAddr, path: 'secret', version: 'v2', auth: { tokenSecretRef: { name: 'vault-token', key: 'token' } } } } },
+      } as never);
+      await waitReady(h.kube, SecretStores, ns, 'vault');
+      await externalSecret(ns, 'k', { refreshInterval: '1h', secretStoreRef: { name: 'vault' }, data: [{ secretKey: 'v', remoteRef: { key: `${p}/k`, property: 'v' } }] });
+      await waitReady(h.kube, ExternalSecrets, ns, 'k');
+      const durations: number[] = [];
+      for (let i = 1; i <= 5; i++) {
+        const t0 = performance.now();
+        await putVaultKv2(h.env, `${p}/k`, { v: `v${i}` });
+        await waitFor(async () => secretStrings(await getSecret(h.kube, ns, 'k')).v === `v${i}`, { timeoutMs: 10_000, intervalMs: 20, message: `v${i} arrived` });
+        durations.push(performance.now() - t0);
+      }
+      t.diagnostic(`OpenBao write → Secret through the audit socket: ${durations.map((d) => Math.round(d)).join(', ')} ms (refreshInterval 1h; ${listener.stats.writes} writes seen)`);
+      for (const d of durations) assert.ok(d < 2000, `${Math.round(d)} ms`);
+    } finally {
+      await fed.stop();
+      await listener.close();
+    }
   });
 
   test('a hung store holds only its own slots: another store syncs in seconds, and its own ExternalSecrets say so within one call timeout', async (t) => {
