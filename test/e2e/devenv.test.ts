@@ -239,9 +239,10 @@ function hush(args: string[]): { status: number | null; stdout: string; stderr: 
 void test('`hush dev env` prints only export lines that a shell can eval', () => {
   const res = hush(['dev', 'env', '--state-dir', env.stateDir]);
   assert.equal(res.status, 0, res.stderr);
+  assert.ok(env.vaultAuditAddr, 'the dev OpenBao has a socket audit device, and its address is exported');
   assert.equal(
     res.stdout,
-    `export KUBECONFIG=${env.kubeconfig}\nexport VAULT_ADDR=${env.vaultAddr}\nexport VAULT_TOKEN=${env.vaultToken}\nexport HUSH_EGRESS_ALLOW=127.0.0.1/32,::1/128\n`,
+    `export KUBECONFIG=${env.kubeconfig}\nexport VAULT_ADDR=${env.vaultAddr}\nexport VAULT_TOKEN=${env.vaultToken}\nexport HUSH_DEV_VAULT_AUDIT_ADDR=${env.vaultAuditAddr ?? ''}\nexport HUSH_EGRESS_ALLOW=127.0.0.1/32,::1/128\n`,
   );
   const evaluated = spawnSync('bash', ['-c', 'eval "$OUT"; printf "%s|%s" "$KUBECONFIG" "$VAULT_ADDR"'], {
     encoding: 'utf8',
