@@ -37,6 +37,11 @@ export interface ReconcileContext {
 export interface ReconcileResult {
   /** Come back after this long (periodic refresh). */
   requeueAfterMs?: number;
+  /**
+   * The reconcile handed its work on (it waits for something that will enqueue the key again)
+   * and did not succeed: the key's failure backoff is kept, not reset as after a success.
+   */
+  keepBackoff?: boolean;
 }
 
 /** A secondary watch: changes to these objects wake the keys `map` returns. */
@@ -143,7 +148,7 @@ class Controller {
     };
     try {
       const result = await this.def.reconcile(key, ctx);
-      queue.forget(key);
+      if (!result.keepBackoff) queue.forget(key);
       if (result.requeueAfterMs !== undefined) queue.addAfter(key, result.requeueAfterMs);
     } catch (err) {
       if (signal.aborted) return;

@@ -184,3 +184,15 @@ test('reads that arrive together go out as batches of the client’s size; one m
   assert.equal(singles, 1, 'a batch of one is a plain read');
   assert.deepEqual(m.events.filter((e) => e.startsWith('batched')), ['batched:3', 'batched:3']);
 });
+
+test('calls in flight together that are all throttled are one episode: one halving, one pause', async () => {
+  const g = new StoreGovernor({ label: 's', budget: budget({ callsPerSecond: 50, burst: 50, concurrency: 8 }) });
+  const rejects: (() => void)[] = [];
+  const calls = Array.from({ length: 8 }, () => g.call('read', () => new Promise<never>((_, reject) => rejects.push(() => reject(new ThrottledError('slow down'))))));
+  await flush();
+  assert.equal(rejects.length, 8);
+  for (const r of rejects) r();
+  for (const c of calls) await assert.rejects(c, { code: 'Throttled' });
+  assert.deepEqual(g.state.callsPerSecond, 25, 'halved once');
+  assert.ok(g.state.pausedForMs <= 1000, `paused once, for the first step: ${g.state.pausedForMs} ms`);
+});

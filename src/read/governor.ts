@@ -103,6 +103,8 @@ export class StoreGovernor {
   private lastRefill: number;
   private pausedUntil = 0;
   private consecutiveThrottles = 0;
+  /** When the last throttling answer that counted came (see throttled()). */
+  private lastThrottleAt = -Infinity;
   private inFlight = 0;
   private readonly queue: Task[] = [];
   private timer: NodeJS.Timeout | undefined;
@@ -274,6 +276,7 @@ export class StoreGovernor {
 
   private start(task: Task): void {
     this.inFlight++;
+    const startedAt = this.now();
     // The one call let through while the store is not answering: its answer decides for the rest.
     if (this.notAnsweringSince !== undefined) this.probing = true;
     const abort = new AbortController();
@@ -311,7 +314,7 @@ export class StoreGovernor {
         // Any answer, even an error, shows the store is answering.
         if (!hasCode(err, 'Timeout')) this.answered();
         if (hasCode(err, 'Throttled')) {
-          this.throttled(err.retryAfterMs);
+          this.throttled(err.retryAfterMs, startedAt);
           this.metrics?.call(task.name, 'throttled');
         } else {
           this.metrics?.call(task.name, hasCode(err, 'Timeout') ? 'timeout' : 'error');
@@ -326,12 +329,22 @@ export class StoreGovernor {
     this.notAnsweringSince = undefined;
   }
 
-  /** A throttling answer: pause the store for what it asked (or a doubling pause) and halve the rate. */
-  private throttled(retryAfterMs: number | undefined): void {
+  /**
+   * A throttling answer: pause the store for what it asked (or a doubling pause) and halve the
+   * rate. Calls that were already out when the store first said so answer the same episode:
+   * only a call started after the last throttling answer counts again, or eight calls in flight
+   * together would halve the rate eight times and pause the store for a minute.
+   */
+  private throttled(retryAfterMs: number | undefined, callStartedAt: number): void {
+    const now = this.now();
+    if (callStartedAt <= this.lastThrottleAt) {
+      this.pausedUntil = Math.max(this.pausedUntil, now + (retryAfterMs ?? 0));
+      return;
+    }
+    this.lastThrottleAt = now;
     this.consecutiveThrottles++;
     const own = Math.min(this.maxPauseMs, this.basePauseMs * 2 ** (this.consecutiveThrottles - 1));
     const pause = Math.min(this.maxPauseMs, Math.max(retryAfterMs ?? 0, own));
-    const now = this.now();
     this.pausedUntil = Math.max(this.pausedUntil, now + pause);
     this.rate = Math.max(this.minRate, this.rate / 2);
     // Start from an empty bucket, so that the end of the pause is not a burst.

@@ -40,6 +40,8 @@ import { checkTemplateSyntax, renderTarget } from './template.ts';
 export interface ReconcileResult {
   /** Come back after this long (periodic refresh). */
   requeueAfterMs?: number;
+  /** The reconcile did not finish (it waits for reads): keep the key's failure backoff. */
+  keepBackoff?: boolean;
 }
 
 export interface ExternalSecretReconcilerDeps {
@@ -218,7 +220,8 @@ export class ExternalSecretReconciler {
       this.needFresh.set(uid, { since: decision.freshAfter, spec: specVersion, periodic: decision.read === 'periodic' || (decision.read === 'fresh' && pending?.periodic === true) });
       void exec.results.then(() => this.d.enqueue(esKey));
       this.d.logger.debug('waiting for store reads', { namespace, name });
-      return {};
+      // Not a success: a failing ExternalSecret whose store answers slowly keeps its backoff.
+      return { keepBackoff: true };
     }
 
     // Every value read or rendered in this reconcile, recorded as it is seen: cut out of any error
@@ -443,14 +446,18 @@ export class ExternalSecretReconciler {
 /** The reads' results, or undefined when they take longer than `ms` (they go on). */
 async function settleWithin<T>(p: Promise<T>, ms: number, signal: AbortSignal): Promise<T | undefined> {
   let timer: NodeJS.Timeout | undefined;
+  let onAbort: (() => void) | undefined;
   const late = new Promise<undefined>((resolve) => {
     timer = setTimeout(() => resolve(undefined), ms);
-    signal.addEventListener('abort', () => resolve(undefined), { once: true });
+    onAbort = () => resolve(undefined);
+    signal.addEventListener('abort', onAbort, { once: true });
   });
   try {
     return await Promise.race([p, late]);
   } finally {
     clearTimeout(timer);
+    // The signal is the controller's, shared by every reconcile: a listener left here would pile up.
+    if (onAbort) signal.removeEventListener('abort', onAbort);
   }
 }
 
