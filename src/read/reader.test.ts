@@ -340,3 +340,32 @@ test('a change told while a read is in flight starts another read: the one in fl
   for (const r of release) r();
   release = [];
 });
+
+test('a kept error goes only to those who asked for that read; anyone else gets a read of their own', async () => {
+  const { store, reader } = setup();
+  store.state.fail = true;
+  const t0 = Date.now();
+  await assert.rejects(reader.get(raw('k'), t0, 'ns/a'), /store down/);
+  assert.equal(store.reads.get('k'), 1);
+  await assert.rejects(reader.get(raw('k'), t0, 'ns/a'), /store down/);
+  assert.equal(store.reads.get('k'), 1, 'the requester comes back for its answer: no call');
+  store.state.fail = false;
+  const b = await reader.get(raw('k'), t0 - 5000, 'ns/b');
+  assert.equal(b.kind, 'raw', 'another ExternalSecret within the share window reads afresh instead of taking the error');
+  assert.equal(store.reads.get('k'), 2);
+});
+
+test('a poll that finds the value unchanged satisfies the scheduler, not a need for a fresh read', async () => {
+  const store = feedStore({ pollSize: 10 });
+  const governor = new StoreGovernor({ label: 's', budget: { callsPerSecond: 1000, burst: 1000, concurrency: 16, callTimeoutMs: 30_000 } });
+  const reader = new StoreReader({ client: store.client, governor, wake: () => undefined });
+  store.put('k', 'v1');
+  const a = await reader.get(raw('k'), Date.now(), 'ns/a');
+  reader.setReader('ns/a', [{ req: raw('k'), marker: a.marker }], 10_000);
+  mock.timers.tick(10_000);
+  await flush();
+  assert.equal(store.polls.length, 1);
+  assert.equal(store.reads.get('k'), 1, 'unchanged: not read');
+  await reader.get(raw('k'), Date.now(), 'ns/force');
+  assert.equal(store.reads.get('k'), 2, 'a need for a read from now is a read, though the poll just said unchanged');
+});

@@ -36,6 +36,14 @@ interface Outcome {
   error?: Error;
   /** When the read that produced it started. */
   at: number;
+  /** Who asked for that read and waits for it: the only ones a kept error is handed to. */
+  requesters: ReadonlySet<string>;
+  /**
+   * When a poll last found the answer unchanged (the store's marker still the same). It
+   * satisfies the scheduler and periodic checks, never a need for a read (force-sync, a
+   * refresh asked for, a retry): a list call may lag the store (ListSecrets, five minutes).
+   */
+  checkedAt?: number;
 }
 
 interface ReaderMark {
@@ -163,9 +171,16 @@ export class StoreReader {
     e.lastUsed = this.now();
     this.maybeSweep(e.lastUsed);
     const o = e.outcome;
-    if (o && (o.at >= freshAfter || (opts.scheduled && o.answer && e.readers.has(requester)))) {
+    if (o?.answer && (o.at >= freshAfter || (opts.scheduled && e.readers.has(requester)))) {
       this.governor.countShared();
-      return o.answer ? Promise.resolve(o.answer) : Promise.reject(o.error ?? new Error('internal: an outcome with neither answer nor error'));
+      return Promise.resolve(o.answer);
+    }
+    // A kept error goes only to those who asked for that read (a reconcile that let its worker
+    // go comes back for it): shared through the window, a NotFound of a moment ago could make
+    // a new ExternalSecret with deletionPolicy Delete delete a Secret whose key now exists.
+    if (o?.error && o.at >= freshAfter && o.requesters.has(requester)) {
+      this.governor.countShared();
+      return Promise.reject(o.error);
     }
     if (e.inFlight && e.inFlight.startedAt >= freshAfter) {
       this.governor.countShared();
@@ -257,8 +272,8 @@ export class StoreReader {
     e.inFlight = flight;
     if (e.dirtySince !== undefined && startedAt >= e.dirtySince) e.dirtySince = undefined;
     call.then(
-      (answer) => this.settle(e, flight, { answer, at: startedAt }),
-      (error: unknown) => this.settle(e, flight, { error: error instanceof Error ? error : asHushError(error), at: startedAt }),
+      (answer) => this.settle(e, flight, { answer, at: startedAt, requesters: flight.requesters }),
+      (error: unknown) => this.settle(e, flight, { error: error instanceof Error ? error : asHushError(error), at: startedAt, requesters: flight.requesters }),
     );
     return call;
   }
@@ -293,7 +308,7 @@ export class StoreReader {
       this.due.delete(e.key);
       return;
     }
-    const last = e.inFlight?.startedAt ?? e.outcome?.at ?? this.now();
+    const last = e.inFlight?.startedAt ?? (e.outcome ? Math.max(e.outcome.at, e.outcome.checkedAt ?? -Infinity) : this.now());
     this.due.set(e.key, last + interval);
   }
 
@@ -376,7 +391,7 @@ export class StoreReader {
           const answer = e.outcome?.answer;
           if (m !== undefined && answer?.kind === 'raw' && answer.raw.version === m && !(e.inFlight && e.inFlight.startedAt > startedAt)) {
             // Unchanged: the kept answer is as good as a read started with the poll.
-            if (e.outcome!.at < startedAt) e.outcome = { ...e.outcome!, at: startedAt };
+            if ((e.outcome!.checkedAt ?? -Infinity) < startedAt) e.outcome = { ...e.outcome!, checkedAt: startedAt };
             this.reschedule(e);
           } else if (!e.inFlight) {
             this.start(e, new Set()).catch(() => undefined);

@@ -26,6 +26,12 @@ test('refresh policies decide whether to read the store, and how fresh the answe
   assert.deepEqual(readDecision(es({ refreshInterval: '0' }, '2026-01-01T00:00:00Z'), at(t, { secretValid: false })), { read: 'drift', freshAfter: -Infinity, reason: 'the Secret changed or is missing' });
   assert.equal(readDecision(es({ refreshPolicy: 'CreatedOnce', refreshInterval: '1s' }, '2026-01-01T00:00:00Z'), at(t + 3_600_000, { changed: true })).read, 'none');
   assert.equal(readDecision(es({ refreshPolicy: 'OnChange', refreshInterval: '1s' }, '2026-01-01T00:00:00Z'), at(t + 3_600_000)).read, 'none');
+  const once = es({ refreshPolicy: 'CreatedOnce' }, '2026-01-01T00:00:00Z');
+  once.metadata.generation = 2;
+  once.metadata.annotations = { 'external-secrets.io/force-sync': 'now' };
+  assert.equal(readDecision(once, at(t, { forceSyncChanged: true, needFreshSince: t })).read, 'none', 'CreatedOnce: not after a spec change, a force-sync or an asked refresh (ESO)');
+  assert.equal(readDecision(once, at(t, { secretValid: false })).read, 'fresh', 'CreatedOnce: a deleted Secret is made again');
+  assert.equal(readDecision(es({ refreshPolicy: 'CreatedOnce' }), at(t)).read, 'fresh', 'CreatedOnce: the first sync');
   const changed = es({ refreshPolicy: 'OnChange' }, '2026-01-01T00:00:00Z');
   changed.metadata.generation = 2;
   assert.equal(readDecision(changed, at(t)).read, 'fresh', 'OnChange refreshes after a spec change');

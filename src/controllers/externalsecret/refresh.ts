@@ -16,7 +16,8 @@
  *    Due one interval after the last check, or at once when an answer changed.
  *  - drift: the Secret was changed or deleted under us: repaired from answers no
  *    older than the interval (any kept answer when there is none).
- *  - none: CreatedOnce, OnChange or refreshInterval 0 with nothing changed, or not due.
+ *  - none: CreatedOnce once synced (spec changes and force-sync included, as ESO), OnChange or
+ *    refreshInterval 0 with nothing changed, or not due.
  *
  * No per-object jitter: the scheduler spreads the store's reads, and an
  * ExternalSecret's own timer only renders again from kept answers.
@@ -52,9 +53,12 @@ export interface ReadContext {
 export const FORCE_SYNC_ANNOTATION = 'external-secrets.io/force-sync';
 
 export function readDecision(es: ExternalSecretObject, c: ReadContext): ReadDecision {
-  if (c.needFreshSince !== undefined) return { read: 'fresh', freshAfter: c.needFreshSince, reason: 'waiting for answers newer than the last change or failure' };
   const status = es.status;
   const synced = status?.refreshTime !== undefined && status.refreshTime !== '';
+  // CreatedOnce: once synced, never again while the Secret is as it was, whatever changes (ESO:
+  // not on a spec change, not on force-sync); a deleted or edited Secret is still repaired.
+  if (es.spec.refreshPolicy === 'CreatedOnce' && synced && c.secretValid) return { read: 'none', reason: 'refreshPolicy CreatedOnce', nextInMs: undefined };
+  if (c.needFreshSince !== undefined) return { read: 'fresh', freshAfter: c.needFreshSince, reason: 'waiting for answers newer than the last change or failure' };
   if (!synced) return { read: 'fresh', freshAfter: c.now - c.shareWindowMs, reason: 'never synced' };
   if (status.syncedResourceVersion !== syncedResourceVersion(es.metadata)) {
     if (c.forceSyncChanged) return { read: 'fresh', freshAfter: c.now, reason: 'force-sync' };
