@@ -187,6 +187,16 @@ export class Manager {
       m.storeInFlight.set(l, s.state.inFlight);
     }
     for (const key of this.budgetShown.keys()) if (!seen.has(key)) this.budgetShown.delete(key);
+    // Stores nobody reads any more: their governors go, and so do their gauges.
+    const before = new Set(seen);
+    this.readEngine.sweep();
+    const after = new Set(this.readEngine.storeStats().map((s) => s.store.storeKey));
+    for (const key of before) {
+      if (after.has(key)) continue;
+      const k = parseStoreKey(key);
+      const l = { kind: k.kind, namespace: k.namespace ?? '', name: k.name };
+      for (const g of [m.storeBudget, m.storeRate, m.storeNeeded, m.storeInFlight, m.storeFeedFailing]) g.remove(l);
+    }
   }
 
   /** Starts caches and controllers; resolves when `signal` aborts and the workers have drained. */

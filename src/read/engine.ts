@@ -161,11 +161,9 @@ export class ReadEngine {
     this.readers.delete(clientId);
     const keys = r.reader.readerKeys();
     r.reader.close();
-    if (![...this.readers.values()].some((x) => x.storeKey === r.storeKey)) {
-      this.governors.get(r.storeKey)?.close();
-      this.governors.delete(r.storeKey);
-      this.identities.delete(r.storeKey);
-    }
+    // The governor stays: the store's budget, pause and rate are the store's, not the client's,
+    // and a client replaced after an AuthFailed must not reset them (or fail the calls other
+    // clients of the store have queued). Governors of stores nobody reads are dropped in sweep().
     if (keys.length > 0) this.emit(keys);
   }
 
@@ -185,6 +183,17 @@ export class ReadEngine {
       const d = demand.get(key);
       return { store: this.identities.get(key)!, budget: g.currentBudget, state: g.state, neededCallsPerSecond: d?.callsPerSecond ?? 0, shortestIntervalMs: d?.shortestIntervalMs, feed: d?.feed };
     });
+  }
+
+  /** Drops the governors of stores no client reads any more (called with the stats, every few seconds). */
+  sweep(): void {
+    const used = new Set([...this.readers.values()].map((r) => r.storeKey));
+    for (const [key, g] of this.governors) {
+      if (used.has(key) || g.state.inFlight > 0 || g.state.queued > 0) continue;
+      g.close();
+      this.governors.delete(key);
+      this.identities.delete(key);
+    }
   }
 
   /** One store's stats, by `SecretStore/ns/name` key. */

@@ -103,7 +103,9 @@ export class StoreReader {
   private lastSweep = 0;
   private closed = false;
   private readonly onFeedState: ((state: FeedState) => void) | undefined;
-  private feedFailing: FeedState['failing'];
+  /** Poll and push fail apart: in push+poll mode, a working poll must not hide a broken push. */
+  private readonly failing: { poll: FeedState['failing']; push: FeedState['failing'] } = { poll: undefined, push: undefined };
+  private readonly sweeper: NodeJS.Timeout;
   /** The push subscription while it runs; undefined before the first reader and after a failure. */
   private stopFeed: (() => void) | undefined;
   private resubscribeTimer: NodeJS.Timeout | undefined;
@@ -116,13 +118,17 @@ export class StoreReader {
     this.now = opts.now ?? Date.now;
     this.idleMs = opts.idleMs ?? 5 * 60_000;
     this.onFeedState = opts.onFeedState;
+    // Kept answers nobody reads are dropped after idleMs, also when nothing else happens here.
+    this.sweeper = setInterval(() => this.maybeSweep(this.now()), 60_000);
+    this.sweeper.unref();
   }
 
   /** How this reader learns of changes now. */
   get feed(): FeedState {
     const f = this.client.changes;
     const mode: FeedState['mode'] = f?.subscribe && f.poll ? 'push+poll' : f?.subscribe ? 'push' : f?.poll ? 'poll' : 'values';
-    return this.feedFailing ? { mode, failing: this.feedFailing } : { mode };
+    const failing = this.failing.push ?? this.failing.poll;
+    return failing ? { mode, failing } : { mode };
   }
 
   /** Entries kept, readers registered and reads scheduled (for metrics and tests). */
@@ -136,7 +142,7 @@ export class StoreReader {
     let polled = 0;
     let pollCount = 0;
     let shortest: number | undefined;
-    const poll = this.feedFailing ? undefined : this.client.changes?.poll;
+    const poll = this.failing.poll ? undefined : this.client.changes?.poll;
     for (const e of this.entries.values()) {
       const interval = this.intervalOf(e);
       if (!Number.isFinite(interval) || interval <= 0) continue;
@@ -252,6 +258,7 @@ export class StoreReader {
 
   close(): void {
     this.closed = true;
+    clearInterval(this.sweeper);
     clearTimeout(this.timer);
     this.timer = undefined;
     clearTimeout(this.resubscribeTimer);
@@ -385,7 +392,7 @@ export class StoreReader {
     this.governor.call('poll', (signal) => poll.markers(refs, signal)).then(
       (markers) => {
         if (this.closed) return;
-        this.setFeedFailing(undefined);
+        this.setFeedFailing('poll', undefined);
         chunk.forEach((e, i) => {
           const m = markers[i];
           const answer = e.outcome?.answer;
@@ -401,7 +408,7 @@ export class StoreReader {
       },
       (err: unknown) => {
         if (this.closed) return;
-        this.setFeedFailing(err);
+        this.setFeedFailing('poll', err);
         for (const e of chunk) if (!e.inFlight) this.start(e, new Set()).catch(() => undefined);
         this.arm();
       },
@@ -423,14 +430,14 @@ export class StoreReader {
       onChange: (keys) => {
         if (stopped || this.closed) return;
         this.resubscribeDelayMs = 1000;
-        this.setFeedFailing(undefined);
+        this.setFeedFailing('push', undefined);
         this.pushed(keys);
       },
       onError: (err) => {
         if (stopped || this.closed) return;
         stopped = true;
         this.stopFeed = undefined;
-        this.setFeedFailing(err);
+        this.setFeedFailing('push', err);
         // Refreshes go on on their timers meanwhile; the feed is tried again, backing off to 1 min.
         const delay = this.resubscribeDelayMs;
         this.resubscribeDelayMs = Math.min(60_000, delay * 2);
@@ -479,15 +486,15 @@ export class StoreReader {
     this.arm();
   }
 
-  private setFeedFailing(err: unknown): void {
-    const was = this.feedFailing;
+  private setFeedFailing(kind: 'poll' | 'push', err: unknown): void {
+    const was = this.failing[kind];
     if (err === undefined) {
       if (!was) return;
-      this.feedFailing = undefined;
+      this.failing[kind] = undefined;
     } else {
       const message = err instanceof Error ? err.message : 'the change feed failed';
       if (was && was.message === message) return;
-      this.feedFailing = { since: was?.since ?? this.now(), message };
+      this.failing[kind] = { since: was?.since ?? this.now(), message };
     }
     this.onFeedState?.(this.feed);
   }

@@ -256,7 +256,8 @@ describe('read engine', () => {
         durations.push(performance.now() - t0);
       }
       t.diagnostic(`OpenBao write → Secret through the audit socket: ${durations.map((d) => Math.round(d)).join(', ')} ms (refreshInterval 1h; ${listener.stats.writes} writes seen)`);
-      for (const d of durations) assert.ok(d < 2000, `${Math.round(d)} ms`);
+      // Tens to hundreds of ms measured; against refreshInterval 1h, anything under 10 s is the feed.
+      for (const d of durations) assert.ok(d < 10_000, `${Math.round(d)} ms`);
     } finally {
       await fed.stop();
       await listener.close();
@@ -304,7 +305,8 @@ describe('read engine', () => {
       // writes; 5 s of slack for a loaded machine (6.8 s was seen under the full suite). Before the
       // governor, they stayed Ready=True for the whole hang.
       assert.ok(allFalseMs < 2000 + 3000 + 5000, `Ready=False ${Math.round(allFalseMs)} ms after the hang`);
-      for (const d of during) assert.ok(d < 3000, `the healthy store's change arrived in ${Math.round(d)} ms during the hang`);
+      // About 1 s (its refreshInterval) measured; before the governor, 70 s.
+      for (const d of during) assert.ok(d < 10_000, `the healthy store's change arrived in ${Math.round(d)} ms during the hang`);
 
       proxy.hang(false);
       for (let i = 0; i < N; i++) await waitReady(h.kube, ExternalSecrets, ns, `es-${i}`, 'True', 60_000);

@@ -29,7 +29,7 @@ import { planReads, type ReadPlan } from '../../read/plan.ts';
 import { boundClientOf } from '../stores/resolver.ts';
 import { redactFailure } from './redaction.ts';
 import { createdByLabel, fieldManagerFor, syncedResourceVersion } from './hash.ts';
-import { FORCE_SYNC_ANNOTATION, readDecision, refreshIntervalMs } from './refresh.ts';
+import { FORCE_SYNC_ANNOTATION, ownTimerMs, readDecision, refreshIntervalMs } from './refresh.ts';
 import { creationPolicyOf, deletionPolicyOf, targetNameOf, type ExternalSecretObject, type ExternalSecretStatus } from './spec.ts';
 import { Reasons, sameStatus, withReady } from './status.ts';
 import { controllerOwnerOf, isSecretValid, planTarget, type SecretObject } from './target.ts';
@@ -314,7 +314,7 @@ export class ExternalSecretReconciler {
     if (!wasReady) this.d.logger.info('reconciled secret', { namespace, name, target: targetName });
     // Come back after one interval to render again (templateFrom sources may have changed); the
     // answers themselves are kept fresh by the scheduler, and a changed one wakes us sooner.
-    return interval > 0 ? { requeueAfterMs: interval } : {};
+    return interval > 0 ? { requeueAfterMs: ownTimerMs(es, interval) } : {};
   }
 
   private async writeSecret(es: EsRef, secret: SecretObject, action: 'create' | 'update', mergeKeys: boolean, signal: AbortSignal): Promise<void> {

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readDecision, type ReadContext } from './refresh.ts';
+import { jitterFraction, ownTimerMs, readDecision, type ReadContext } from './refresh.ts';
 import { syncedResourceVersion } from './hash.ts';
 import { validateExternalSecret } from './validate.ts';
 import type { ExternalSecretObject } from './spec.ts';
@@ -39,6 +39,15 @@ test('refresh policies decide whether to read the store, and how fresh the answe
   annotated.metadata.annotations = { 'external-secrets.io/force-sync': 'now' };
   assert.deepEqual(readDecision(annotated, at(t)), { read: 'fresh', freshAfter: t - 2000, reason: 'spec or metadata changed' }, 'any annotation change syncs');
   assert.deepEqual(readDecision(annotated, at(t, { forceSyncChanged: true })), { read: 'fresh', freshAfter: t, reason: 'force-sync' }, 'a new force-sync value reads afresh, sharing nothing older');
+});
+
+test("an ExternalSecret's own timer is stretched by a stable per-object jitter below 10%", () => {
+  const fractions = Array.from({ length: 200 }, (_, i) => jitterFraction(`uid-${i}`));
+  assert.ok(fractions.every((f) => f >= 0 && f < 0.1));
+  assert.ok(new Set(fractions.map((f) => f.toFixed(3))).size > 50, 'spread out');
+  assert.equal(jitterFraction('uid-7'), jitterFraction('uid-7'));
+  const next = ownTimerMs(es({ refreshInterval: '1h' }), 3_600_000);
+  assert.ok(next >= 3_600_000 && next < 3_960_000);
 });
 
 test('spec validation names the field and the fix', () => {

@@ -279,7 +279,7 @@ void describe('kubernetes provider against a real kube-apiserver', { skip: devEn
     await warm(f);
     f.keys.length = 0;
     await put('fed', { v: 'one' });
-    assert.ok((await until('onChange for the new Secret', () => f.keys.includes('fed'))) < 5000);
+    assert.ok((await until('onChange for the new Secret', () => f.keys.includes('fed'))) < 20_000);
     f.keys.length = 0;
     await put('fed', { v: 'two' });
     await until('onChange for the update', () => f.keys.includes('fed'), 5000);

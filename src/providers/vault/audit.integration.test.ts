@@ -131,12 +131,13 @@ void describe('vault audit-socket change feed against OpenBao', { skip }, () => 
     await bao('DELETE', `sys/namespaces/${run}-ns`);
   });
 
-  void it('a KV v2 write reaches a subscriber of its mount within a second, as the key relative to the mount', async () => {
+  void it('a KV v2 write reaches a subscriber of its mount within seconds (tens of ms here), as the key relative to the mount', async () => {
     const { client, heard } = await subscribe({ path: 'secret', version: 'v2' });
     const key = `${run}/one`;
     await ok('POST', `secret/data/${key}`, { data: { a: 'b' } });
     const ms = await heard.until(() => heard.keys.includes(key), `onChange(${key})`);
-    assert.ok(ms < 1000, `heard after ${ms} ms`);
+    // Tens of milliseconds measured; the bound leaves room for a loaded machine, far below any refreshInterval.
+    assert.ok(ms < 5000, `heard after ${ms} ms`);
     // The key is what a read takes, and the read sees the write that was announced.
     assert.equal((await client.read({ key }, signal)).version, '1');
     // Other spellings ESO accepts for the same secret are announced too.
