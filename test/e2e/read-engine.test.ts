@@ -252,7 +252,14 @@ describe('read engine', () => {
       for (let i = 1; i <= 5; i++) {
         const t0 = performance.now();
         await putVaultKv2(h.env, `${p}/k`, { v: `v${i}` });
-        await waitFor(async () => secretStrings(await getSecret(h.kube, ns, 'k')).v === `v${i}`, { timeoutMs: 10_000, intervalMs: 20, message: `v${i} arrived` });
+        try {
+          await waitFor(async () => secretStrings(await getSecret(h.kube, ns, 'k')).v === `v${i}`, { timeoutMs: 20_000, intervalMs: 20, message: `v${i} arrived` });
+        } catch (err) {
+          // What the fed controller said about its feed and reads, for the failure's reader.
+          for (const line of fed.logs.filter((l) => /audit|feed|warn|error|waiting|skipping/.test(l)).slice(-30)) t.diagnostic(line);
+          t.diagnostic(`listener: ${JSON.stringify(listener.stats)}`);
+          throw err;
+        }
         durations.push(performance.now() - t0);
       }
       t.diagnostic(`OpenBao write → Secret through the audit socket: ${durations.map((d) => Math.round(d)).join(', ')} ms (refreshInterval 1h; ${listener.stats.writes} writes seen)`);
