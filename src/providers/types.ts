@@ -193,7 +193,16 @@ export interface StoreClient {
    * GetParameters): up to maxSize raw refs in one call. Answers in the order of `refs`.
    * The governor (read/governor.ts) collects reads that arrive together into batches.
    */
-  readonly batch?: { readonly maxSize: number; read(refs: RawRef[], signal: AbortSignal): Promise<RawOutcome[]> };
+  readonly batch?: {
+    readonly maxSize: number;
+    read(refs: RawRef[], signal: AbortSignal): Promise<RawOutcome[]>;
+    /**
+     * Whether a batch call can carry this ref (a pinned version, a metadata read, a store that
+     * refused batch calls may not). The governor reads the others one call each, so that one
+     * batch stays one call of the store's budget. Default: every ref.
+     */
+    accepts?(ref: RawRef): boolean;
+  };
   /** Cheap change detection, where the store has it (see ChangeFeed). */
   readonly changes?: ChangeFeed;
   /** Every secret matching find (dataFrom.find); keys are the store's names before key conversion. */

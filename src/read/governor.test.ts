@@ -196,3 +196,30 @@ test('calls in flight together that are all throttled are one episode: one halvi
   assert.deepEqual(g.state.callsPerSecond, 25, 'halved once');
   assert.ok(g.state.pausedForMs <= 1000, `paused once, for the first step: ${g.state.pausedForMs} ms`);
 });
+
+test("refs a client's batch cannot carry are read one call each, beside the batch", async () => {
+  const g = new StoreGovernor({ label: 's', budget: budget({}) });
+  const batches: string[][] = [];
+  const singles: string[] = [];
+  const client = {
+    projection: { value: () => new Uint8Array(), map: () => new Map() },
+    read: (ref: RawRef) => {
+      singles.push(ref.key);
+      return Promise.resolve({ payload: ref.key });
+    },
+    batch: {
+      maxSize: 10,
+      accepts: (ref: RawRef) => ref.version === undefined,
+      read: (refs: RawRef[]): Promise<RawOutcome[]> => {
+        batches.push(refs.map((r) => r.key));
+        return Promise.resolve(refs.map((r) => ({ raw: { payload: r.key } })));
+      },
+    },
+    findSecrets: () => Promise.reject(new Error('unused')),
+    validate: () => Promise.resolve({ state: 'Ready' as const, message: '' }),
+    close: () => Promise.resolve(),
+  } satisfies StoreClient;
+  await Promise.all([g.read(client, { key: 'a' }), g.read(client, { key: 'pinned', version: '3' }), g.read(client, { key: 'b' })]);
+  assert.deepEqual(batches, [['a', 'b']]);
+  assert.deepEqual(singles, ['pinned']);
+});

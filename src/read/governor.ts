@@ -175,7 +175,7 @@ export class StoreGovernor {
    * batch read are sent together, up to the client's batch size, as one call each.
    */
   read(client: StoreClient, ref: RawRef): Promise<RawSecret> {
-    if (!client.batch || client.batch.maxSize < 2) return this.call('read', (signal) => client.read(ref, signal));
+    if (!client.batch || client.batch.maxSize < 2 || client.batch.accepts?.(ref) === false) return this.call('read', (signal) => client.read(ref, signal));
     return new Promise<RawSecret>((resolve, reject) => {
       let pending = this.batches.get(client);
       if (!pending) {

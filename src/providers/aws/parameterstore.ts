@@ -86,7 +86,8 @@ export class ParameterStoreStore implements StoreClient {
 
   constructor(parts: ParameterStoreParts) {
     this.p = parts;
-    this.batch = { maxSize: BATCH, read: (refs, signal) => this.readBatch(refs, signal) };
+    // Tags are a call of their own (ListTagsForResource): the governor sends those one by one.
+    this.batch = { maxSize: BATCH, read: (refs, signal) => this.readBatch(refs, signal), accepts: (ref) => ref.metadataPolicy !== 'Fetch' };
     this.changes = { poll: { maxSize: POLL, markers: (refs, signal) => this.pollMarkers(refs, signal) } };
   }
 

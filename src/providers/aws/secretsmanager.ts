@@ -47,10 +47,13 @@ const LIST_PAGE = 100;
 /** AWS takes at most 10 values in one ListSecrets filter (Filter.Values). */
 const FILTER_VALUES = 10;
 /**
- * Refs one poll takes. Above 10 names, listing every secret of the account (100 a page, no
- * filter) can be cheaper than a filtered call per 10 names: the poll picks the cheaper.
+ * Refs one poll takes when the account is small enough to list whole in at most
+ * FULL_LISTING_PAGES pages (100 secrets a page, no filter): then one poll of up to 1,000 refs
+ * is a call or two. In a bigger account a poll is one filtered call of 10 names. Either way one
+ * poll stays within a couple of calls of the store's budget and of the call timeout.
  */
-const POLL = 1000;
+const POLL_SMALL_ACCOUNT = 1000;
+const FULL_LISTING_PAGES = 2;
 /**
  * AWS's pattern for a filter value (Filter.Values), less the leading `!` that
  * would make it a negation: a key outside it would fail the whole call, so it
@@ -117,8 +120,17 @@ export class SecretsManagerStore implements StoreClient {
 
   constructor(parts: SecretsManagerParts) {
     this.p = parts;
-    this.batch = { maxSize: BATCH, read: (refs, signal) => this.readBatch(refs, signal) };
-    this.changes = { poll: { maxSize: POLL, markers: (refs, signal) => this.pollMarkers(refs, signal), callsFor: (n) => this.pollCalls(n) } };
+    this.batch = {
+      maxSize: BATCH,
+      read: (refs, signal) => this.readBatch(refs, signal),
+      // A pinned version or a tag read is a call of its own, and so is everything once the
+      // account refused BatchGetSecretValue: the governor then sends them one by one.
+      accepts: (ref) => !this.batchDenied && ref.metadataPolicy !== 'Fetch' && (ref.version === undefined || ref.version === ''),
+    };
+    const poll = { maxSize: POLL_SMALL_ACCOUNT, markers: (refs: RawRef[], signal: AbortSignal) => this.pollMarkers(refs, signal), callsFor: (n: number) => this.pollCalls(n) };
+    // maxSize follows what the last full listing learnt of the account's size.
+    Object.defineProperty(poll, 'maxSize', { get: () => (this.fullListingCalls() <= FULL_LISTING_PAGES ? POLL_SMALL_ACCOUNT : FILTER_VALUES), enumerable: true });
+    this.changes = { poll };
   }
 
   async read(ref: RawRef, signal: AbortSignal): Promise<RawSecret> {
@@ -174,7 +186,7 @@ export class SecretsManagerStore implements StoreClient {
       wanted.set(id, [...(wanted.get(id) ?? []), i]);
     });
     const ids = [...wanted.keys()];
-    if (ids.length > FILTER_VALUES && this.fullListingCalls() < Math.ceil(ids.length / FILTER_VALUES)) {
+    if (ids.length > FILTER_VALUES && this.fullListingCalls() <= FULL_LISTING_PAGES && this.fullListingCalls() < Math.ceil(ids.length / FILTER_VALUES)) {
       const stages = await this.listAllStages(new Set(ids), signal);
       for (const id of ids) for (const k of wanted.get(id) ?? []) out[k] = markerOf(stages.get(id), refs[k]?.version);
       return out;
@@ -205,6 +217,7 @@ export class SecretsManagerStore implements StoreClient {
   private async listAllStages(want: Set<string>, signal: AbortSignal): Promise<Map<string, Record<string, string[]>>> {
     const found = new Map<string, Record<string, string[]>>();
     let listed = 0;
+    let pages = 0;
     let next: string | undefined;
     do {
       const token = next;
@@ -219,9 +232,12 @@ export class SecretsManagerStore implements StoreClient {
         for (const id of new Set([e.Name, e.ARN])) if (id !== undefined && want.has(id) && e.SecretVersionsToStages) found.set(id, e.SecretVersionsToStages);
       }
       next = page.NextToken || undefined;
-    } while (next && found.size < want.size);
-    // A listing that stopped early saw at least this many: the estimate only grows until a full one.
-    this.accountSecrets = next ? Math.max(this.accountSecrets ?? 0, listed) : listed;
+      pages++;
+      // An account too big to list in a couple of calls: what was not found is left to value
+      // reads this once, and later polls use filtered calls (maxSize drops to 10).
+    } while (next && found.size < want.size && pages < FULL_LISTING_PAGES);
+    // A listing that stopped early saw at least this many (one more page's worth, if cut off).
+    this.accountSecrets = next ? Math.max(this.accountSecrets ?? 0, listed + (found.size < want.size ? LIST_PAGE : 0)) : listed;
     return found;
   }
 
