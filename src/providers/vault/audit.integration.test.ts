@@ -139,7 +139,7 @@ void describe('vault audit-socket change feed against OpenBao', { skip }, () => 
     // Tens of milliseconds measured; the bound leaves room for a loaded machine, far below any refreshInterval.
     assert.ok(ms < 5000, `heard after ${ms} ms`);
     // The key is what a read takes, and the read sees the write that was announced.
-    assert.equal((await client.read({ key }, signal)).version, '1');
+    assert.match((await client.read({ key }, signal)).version ?? '', /^1@/);
     // Other spellings ESO accepts for the same secret are announced too.
     assert.ok(heard.keys.includes(`secret/${key}`) && heard.keys.includes(`secret/data/${key}`));
   });

@@ -177,7 +177,7 @@ export class VaultStoreClient implements StoreClient {
       const at = typeof deletion === 'string' ? Date.parse(deletion) : NaN;
       if (!Number.isFinite(at) || at <= Date.now() + DELETION_SKEW_MS) return undefined;
     }
-    return target;
+    return versionMarker(target, getOwn(v, 'created_time'));
   }
 
   // --- reads -----------------------------------------------------------------
@@ -232,7 +232,10 @@ export class VaultStoreClient implements StoreClient {
     if (!isJsonObject(inner)) throw new InvalidDataError(`vault: read ${path}: failed to unmarshal JSON`);
     const meta = getOwn(outer, 'metadata');
     const v = isJsonObject(meta) ? getOwn(meta, 'version') : undefined;
-    return v instanceof JsonNumber ? { data: inner, version: v.literal } : { data: inner };
+    const created = isJsonObject(meta) ? getOwn(meta, 'created_time') : undefined;
+    // The version number and when that version was written: a secret deleted with its metadata
+    // and written again starts over at version 1, and the number alone would then say "unchanged".
+    return v instanceof JsonNumber ? { data: inner, version: versionMarker(v.literal, created) } : { data: inner };
   }
 
   /**
@@ -297,6 +300,11 @@ export class VaultStoreClient implements StoreClient {
     }
     return undefined;
   }
+}
+
+/** A KV v2 version's change marker: its number and the time it was written (`3@2026-12-02T10:00:00.1Z`). */
+function versionMarker(version: string, createdTime: unknown): string {
+  return typeof createdTime === 'string' && createdTime !== '' ? `${version}@${createdTime}` : version;
 }
 
 /** Go's fmt %v of a JSON-decoded value (json.Number keeps its text). */

@@ -243,13 +243,20 @@ void describe('vault provider against OpenBao (KV reads)', { skip: baoSkipReason
     };
     await put('first');
     const one = await client.read({ key: 'versioned' }, signal);
-    assert.equal(one.version, '1');
+    assert.match(one.version ?? '', /^1@\d{4}-\d\d-\d\dT/);
     await put('second');
     const two = await client.read({ key: 'versioned' }, signal);
-    assert.equal(two.version, '2');
+    assert.match(two.version ?? '', /^2@/);
     assert.equal(text(client.projection.value(two, { key: 'versioned', property: 'v' })), 'second');
     // An explicit version answers with its own number.
-    assert.equal((await client.read({ key: 'versioned', version: '1' }, signal)).version, '1');
+    assert.equal((await client.read({ key: 'versioned', version: '1' }, signal)).version, one.version);
+    // Deleted with its metadata and written again, it is version 1 again: the marker still moves.
+    assert.ok((await bao.api('DELETE', 'secret/metadata/versioned')).status < 300);
+    await put('reborn');
+    const reborn = await client.read({ key: 'versioned' }, signal);
+    assert.match(reborn.version ?? '', /^1@/);
+    assert.notEqual(reborn.version, one.version, 'the same version number, another version');
+    assert.deepEqual(await client.changes!.poll!.markers([{ key: 'versioned' }], signal), [reborn.version]);
     const { client: v1 } = await connect({ path: 'kv1', version: 'v1' });
     assert.equal((await v1.read({ key: 'app' }, signal)).version, undefined);
   });
@@ -315,7 +322,8 @@ void describe('vault provider against OpenBao (KV reads)', { skip: baoSkipReason
   const vaultVersion = async (key: string, version?: string): Promise<string> => {
     const r = await bao.api('GET', `secret/data/${key}${version ? `?version=${version}` : ''}`);
     assert.equal(r.status, 200);
-    return String(r.body.data.metadata.version);
+    // The number and the creation time of that version, as OpenBao itself reports them.
+    return `${String(r.body.data.metadata.version)}@${String(r.body.data.metadata.created_time)}`;
   };
 
   void it('poll: the marker equals the version a read gives now, for current, pinned and Fetch refs; a write moves it', async () => {
@@ -330,12 +338,12 @@ void describe('vault provider against OpenBao (KV reads)', { skip: baoSkipReason
     const first = await poll(client, refs);
     assert.deepEqual(first, await readVersions());
     assert.equal(first[0], await vaultVersion('polled'));
-    assert.equal(first[0], '1');
+    assert.match(first[0] ?? '', /^1@/);
     await w({ data: { v: 'second' } });
     const second = await poll(client, refs);
     assert.deepEqual(second, await readVersions());
-    assert.equal(second[0], '2');
-    assert.equal(second[1], '1', 'a pinned version does not move');
+    assert.match(second[0] ?? '', /^2@/);
+    assert.equal(second[1], first[1], 'a pinned version does not move');
     assert.notEqual(second[2], first[2], 'a data write moves updated_time, the Fetch marker');
     // custom_metadata alone: only the Fetch marker moves.
     await w({ custom_metadata: { owner: 'm-2' } }, 'secret/metadata/polled');
@@ -363,7 +371,8 @@ void describe('vault provider against OpenBao (KV reads)', { skip: baoSkipReason
     assert.equal(log.calls.length, refs.length);
     // Version numbers and a timestamp, nothing else: not the data (CANARY) nor custom_metadata (team-a).
     assert.equal(markers.length, refs.length);
-    assert.deepEqual(markers.slice(0, 3), ['1', '2', '1']);
+    assert.deepEqual(markers.slice(0, 3).map((m) => m?.split('@')[0]), ['1', '2', '1']);
+    for (const m of markers.slice(0, 3)) assert.match(m ?? '', /^\d+@\d{4}-\d\d-\d\dT[\d:.]+Z$/, 'a version number and its creation time');
     assert.match(markers[3] ?? '', /^\d{4}-\d\d-\d\dT[\d:.]+Z$/);
     assert.ok(!JSON.stringify(markers).includes(CANARY) && !JSON.stringify(markers).includes('team-a'));
   });
@@ -404,7 +413,7 @@ void describe('vault provider against OpenBao (KV reads)', { skip: baoSkipReason
 
   void it('poll: a store failure throws, and a policy without metadata read is AccessDenied (not a guess)', async () => {
     const { client: narrow } = await connect({ path: 'secret' }, 'narrow');
-    assert.equal((await narrow.read({ key: 'team/db-token' }, signal)).version, '1'); // data/ is allowed...
+    assert.match((await narrow.read({ key: 'team/db-token' }, signal)).version ?? '', /^1@/); // data/ is allowed...
     await assert.rejects(poll(narrow, [{ key: 'team/db-token' }]), { code: 'AccessDenied' }); // ...metadata/ is not
     const { ctx } = testStoreContext({ spec: { server: 'http://127.0.0.1:1', path: 'secret', auth: { tokenSecretRef: { name: 'vault-root', key: 'token' } } }, kube });
     const down = await vaultProvider.connect(ctx);
