@@ -277,7 +277,7 @@ export class StoreReader {
         : this.governor.call('find', (signal) => this.client.findSecrets(req.find, signal)).then((found) => ({ kind: 'find', found, marker: changeMarker({ payload: found }), at: startedAt }));
     const flight = { startedAt, promise: call, requesters };
     e.inFlight = flight;
-    if (e.dirtySince !== undefined && startedAt >= e.dirtySince) e.dirtySince = undefined;
+    if (e.dirtySince !== undefined && startedAt > e.dirtySince) e.dirtySince = undefined;
     call.then(
       (answer) => this.settle(e, flight, { answer, at: startedAt, requesters: flight.requesters }),
       (error: unknown) => this.settle(e, flight, { error: error instanceof Error ? error : asHushError(error), at: startedAt, requesters: flight.requesters }),
@@ -345,7 +345,7 @@ export class StoreReader {
       // An entry read in flight is rescheduled when it settles (unless the store said it changed
       // after that read started); one without readers is done.
       if (e === undefined || e.readers.size === 0) return [];
-      if (e.inFlight && !(e.dirtySince !== undefined && e.inFlight.startedAt < e.dirtySince)) return [];
+      if (e.inFlight && !(e.dirtySince !== undefined && e.inFlight.startedAt <= e.dirtySince)) return [];
       return [e];
     });
     // Entries the change feed can judge are asked about in batches; the rest have their values read.
@@ -466,8 +466,9 @@ export class StoreReader {
       if (e.readers.size === 0) continue;
       const hit = e.request.kind === 'find' || changed.has(e.request.ref.key);
       if (!hit) continue;
-      // A read already started after the change covers it; one started before may have missed it.
-      if (e.inFlight && e.inFlight.startedAt >= now) continue;
+      // A read started after the change covers it; one started before, or in the same
+      // millisecond, may have missed it.
+      if (e.inFlight && e.inFlight.startedAt > now) continue;
       e.dirtySince = now;
       this.due.set(e.key, now);
     }

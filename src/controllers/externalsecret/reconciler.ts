@@ -87,6 +87,8 @@ export class ExternalSecretReconciler {
   private readonly needFresh = new Map<string, { since: number; spec: string; periodic?: boolean }>();
   /** ExternalSecrets (queue keys) woken because an answer they read changed. */
   private readonly changed = new Set<string>();
+  /** The uid of each ExternalSecret (queue key) seen, to forget its uid-keyed state when it is gone from the cache. */
+  private readonly uidOf = new Map<string, string>();
   /** Refreshes asked for through the refresh API (queue key → when). */
   private readonly forced = new Map<string, number>();
   /** The force-sync annotation value of each ExternalSecret's last sync (uid). */
@@ -111,8 +113,10 @@ export class ExternalSecretReconciler {
     for (const k of keys) this.changed.add(k);
   }
 
-  private forget(namespace: string, name: string, uid: string | undefined): void {
+  private forget(namespace: string, name: string, uidGiven: string | undefined): void {
     const key = `${namespace}/${name}`;
+    const uid = uidGiven ?? this.uidOf.get(key);
+    this.uidOf.delete(key);
     this.d.engine.forgetReader(key);
     this.changed.delete(key);
     this.forced.delete(key);
@@ -171,6 +175,10 @@ export class ExternalSecretReconciler {
     }
     const esKey = `${namespace}/${name}`;
     const uid = es.metadata.uid ?? esKey;
+    const before = this.uidOf.get(esKey);
+    // The same name made again: what was kept for the old object is dropped.
+    if (before !== undefined && before !== uid) this.forget(namespace, name, before);
+    this.uidOf.set(esKey, uid);
     const specVersion = syncedResourceVersion(es.metadata);
     // A refresh asked for through the API is a need for answers newer than the request.
     const asked = this.forced.get(esKey);
