@@ -168,7 +168,11 @@ export interface ChangeFeed {
    */
   readonly poll?: {
     readonly maxSize: number;
-    markers(refs: RawRef[], signal: AbortSignal): Promise<(string | undefined)[]>;
+    /**
+     * `charge`: a poll that needs more than one call (the pages of a listing) awaits it before
+     * each call after the first, so that every call is within the store's budget and timeout.
+     */
+    markers(refs: RawRef[], signal: AbortSignal, charge?: () => Promise<void>): Promise<(string | undefined)[]>;
     /** Calls a poll of `n` refs is expected to take (the budget report); default ceil(n / maxSize). */
     callsFor?(n: number): number;
   };

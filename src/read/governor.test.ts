@@ -223,3 +223,39 @@ test("refs a client's batch cannot carry are read one call each, beside the batc
   assert.deepEqual(batches, [['a', 'b']]);
   assert.deepEqual(singles, ['pinned']);
 });
+
+test("the scheduler's background refreshes wait behind reads someone waits for, and never fail for waiting", async () => {
+  const g = new StoreGovernor({ label: 's', budget: budget({ callsPerSecond: 1, burst: 1 }), maxQueueWaitMs: 1500 });
+  const order: string[] = [];
+  const op = (name: string) => () => {
+    order.push(name);
+    return Promise.resolve(name);
+  };
+  const bg = [g.call('poll', op('bg1'), { background: true }), g.call('poll', op('bg2'), { background: true }), g.call('poll', op('bg3'), { background: true })];
+  const fg = g.call('read', op('fg'));
+  for (let i = 0; i < 8; i++) {
+    mock.timers.tick(500);
+    await flush();
+  }
+  assert.deepEqual(order, ['bg1', 'fg', 'bg2', 'bg3'], 'the foreground read jumps the queued background ones');
+  assert.deepEqual(await Promise.all([...bg, fg]), ['bg1', 'bg2', 'bg3', 'fg'], 'background calls waited past the queue limit and were still sent');
+});
+
+test('a task that makes several calls takes a token of the budget for each (charge)', async () => {
+  const g = new StoreGovernor({ label: 's', budget: budget({ callsPerSecond: 1, burst: 1, callTimeoutMs: 1500 }) });
+  const t0 = Date.now();
+  const pages: number[] = [];
+  const listing = g.call('poll', async (_signal, charge) => {
+    for (let i = 0; i < 3; i++) {
+      if (i > 0) await charge();
+      pages.push(Date.now() - t0);
+    }
+    return 'listed';
+  });
+  for (let i = 0; i < 6; i++) {
+    mock.timers.tick(500);
+    await flush();
+  }
+  assert.equal(await listing, 'listed', 'three calls over 2 s do not hit the 1.5 s timeout: each call has its own');
+  assert.deepEqual(pages, [0, 1000, 2000], 'one call a second, as the budget says');
+});

@@ -77,7 +77,9 @@ export interface GovernorState {
 
 interface Task {
   name: string;
-  run: (signal: AbortSignal) => Promise<unknown>;
+  /** The scheduler's own refreshes: behind every read an ExternalSecret or a store's change notice waits for. */
+  background: boolean;
+  run: (signal: AbortSignal, charge: () => Promise<void>) => Promise<unknown>;
   resolve: (v: unknown) => void;
   reject: (e: unknown) => void;
   enqueuedAt: number;
@@ -85,6 +87,7 @@ interface Task {
 
 interface PendingRead {
   ref: RawRef;
+  background: boolean;
   resolve: (r: RawSecret) => void;
   reject: (e: unknown) => void;
 }
@@ -156,8 +159,12 @@ export class StoreGovernor {
     this.pump();
   }
 
-  /** Runs one store call within the budget. `name` labels it in metrics. */
-  call<T>(name: string, run: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  /**
+   * Runs one store call within the budget. `name` labels it in metrics. A task that must make
+   * more calls than one (the pages of a listing) calls `charge()` before each further call: it
+   * waits for a token of the budget (and out any pause) and gives that call its own timeout.
+   */
+  call<T>(name: string, run: (signal: AbortSignal, charge: () => Promise<void>) => Promise<T>, opts: { background?: boolean } = {}): Promise<T> {
     if (this.closed) {
       this.metrics?.refused('closed');
       return Promise.reject(new UnavailableError('the store was changed or removed while this call waited'));
@@ -165,7 +172,16 @@ export class StoreGovernor {
     const refusal = this.refuseWhileNotAnswering();
     if (refusal) return Promise.reject(refusal);
     return new Promise<T>((resolve, reject) => {
-      this.queue.push({ name, run, resolve: resolve as (v: unknown) => void, reject, enqueuedAt: this.now() });
+      const task: Task = { name, background: opts.background === true, run, resolve: resolve as (v: unknown) => void, reject, enqueuedAt: this.now() };
+      if (task.background) {
+        this.queue.push(task);
+      } else {
+        // Ahead of the scheduler's refreshes: a change the store told of, or a sync someone waits
+        // for, must not queue behind a round of polls that uses the whole budget.
+        const at = this.queue.findIndex((t) => t.background);
+        if (at < 0) this.queue.push(task);
+        else this.queue.splice(at, 0, task);
+      }
       this.pump();
     });
   }
@@ -174,8 +190,8 @@ export class StoreGovernor {
    * One raw read through `client`. Reads that arrive in the same tick for a client with a
    * batch read are sent together, up to the client's batch size, as one call each.
    */
-  read(client: StoreClient, ref: RawRef): Promise<RawSecret> {
-    if (!client.batch || client.batch.maxSize < 2 || client.batch.accepts?.(ref) === false) return this.call('read', (signal) => client.read(ref, signal));
+  read(client: StoreClient, ref: RawRef, opts: { background?: boolean } = {}): Promise<RawSecret> {
+    if (!client.batch || client.batch.maxSize < 2 || client.batch.accepts?.(ref) === false) return this.call('read', (signal) => client.read(ref, signal), opts);
     return new Promise<RawSecret>((resolve, reject) => {
       let pending = this.batches.get(client);
       if (!pending) {
@@ -184,7 +200,7 @@ export class StoreGovernor {
         // After this tick's promise jobs: every read started by the same reconciles lands in one batch.
         setImmediate(() => this.flushBatch(client));
       }
-      pending.push({ ref, resolve, reject });
+      pending.push({ ref, background: opts.background === true, resolve, reject });
     });
   }
 
@@ -205,16 +221,17 @@ export class StoreGovernor {
     const batch = client.batch!;
     for (let i = 0; i < pending.length; i += batch.maxSize) {
       const chunk = pending.slice(i, i + batch.maxSize);
+      const background = chunk.every((p) => p.background);
       if (chunk.length === 1) {
         const only = chunk[0]!;
-        this.call('read', (signal) => client.read(only.ref, signal)).then(only.resolve, only.reject);
+        this.call('read', (signal) => client.read(only.ref, signal), { background }).then(only.resolve, only.reject);
         continue;
       }
       this.call('batchRead', async (signal) => {
         const answers: RawOutcome[] = await batch.read(chunk.map((p) => p.ref), signal);
         this.metrics?.batched(chunk.length);
         return answers;
-      }).then(
+      }, { background }).then(
         (answers) => {
           chunk.forEach((p, j) => {
             const a = answers[j];
@@ -248,8 +265,10 @@ export class StoreGovernor {
       const head = this.queue[0];
       if (!head) return;
       const now = this.now();
-      // Calls that waited too long are failed with a time to come back, not kept forever.
-      if (now - head.enqueuedAt > this.maxQueueWaitMs) {
+      // Calls that waited too long are failed with a time to come back, not kept forever. The
+      // scheduler's own refreshes just wait: it paces them, and failing one would tell every
+      // reader of the key that the store fails.
+      if (!head.background && now - head.enqueuedAt > this.maxQueueWaitMs) {
         this.queue.shift();
         this.metrics?.refused('throttled');
         head.reject(this.overBudget(now));
@@ -287,7 +306,7 @@ export class StoreGovernor {
       this.inFlight--;
       this.probing = false;
     };
-    const timer = setTimeout(() => {
+    const onTimeout = (): void => {
       if (settled) return;
       finish();
       abort.abort();
@@ -295,9 +314,31 @@ export class StoreGovernor {
       this.metrics?.call(task.name, 'timeout');
       task.reject(new TimeoutError(`the store did not answer within ${formatSeconds(this.budget.callTimeoutMs)} (${BUDGET_TIMEOUT_HINT})`));
       this.pump();
-    }, this.budget.callTimeoutMs);
+    };
+    let timer = setTimeout(onTimeout, this.budget.callTimeoutMs);
     timer.unref?.();
-    task.run(abort.signal).then(
+    const charge = async (): Promise<void> => {
+      // The task's further call waits for its token like any other call; waiting is not the store's slowness.
+      clearTimeout(timer);
+      for (;;) {
+        if (settled || abort.signal.aborted) throw new UnavailableError('the call was stopped');
+        const now = this.now();
+        let wait = 0;
+        if (this.pausedUntil > now) wait = this.pausedUntil - now;
+        else {
+          this.refill(now);
+          if (this.tokens >= 1) {
+            this.tokens -= 1;
+            break;
+          }
+          wait = Math.ceil(((1 - this.tokens) * 1000) / this.rate);
+        }
+        await new Promise((r) => setTimeout(r, Math.max(1, wait)));
+      }
+      timer = setTimeout(onTimeout, this.budget.callTimeoutMs);
+      timer.unref?.();
+    };
+    task.run(abort.signal, charge).then(
       (v) => {
         if (settled) return;
         finish();

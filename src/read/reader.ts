@@ -271,10 +271,13 @@ export class StoreReader {
   private start(e: Entry, requesters: Set<string>): Promise<Answer> {
     const startedAt = this.now();
     const req = e.request;
+    // The scheduler's timer refreshes go behind everything else; a read someone waits for, or
+    // one the store said changed, goes first.
+    const background = requesters.size === 0 && e.dirtySince === undefined;
     const call: Promise<Answer> =
       req.kind === 'raw'
-        ? this.governor.read(this.client, req.ref).then((raw) => ({ kind: 'raw', raw, marker: changeMarker(raw), at: startedAt }))
-        : this.governor.call('find', (signal) => this.client.findSecrets(req.find, signal)).then((found) => ({ kind: 'find', found, marker: changeMarker({ payload: found }), at: startedAt }));
+        ? this.governor.read(this.client, req.ref, { background }).then((raw) => ({ kind: 'raw', raw, marker: changeMarker(raw), at: startedAt }))
+        : this.governor.call('find', (signal) => this.client.findSecrets(req.find, signal), { background }).then((found) => ({ kind: 'find', found, marker: changeMarker({ payload: found }), at: startedAt }));
     const flight = { startedAt, promise: call, requesters };
     e.inFlight = flight;
     if (e.dirtySince !== undefined && startedAt > e.dirtySince) e.dirtySince = undefined;
@@ -354,11 +357,13 @@ export class StoreReader {
     const polled = poll ? due.filter((e) => e.dirtySince === undefined && this.pollable(e)) : [];
     const valued = due.filter((e) => !polled.includes(e));
     const calls: { run: () => void; keys: string[] }[] = [];
+    // What the store said changed goes first, then the timer's own refreshes.
+    for (const e of valued.filter((x) => x.dirtySince !== undefined)) calls.push({ run: () => void this.start(e, new Set()).catch(() => undefined), keys: [e.key] });
     for (let i = 0; i < polled.length; i += poll!.maxSize) {
       const chunk = polled.slice(i, i + poll!.maxSize);
       calls.push({ run: () => this.pollChunk(chunk), keys: chunk.map((e) => e.key) });
     }
-    for (const e of valued) calls.push({ run: () => void this.start(e, new Set()).catch(() => undefined), keys: [e.key] });
+    for (const e of valued.filter((x) => x.dirtySince === undefined)) calls.push({ run: () => void this.start(e, new Set()).catch(() => undefined), keys: [e.key] });
     // Never more than the governor can start soon: the rest move back, one call-interval
     // apart, so that a store over its budget is read late (and says so) rather than flooded.
     const g = this.governor.state;
@@ -389,7 +394,7 @@ export class StoreReader {
     const refs = chunk.map((e) => (e.request as Extract<ReadRequest, { kind: 'raw' }>).ref);
     // Reschedule now, so that the entries are not taken again while the poll is out.
     for (const e of chunk) this.due.set(e.key, startedAt + this.intervalOf(e));
-    this.governor.call('poll', (signal) => poll.markers(refs, signal)).then(
+    this.governor.call('poll', (signal, charge) => poll.markers(refs, signal, charge), { background: true }).then(
       (markers) => {
         if (this.closed) return;
         this.setFeedFailing('poll', undefined);

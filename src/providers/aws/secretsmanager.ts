@@ -47,13 +47,11 @@ const LIST_PAGE = 100;
 /** AWS takes at most 10 values in one ListSecrets filter (Filter.Values). */
 const FILTER_VALUES = 10;
 /**
- * Refs one poll takes when the account is small enough to list whole in at most
- * FULL_LISTING_PAGES pages (100 secrets a page, no filter): then one poll of up to 1,000 refs
- * is a call or two. In a bigger account a poll is one filtered call of 10 names. Either way one
- * poll stays within a couple of calls of the store's budget and of the call timeout.
+ * Refs one poll takes. Above 10 names, listing every secret of the account (100 a page, no
+ * filter) can be cheaper than a filtered call per 10 names: the poll picks the cheaper, and each
+ * call after the first waits for its own token of the store's budget (the governor's charge).
  */
-const POLL_SMALL_ACCOUNT = 1000;
-const FULL_LISTING_PAGES = 2;
+const POLL = 1000;
 /**
  * AWS's pattern for a filter value (Filter.Values), less the leading `!` that
  * would make it a negation: a key outside it would fail the whole call, so it
@@ -127,10 +125,7 @@ export class SecretsManagerStore implements StoreClient {
       // account refused BatchGetSecretValue: the governor then sends them one by one.
       accepts: (ref) => !this.batchDenied && ref.metadataPolicy !== 'Fetch' && (ref.version === undefined || ref.version === ''),
     };
-    const poll = { maxSize: POLL_SMALL_ACCOUNT, markers: (refs: RawRef[], signal: AbortSignal) => this.pollMarkers(refs, signal), callsFor: (n: number) => this.pollCalls(n) };
-    // maxSize follows what the last full listing learnt of the account's size.
-    Object.defineProperty(poll, 'maxSize', { get: () => (this.fullListingCalls() <= FULL_LISTING_PAGES ? POLL_SMALL_ACCOUNT : FILTER_VALUES), enumerable: true });
-    this.changes = { poll };
+    this.changes = { poll: { maxSize: POLL, markers: (refs, signal, charge) => this.pollMarkers(refs, signal, charge), callsFor: (n) => this.pollCalls(n) } };
   }
 
   async read(ref: RawRef, signal: AbortSignal): Promise<RawSecret> {
@@ -175,7 +170,7 @@ export class SecretsManagerStore implements StoreClient {
    * a secret the answer leaves out (deleted, or named by a partial ARN), a
    * stage no version holds, a VersionId that has no stage any more.
    */
-  private async pollMarkers(refs: RawRef[], signal: AbortSignal): Promise<(string | undefined)[]> {
+  private async pollMarkers(refs: RawRef[], signal: AbortSignal, charge: () => Promise<void> = () => Promise.resolve()): Promise<(string | undefined)[]> {
     const out: (string | undefined)[] = refs.map(() => undefined);
     const wanted = new Map<string, number[]>(); // secret id (name or ARN) → the refs that read it
     refs.forEach((ref, i) => {
@@ -186,14 +181,19 @@ export class SecretsManagerStore implements StoreClient {
       wanted.set(id, [...(wanted.get(id) ?? []), i]);
     });
     const ids = [...wanted.keys()];
-    if (ids.length > FILTER_VALUES && this.fullListingCalls() <= FULL_LISTING_PAGES && this.fullListingCalls() < Math.ceil(ids.length / FILTER_VALUES)) {
-      const stages = await this.listAllStages(new Set(ids), signal);
+    // Every call after the first waits for its token (charge).
+    let calls = 0;
+    const next = async (): Promise<void> => {
+      if (calls++ > 0) await charge();
+    };
+    if (ids.length > FILTER_VALUES && this.fullListingCalls() < Math.ceil(ids.length / FILTER_VALUES)) {
+      const stages = await this.listAllStages(new Set(ids), signal, next);
       for (const id of ids) for (const k of wanted.get(id) ?? []) out[k] = markerOf(stages.get(id), refs[k]?.version);
       return out;
     }
     for (let i = 0; i < ids.length; i += FILTER_VALUES) {
       const chunk = ids.slice(i, i + FILTER_VALUES);
-      const stages = await this.listStages(chunk, signal);
+      const stages = await this.listStages(chunk, signal, next);
       for (const id of chunk) for (const k of wanted.get(id) ?? []) out[k] = markerOf(stages.get(id), refs[k]?.version);
     }
     return out;
@@ -214,13 +214,13 @@ export class SecretsManagerStore implements StoreClient {
   }
 
   /** SecretVersionsToStages of the wanted secrets, from a listing of every secret (pages of 100, no filter). */
-  private async listAllStages(want: Set<string>, signal: AbortSignal): Promise<Map<string, Record<string, string[]>>> {
+  private async listAllStages(want: Set<string>, signal: AbortSignal, before: () => Promise<void> = () => Promise.resolve()): Promise<Map<string, Record<string, string[]>>> {
     const found = new Map<string, Record<string, string[]>>();
     let listed = 0;
-    let pages = 0;
     let next: string | undefined;
     do {
       const token = next;
+      await before();
       const page: ListSecretsCommandOutput = await this.send(
         'ListSecrets',
         `ListSecrets of every secret (${want.size} wanted)`,
@@ -232,23 +232,21 @@ export class SecretsManagerStore implements StoreClient {
         for (const id of new Set([e.Name, e.ARN])) if (id !== undefined && want.has(id) && e.SecretVersionsToStages) found.set(id, e.SecretVersionsToStages);
       }
       next = page.NextToken || undefined;
-      pages++;
-      // An account too big to list in a couple of calls: what was not found is left to value
-      // reads this once, and later polls use filtered calls (maxSize drops to 10).
-    } while (next && found.size < want.size && pages < FULL_LISTING_PAGES);
-    // A listing that stopped early saw at least this many (one more page's worth, if cut off).
-    this.accountSecrets = next ? Math.max(this.accountSecrets ?? 0, listed + (found.size < want.size ? LIST_PAGE : 0)) : listed;
+    } while (next && found.size < want.size);
+    // A listing that stopped early saw at least this many: the estimate only grows until a full one.
+    this.accountSecrets = next ? Math.max(this.accountSecrets ?? 0, listed) : listed;
     return found;
   }
 
   /** SecretVersionsToStages of each of up to 10 secrets (by name or ARN) that ListSecrets lists. */
-  private async listStages(ids: string[], signal: AbortSignal): Promise<Map<string, Record<string, string[]>>> {
+  private async listStages(ids: string[], signal: AbortSignal, before: () => Promise<void> = () => Promise.resolve()): Promise<Map<string, Record<string, string[]>>> {
     const prefixes = [...new Set(ids.map((id) => listPrefix(id) as string))];
     const want = new Set(ids);
     const found = new Map<string, Record<string, string[]>>();
     let next: string | undefined;
     do {
       const token = next;
+      await before();
       const page: ListSecretsCommandOutput = await this.send(
         'ListSecrets',
         `ListSecrets of ${ids.length} secrets`,
