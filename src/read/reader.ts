@@ -406,6 +406,8 @@ export class StoreReader {
             if ((e.outcome!.checkedAt ?? -Infinity) < startedAt) e.outcome = { ...e.outcome!, checkedAt: startedAt };
             this.reschedule(e);
           } else if (!e.inFlight) {
+            // A changed marker is a change like one a store tells of: its read goes ahead of the polls.
+            if (m !== undefined) e.dirtySince ??= startedAt;
             this.start(e, new Set()).catch(() => undefined);
           }
         });
