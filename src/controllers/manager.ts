@@ -20,13 +20,14 @@ import { clusterExternalSecretController } from './clusterexternalsecret/control
 import { newEventRecorder, type ControllerContext, type ControllerFactory, type ControllerOptions, type SharedCaches } from './context.ts';
 import { externalSecretController } from './externalsecret/controller.ts';
 import type { ExternalSecretObject } from './externalsecret/spec.ts';
-import { cesOwnerOf, parseStoreKey, storesOf, targetOf } from './indexes.ts';
+import { cesOwnerOf, parseStoreKey, storeKey, storesOf, targetOf } from './indexes.ts';
 import { ClusterSecretStores, ExternalSecrets, SecretStores } from './resources.ts';
 import { sopsSecretController } from './sopssecret/controller.ts';
 import { STORE_CONTROLLER, clusterSecretStoreController, secretStoreController } from './stores/controller.ts';
 import { StoreHealth } from './stores/health.ts';
 import { StoreResolver } from './stores/resolver.ts';
-import { readyCondition, type StoreObject } from './stores/types.ts';
+import { providerKeyOf, readyCondition, type StoreObject } from './stores/types.ts';
+import { budgetFor } from '../read/budget.ts';
 import { ReadEngine, type StoreIdentity } from '../read/engine.ts';
 import { changeDetectionCondition, readBudgetCondition } from '../read/budget-report.ts';
 
@@ -101,6 +102,20 @@ export class Manager {
       webhookClusterStoresOnly: o.webhookClusterStoresOnly,
       onClientDropped: (id) => this.readEngine.retire(id),
     });
+    // A store's hush.dev/ budget annotations apply at once, not at its ExternalSecrets' next
+    // reconcile: annotations move no generation, and a quiet store's ExternalSecrets may not
+    // reconcile for minutes while its scheduler goes on reading.
+    const budgetWatch = (kind: 'SecretStore' | 'ClusterSecretStore') => (_old: StoreObject, s: StoreObject): void => {
+      const pk = providerKeyOf(s.spec);
+      if ('error' in pk) return;
+      try {
+        this.readEngine.updateBudget(storeKey(kind, s.metadata.namespace, s.metadata.name), budgetFor(pk.key, s.spec.provider?.[pk.key], s.metadata.annotations));
+      } catch {
+        // A bad annotation is reported where the store is used (resolve); the old budget stays.
+      }
+    };
+    this.caches.stores.onUpdate(budgetWatch('SecretStore'));
+    this.caches.clusterStores?.onUpdate(budgetWatch('ClusterSecretStore'));
     const storeHealth = new StoreHealth({
       resolver: this.resolver,
       isReady: (key) => {

@@ -136,6 +136,12 @@ export class ReadEngine {
     return () => this.refreshListeners.delete(fn);
   }
 
+  /** A store's budget annotations changed: its governor (if any) takes the new budget at once. */
+  updateBudget(storeKey: string, budget: Budget): void {
+    const g = this.governors.get(storeKey);
+    if (g && !sameBudget(g.currentBudget, budget)) g.setBudget(budget);
+  }
+
   /** The reader already serving `clientId`, if any (no client is made). */
   existingReader(clientId: string): StoreReader | undefined {
     return this.readers.get(clientId)?.reader;

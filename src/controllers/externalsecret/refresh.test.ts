@@ -20,6 +20,8 @@ test('refresh policies decide whether to read the store, and how fresh the answe
   // The last check in memory moves the next one on, though the status (refreshTime) was not written.
   assert.equal(readDecision(hourly, at(t + 2 * 3_600_000, { lastCheckedAt: t + 1.5 * 3_600_000 })).read, 'none');
   assert.equal(readDecision(hourly, at(t + 60_000, { changed: true })).read, 'periodic', 'a changed answer is read at once');
+  // A short interval: the scheduler keeps the answers that fresh; the ExternalSecret's own check comes every 5 min.
+  assert.deepEqual(readDecision(es({ refreshInterval: '5s' }, '2026-01-01T00:00:00Z'), at(t + 10_000, { lastCheckedAt: t })), { read: 'none', reason: 'not due', nextInMs: 290_000 });
   assert.equal(readDecision(hourly, at(t + 60_000, { secretValid: false })).read, 'drift', 'a changed or deleted Secret is repaired');
   assert.deepEqual(readDecision(hourly, at(t + 60_000, { needFreshSince: t + 30_000 })), { read: 'fresh', freshAfter: t + 30_000, reason: 'waiting for answers newer than the last change or failure' });
   assert.equal(readDecision(es({ refreshInterval: '0' }, '2026-01-01T00:00:00Z'), at(t + 10 * 3_600_000)).read, 'none', 'sync once');
@@ -48,6 +50,8 @@ test("an ExternalSecret's own timer is stretched by a stable per-object jitter b
   assert.equal(jitterFraction('uid-7'), jitterFraction('uid-7'));
   const next = ownTimerMs(es({ refreshInterval: '1h' }), 3_600_000);
   assert.ok(next >= 3_600_000 && next < 3_960_000);
+  const short = ownTimerMs(es({ refreshInterval: '5s' }), 5000);
+  assert.ok(short >= 300_000 && short < 330_000, 'at least 5 min: the scheduler, not this timer, keeps answers fresh');
 });
 
 test('spec validation names the field and the fix', () => {
