@@ -308,10 +308,11 @@ describe('read engine', () => {
       t.diagnostic(`healthy store: ${Math.round(baseline)} ms before the hang, ${during.map((d) => Math.round(d)).join(', ')} ms during it; all ${N} ExternalSecrets on the hung store Ready=False ${Math.round(allFalseMs)} ms after it (${proxy.pending()} requests held)`);
       t.diagnostic(`message: ${message}`);
       assert.match(message, /did not answer within 3s|is not answering/);
-      // One refresh interval (2 s) for the next read to start, one call timeout (3 s), then 20 status
-      // writes; 5 s of slack for a loaded machine (6.8 s was seen under the full suite). Before the
-      // governor, they stayed Ready=True for the whole hang.
-      assert.ok(allFalseMs < 2000 + 3000 + 5000, `Ready=False ${Math.round(allFalseMs)} ms after the hang`);
+      // One refresh interval (2 s) for the next read to start, one call timeout (3 s), the probe's
+      // own timeout for the ExternalSecret whose retry became the probe (3 s), then 20 status
+      // writes: 3.5 to 9.7 s measured under the full suite. Before the governor, they stayed
+      // Ready=True for the whole hang.
+      assert.ok(allFalseMs < 2000 + 3000 + 3000 + 7000, `Ready=False ${Math.round(allFalseMs)} ms after the hang`);
       // About 1 s (its refreshInterval) measured; before the governor, 70 s.
       for (const d of during) assert.ok(d < 10_000, `the healthy store's change arrived in ${Math.round(d)} ms during the hang`);
 
