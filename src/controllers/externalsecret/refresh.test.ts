@@ -15,14 +15,15 @@ test('refresh policies decide whether to read the store, and how fresh the answe
   const at = (now: number, more: Partial<ReadContext> = {}): ReadContext => ({ now, lastCheckedAt: undefined, needFreshSince: undefined, changed: false, secretValid: true, shareWindowMs: 2000, forceSyncChanged: false, ...more });
   assert.deepEqual(readDecision(es({}), at(t)), { read: 'fresh', freshAfter: t - 2000, reason: 'never synced' }, 'answers of the share window count');
   const hourly = es({ refreshInterval: '1h' }, '2026-01-01T00:00:00Z');
-  assert.deepEqual(readDecision(hourly, at(t + 60_000)), { read: 'none', reason: 'not due', nextInMs: 3_540_000 });
-  assert.deepEqual(readDecision(hourly, at(t + 2 * 3_600_000)), { read: 'periodic', freshAfter: t + 3_600_000, reason: 'refresh interval elapsed' }, 'answers at most one interval old');
+  assert.deepEqual(readDecision(hourly, at(t + 60_000, { lastCheckedAt: t })), { read: 'none', reason: 'not due', nextInMs: 3_540_000 });
+  assert.deepEqual(readDecision(hourly, at(t + 2 * 3_600_000, { lastCheckedAt: t })), { read: 'periodic', freshAfter: t + 3_600_000, reason: 'refresh interval elapsed' }, 'answers at most one interval old');
+  assert.deepEqual(readDecision(hourly, at(t + 60_000)), { read: 'periodic', freshAfter: t + 60_000 - 3_600_000, reason: 'not checked since this controller started' }, 'a restart or a new leader checks at once, so the scheduler watches its answers');
   // The last check in memory moves the next one on, though the status (refreshTime) was not written.
   assert.equal(readDecision(hourly, at(t + 2 * 3_600_000, { lastCheckedAt: t + 1.5 * 3_600_000 })).read, 'none');
   assert.equal(readDecision(hourly, at(t + 60_000, { changed: true })).read, 'periodic', 'a changed answer is read at once');
   // A short interval: the scheduler keeps the answers that fresh; the ExternalSecret's own check comes every 5 min.
   assert.deepEqual(readDecision(es({ refreshInterval: '5s' }, '2026-01-01T00:00:00Z'), at(t + 10_000, { lastCheckedAt: t })), { read: 'none', reason: 'not due', nextInMs: 290_000 });
-  assert.equal(readDecision(hourly, at(t + 60_000, { secretValid: false })).read, 'drift', 'a changed or deleted Secret is repaired');
+  assert.equal(readDecision(hourly, at(t + 60_000, { secretValid: false, lastCheckedAt: t })).read, 'drift', 'a changed or deleted Secret is repaired');
   assert.deepEqual(readDecision(hourly, at(t + 60_000, { needFreshSince: t + 30_000 })), { read: 'fresh', freshAfter: t + 30_000, reason: 'waiting for answers newer than the last change or failure' });
   assert.equal(readDecision(es({ refreshInterval: '0' }, '2026-01-01T00:00:00Z'), at(t + 10 * 3_600_000)).read, 'none', 'sync once');
   assert.deepEqual(readDecision(es({ refreshInterval: '0' }, '2026-01-01T00:00:00Z'), at(t, { secretValid: false })), { read: 'drift', freshAfter: -Infinity, reason: 'the Secret changed or is missing' });

@@ -97,13 +97,15 @@ export function readDecision(es: ExternalSecretObject, c: ReadContext): ReadDeci
     return { read: 'none', reason: policy === 'Periodic' ? 'refreshInterval 0: sync once' : `refreshPolicy ${policy}, unchanged`, nextInMs: undefined };
   }
   if (c.changed) return { read: 'periodic', freshAfter: c.now - interval, reason: 'an answer it reads changed' };
-  // After a restart nothing is remembered: the last sync's time stands in for the last check.
-  const refreshed = Date.parse(status.refreshTime!);
-  const last = Math.max(c.lastCheckedAt ?? -Infinity, Number.isNaN(refreshed) || refreshed > c.now ? -Infinity : refreshed);
+  // Not checked by this process yet (a restart, a new leader): check now, so that the
+  // scheduler learns what it reads and watches it from here on. Waiting for the old
+  // refreshTime would leave its answers unwatched until then.
+  if (c.lastCheckedAt === undefined) return { read: 'periodic', freshAfter: c.now - interval, reason: 'not checked since this controller started' };
+  const last = c.lastCheckedAt;
   // The ExternalSecret's own check comes at least every MIN_OWN_TIMER_MS: between, the
   // scheduler keeps its answers within refreshInterval and a change wakes it.
   const period = Math.max(interval, MIN_OWN_TIMER_MS);
-  if (!Number.isFinite(last) || c.now >= last + period) return { read: 'periodic', freshAfter: c.now - interval, reason: 'refresh interval elapsed' };
+  if (c.now >= last + period) return { read: 'periodic', freshAfter: c.now - interval, reason: 'refresh interval elapsed' };
   if (!c.secretValid) return drift();
   return { read: 'none', reason: 'not due', nextInMs: last + period - c.now };
 }
