@@ -142,11 +142,6 @@ export class ReadEngine {
     if (g && !sameBudget(g.currentBudget, budget)) g.setBudget(budget);
   }
 
-  /** The reader already serving `clientId`, if any (no client is made). */
-  existingReader(clientId: string): StoreReader | undefined {
-    return this.readers.get(clientId)?.reader;
-  }
-
   /** An ExternalSecret was deleted (or no longer reads a store): it leaves every reader. */
   forgetReader(esKey: string, exceptClientIds: ReadonlySet<string> = new Set()): void {
     for (const [id, r] of this.readers) if (!exceptClientIds.has(id)) r.reader.removeReader(esKey);
@@ -174,9 +169,10 @@ export class ReadEngine {
   }
 
   /** Each store's budget, governor state and what its scheduled refreshes need (metrics, the budget report). */
-  storeStats(): StoreStats[] {
+  storeStats(only?: string): StoreStats[] {
     const demand = new Map<string, { callsPerSecond: number; shortestIntervalMs: number | undefined; feed: FeedState | undefined }>();
     for (const r of this.readers.values()) {
+      if (only !== undefined && r.storeKey !== only) continue;
       const d = r.reader.demand();
       const sum = demand.get(r.storeKey) ?? { callsPerSecond: 0, shortestIntervalMs: undefined, feed: undefined };
       sum.callsPerSecond += d.callsPerSecond;
@@ -185,7 +181,7 @@ export class ReadEngine {
       if (!sum.feed || (f.failing && !sum.feed.failing)) sum.feed = f;
       demand.set(r.storeKey, sum);
     }
-    return [...this.governors].map(([key, g]) => {
+    return [...this.governors].filter(([key]) => only === undefined || key === only).map(([key, g]) => {
       const d = demand.get(key);
       return { store: this.identities.get(key)!, budget: g.currentBudget, state: g.state, neededCallsPerSecond: d?.callsPerSecond ?? 0, shortestIntervalMs: d?.shortestIntervalMs, feed: d?.feed };
     });
@@ -204,7 +200,7 @@ export class ReadEngine {
 
   /** One store's stats, by `SecretStore/ns/name` key. */
   statsOf(storeKey: string): StoreStats | undefined {
-    return this.storeStats().find((s) => s.store.storeKey === storeKey);
+    return this.storeStats(storeKey)[0];
   }
 
   close(): void {

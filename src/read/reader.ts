@@ -131,11 +131,6 @@ export class StoreReader {
     return failing ? { mode, failing } : { mode };
   }
 
-  /** Entries kept, readers registered and reads scheduled (for metrics and tests). */
-  get stats(): { entries: number; readers: number; scheduled: number } {
-    return { entries: this.entries.size, readers: this.byReader.size, scheduled: this.due.size };
-  }
-
   /** Calls per second the scheduled refreshes need (one read per entry per shortest interval of its readers), and the shortest interval. */
   demand(): { callsPerSecond: number; shortestIntervalMs: number | undefined } {
     let reads = 0;
